@@ -1,0 +1,45 @@
+/** Small, pure questions about Keras configs that readers, writers and the runtime all ask. */
+import type { JsonObject } from './types.js';
+import { isJsonObject } from './types.js';
+
+/**
+ * Keras 3 records mask computations of a functional model as operation "layers" (`NotEqual` after
+ * `Embedding(mask_zero=True)`, `Any` after `Masking`). They hold no weights and are no Layer objects.
+ */
+export const MASK_PSEUDO_LAYERS: ReadonlySet<string> = new Set(['NotEqual', 'Any']);
+
+export function isMaskPseudoLayer(layer: JsonObject): boolean {
+  return typeof layer.class_name === 'string' && MASK_PSEUDO_LAYERS.has(layer.class_name);
+}
+
+/** The Python class a layer config stands for (`Model` in tf.keras 2 configs is Keras 3's `Functional`). */
+export function pythonClassName(layer: JsonObject): string {
+  const cls = typeof layer.class_name === 'string' ? layer.class_name : '';
+  if (cls === 'Model') return 'Functional';
+  const registered = cls.lastIndexOf('>');
+  return registered >= 0 ? cls.slice(registered + 1) : cls;
+}
+
+export function isModelClass(cls: string): boolean {
+  return cls === 'Functional' || cls === 'Sequential' || cls === 'Model';
+}
+
+/**
+ * The layer configs of a model config (`{class_name, config}`), in model order. Sequential models do
+ * not count their InputLayer among their layers (neither Keras 2 nor Keras 3 does).
+ */
+export function layerEntries(model: JsonObject): JsonObject[] {
+  const inner = model.config;
+  // Keras 2.1: a Sequential config is a bare list of layers.
+  const list = Array.isArray(inner) ? inner : isJsonObject(inner) && Array.isArray(inner.layers) ? inner.layers : [];
+  const layers = list.filter(isJsonObject);
+  if (model.class_name === 'Sequential') return layers.filter((l) => l.class_name !== 'InputLayer');
+  return layers;
+}
+
+/** A layer's name as its config gives it. */
+export function layerName(layer: JsonObject): string | undefined {
+  const inner = layer.config;
+  if (isJsonObject(inner) && typeof inner.name === 'string') return inner.name;
+  return typeof layer.name === 'string' ? layer.name : undefined;
+}

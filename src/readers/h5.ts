@@ -1,0 +1,244 @@
+/**
+ * Thin, defensive access to HDF5 files through h5wasm: every read checks what it gets and turns
+ * surprises into KerasInteropError naming the file and the HDF5 path.
+ */
+import h5wasm from 'h5wasm/node';
+import { KerasInteropError } from '../errors.js';
+import type { Weight, WeightData, WeightDType } from '../model/types.js';
+import { float32ToFloat16Bits } from '../model/float16.js';
+
+export type H5File = InstanceType<typeof h5wasm.File>;
+export type H5Group = InstanceType<typeof h5wasm.Group>;
+export type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
+
+export interface ReadLimits {
+  /** Largest single tensor, in bytes. */
+  maxTensorBytes: number;
+  /** All weights together, in bytes. */
+  maxTotalBytes: number;
+}
+
+export const DEFAULT_LIMITS: ReadLimits = {
+  maxTensorBytes: 2 * 1024 ** 3,
+  maxTotalBytes: 8 * 1024 ** 3,
+};
+
+let ready: Promise<unknown> | undefined;
+
+export async function h5Ready(): Promise<typeof h5wasm> {
+  ready ??= h5wasm.ready;
+  await ready;
+  return h5wasm;
+}
+
+/** Opens an HDF5 file read-only; the caller must close it. */
+export async function openH5(file: string): Promise<H5File> {
+  const h5 = await h5Ready();
+  try {
+    return new h5.File(file, 'r');
+  } catch (e) {
+    throw new KerasInteropError('HDF5_INVALID', `cannot open as HDF5 (${(e as Error).message})`, { file });
+  }
+}
+
+export function isGroup(e: unknown): e is H5Group {
+  return e instanceof h5wasm.Group;
+}
+
+export function isDataset(e: unknown): e is H5Dataset {
+  return e instanceof h5wasm.Dataset;
+}
+
+export function getGroup(parent: H5Group, path: string, file: string): H5Group | undefined {
+  let e: unknown;
+  try {
+    e = parent.get(path);
+  } catch (err) {
+    throw new KerasInteropError('HDF5_INVALID', `cannot read group (${(err as Error).message})`, { file, place: joinPath(parent.path, path) });
+  }
+  if (e == null) return undefined;
+  if (!isGroup(e)) {
+    throw new KerasInteropError('HDF5_INVALID', 'expected a group, found a dataset', { file, place: joinPath(parent.path, path) });
+  }
+  return e;
+}
+
+export function joinPath(a: string, b: string): string {
+  if (b.startsWith('/')) return b;
+  return a.endsWith('/') ? a + b : `${a}/${b}`;
+}
+
+function attrValue(obj: H5Group | H5Dataset, name: string, file: string): unknown {
+  const attrs = obj.attrs;
+  if (!Object.prototype.hasOwnProperty.call(attrs, name)) return undefined;
+  try {
+    return attrs[name].value;
+  } catch (e) {
+    throw new KerasInteropError('HDF5_INVALID', `cannot read attribute "${name}" (${(e as Error).message})`, { file, place: obj.path });
+  }
+}
+
+export function hasAttr(obj: H5Group | H5Dataset, name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(obj.attrs, name);
+}
+
+const decoder = new TextDecoder();
+
+function asString(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return decoder.decode(v).replace(/\0+$/, '');
+  if (Array.isArray(v) && v.length === 1 && typeof v[0] === 'string') return v[0];
+  return undefined;
+}
+
+/** A string attribute (fixed- or variable-length), or undefined when absent. */
+export function readStringAttr(obj: H5Group | H5Dataset, name: string, file: string): string | undefined {
+  const v = attrValue(obj, name, file);
+  if (v === undefined) return undefined;
+  const s = asString(v);
+  if (s === undefined) {
+    throw new KerasInteropError('HDF5_INVALID', `attribute "${name}" should be a string`, { file, place: obj.path });
+  }
+  return s;
+}
+
+function asStringList(v: unknown, name: string, obj: H5Group | H5Dataset, file: string): string[] {
+  if (v == null) return [];
+  // Keras writes an empty list as a zero-length float64 array.
+  if (ArrayBuffer.isView(v) && (v as ArrayLike<unknown>).length === 0) return [];
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) {
+    return v.map((item, i) => {
+      const s = asString(item);
+      if (s === undefined) {
+        throw new KerasInteropError('HDF5_INVALID', `attribute "${name}"[${i}] should be a string`, { file, place: obj.path });
+      }
+      return s;
+    });
+  }
+  throw new KerasInteropError('HDF5_INVALID', `attribute "${name}" should be a list of strings`, { file, place: obj.path });
+}
+
+/**
+ * A list-of-strings attribute. Keras splits lists too large for one HDF5 object header into
+ * `name0`, `name1`, ...; those are concatenated until one is missing.
+ */
+export function readStringListAttr(obj: H5Group | H5Dataset, name: string, file: string): string[] | undefined {
+  if (hasAttr(obj, name)) return asStringList(attrValue(obj, name, file), name, obj, file);
+  if (!hasAttr(obj, `${name}0`)) return undefined;
+  const out: string[] = [];
+  for (let i = 0; hasAttr(obj, `${name}${i}`); i++) {
+    out.push(...asStringList(attrValue(obj, `${name}${i}`, file), `${name}${i}`, obj, file));
+  }
+  return out;
+}
+
+/** The names of a group's members, numeric names in numeric order (`vars/0`, `vars/1`, ..., `vars/10`). */
+export function memberNames(group: H5Group, file: string): string[] {
+  let keys: string[];
+  try {
+    keys = group.keys();
+  } catch (e) {
+    throw new KerasInteropError('HDF5_INVALID', `cannot list group members (${(e as Error).message})`, { file, place: group.path });
+  }
+  return keys;
+}
+
+export function numericMembers(group: H5Group, file: string): string[] {
+  return memberNames(group, file)
+    .filter((k) => /^\d+$/.test(k))
+    .sort((a, b) => Number(a) - Number(b));
+}
+
+function dtypeOf(ds: H5Dataset, file: string): WeightDType {
+  const m = ds.metadata;
+  const place = ds.path;
+  if (!m.littleEndian && m.size > 1) {
+    throw new KerasInteropError('UNSUPPORTED_DTYPE', 'big-endian datasets are not supported', { file, place });
+  }
+  if (m.type === 1) {
+    if (m.size === 4) return 'float32';
+    if (m.size === 8) return 'float64';
+    if (m.size === 2) return 'float16';
+  } else if (m.type === 0) {
+    const bits = m.size * 8;
+    if ([8, 16, 32, 64].includes(bits)) return `${m.signed ? 'int' : 'uint'}${bits}` as WeightDType;
+  } else if (m.type === 8 && m.size === 1) {
+    return 'bool';
+  }
+  throw new KerasInteropError(
+    'UNSUPPORTED_DTYPE',
+    `dataset has HDF5 type class ${m.type} of ${m.size} bytes; expected a float or integer tensor`,
+    { file, place },
+  );
+}
+
+const BYTES: Record<WeightDType, number> = {
+  float16: 2, float32: 4, float64: 8, int8: 1, int16: 2, int32: 4, int64: 8,
+  uint8: 1, uint16: 2, uint32: 4, uint64: 8, bool: 1,
+};
+
+export function bytesPerElement(dtype: WeightDType): number {
+  return BYTES[dtype];
+}
+
+function coerce(value: unknown, dtype: WeightDType, count: number, file: string, place: string): WeightData {
+  if (value == null) {
+    if (count === 0) return new Float32Array(0);
+    throw new KerasInteropError('HDF5_INVALID', 'dataset has no readable value', { file, place });
+  }
+  if (typeof value === 'number' || typeof value === 'bigint') {
+    value = dtype === 'int64' ? BigInt64Array.of(BigInt(value)) : dtype === 'uint64' ? BigUint64Array.of(BigInt(value)) : Float64Array.of(Number(value));
+  }
+  if (!ArrayBuffer.isView(value)) {
+    throw new KerasInteropError('HDF5_INVALID', 'dataset value is not a numeric array', { file, place });
+  }
+  let data = value as unknown as WeightData;
+  // h5wasm hands float16 back either as raw bits or as float32; keep raw uint16 bits.
+  if (dtype === 'float16' && !(data instanceof Uint16Array)) {
+    data = float32ToFloat16Bits(Float32Array.from(data as Float32Array));
+  }
+  if (dtype === 'bool' && !(data instanceof Uint8Array)) data = Uint8Array.from(data as Int8Array);
+  if (dtype === 'float64' && !(data instanceof Float64Array)) data = Float64Array.from(data as Float32Array);
+  if (data.length !== count) {
+    throw new KerasInteropError('HDF5_INVALID', `dataset holds ${data.length} values, its shape says ${count}`, { file, place });
+  }
+  return data;
+}
+
+/** Reads a dataset as a weight, checking its declared size against the limits before reading. */
+export function readWeight(
+  ds: H5Dataset,
+  name: string,
+  file: string,
+  limits: ReadLimits,
+  budget: { used: number },
+): Weight {
+  const place = ds.path;
+  const shape = ds.shape ?? [];
+  const dtype = dtypeOf(ds, file);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const bytes = count * BYTES[dtype];
+  if (bytes > limits.maxTensorBytes) {
+    throw new KerasInteropError(
+      'LIMIT_EXCEEDED',
+      `tensor of shape [${shape.join(', ')}] needs ${bytes} bytes, over the limit of ${limits.maxTensorBytes} (raise --max-tensor-bytes)`,
+      { file, place },
+    );
+  }
+  budget.used += bytes;
+  if (budget.used > limits.maxTotalBytes) {
+    throw new KerasInteropError(
+      'LIMIT_EXCEEDED',
+      `weights exceed the limit of ${limits.maxTotalBytes} bytes in all (raise --max-total-bytes)`,
+      { file, place },
+    );
+  }
+  let value: unknown;
+  try {
+    value = ds.value;
+  } catch (e) {
+    throw new KerasInteropError('HDF5_INVALID', `cannot read dataset (${(e as Error).message})`, { file, place });
+  }
+  return { name, path: place, shape: [...shape], dtype, data: coerce(value, dtype, count, file, place) };
+}

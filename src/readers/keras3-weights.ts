@@ -1,0 +1,216 @@
+/**
+ * Keras 3's object-tree weights layout (`model.weights.h5`, and the weights inside `.keras`
+ * archives), mapped onto the KerasModel order (each layer's legacy `layer.weights` order).
+ *
+ * Keras 3 saves each Python object once, under the first path its traversal reaches: a model's
+ * `layers` list first, items named by the snake_case of their class (`dense`, `dense_1`, ...), then
+ * other attributes public before private, in sorted order. Each object's own variables sit in
+ * `vars/<i>`. The traversal order is not the order of `layer.weights`, so the classes whose children
+ * matter say, below, in which order their children's weights count.
+ */
+import { KerasInteropError } from '../errors.js';
+import type { JsonObject, LayerWeights, Weight } from '../model/types.js';
+import { isJsonObject } from '../model/types.js';
+import { isMaskPseudoLayer, layerEntries, pythonClassName } from '../model/config.js';
+import {
+  type H5Group,
+  type ReadLimits,
+  getGroup,
+  isDataset,
+  isGroup,
+  joinPath,
+  memberNames,
+  numericMembers,
+  readStringAttr,
+  readWeight,
+} from './h5.js';
+
+export function toSnakeCase(name: string): string {
+  return name
+    .replace(/\W+/g, '')
+    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+interface Ctx {
+  file: string;
+  limits: ReadLimits;
+  budget: { used: number };
+}
+
+interface Collected {
+  weight: Weight;
+  trainable: boolean;
+}
+
+/** Names each list item the way Keras 3 does: snake_case of its class, `_1`, `_2` for repeats. */
+export function listItemNames(classNames: string[]): string[] {
+  const used = new Map<string, number>();
+  return classNames.map((cls) => {
+    const base = toSnakeCase(cls);
+    const n = used.get(base);
+    if (n === undefined) {
+      used.set(base, 0);
+      return base;
+    }
+    used.set(base, n + 1);
+    return `${base}_${n + 1}`;
+  });
+}
+
+/** Walk order of an object's attribute children: public before private, then sorted. */
+function walkOrder(names: string[]): string[] {
+  return [...names].sort((a, b) => {
+    const pa = a.startsWith('_') ? 1 : 0;
+    const pb = b.startsWith('_') ? 1 : 0;
+    if (pa !== pb) return pa - pb;
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+}
+
+function ownVars(group: H5Group, ownerName: string, ctx: Ctx, trainable: (i: number) => boolean): Collected[] {
+  const vars = getGroup(group, 'vars', ctx.file);
+  if (!vars) return [];
+  return numericMembers(vars, ctx.file).map((k) => {
+    const ds = vars.get(k);
+    if (!isDataset(ds)) {
+      throw new KerasInteropError('HDF5_INVALID', 'expected a dataset', { file: ctx.file, place: joinPath(vars.path, k) });
+    }
+    return { weight: readWeight(ds, `${ownerName}/vars/${k}`, ctx.file, ctx.limits, ctx.budget), trainable: trainable(Number(k)) };
+  });
+}
+
+function childGroups(group: H5Group, ctx: Ctx): string[] {
+  return walkOrder(memberNames(group, ctx.file).filter((k) => k !== 'vars' && isGroup(group.get(k))));
+}
+
+function innerConfig(layer: JsonObject | undefined): JsonObject {
+  return layer && isJsonObject(layer.config) ? layer.config : {};
+}
+
+const RNN_CLASSES = new Set(['LSTM', 'GRU', 'SimpleRNN', 'RNN', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D']);
+const MODEL_CLASSES = new Set(['Functional', 'Sequential', 'Model']);
+
+/** Collects an object's weights in its `layer.weights` order. `layer` is its config when known. */
+function collect(group: H5Group, path: string, layer: JsonObject | undefined, ctx: Ctx): Collected[] {
+  const cls = layer ? pythonClassName(layer) : undefined;
+  const cfg = innerConfig(layer);
+  const frozen = cfg.trainable === false;
+  const mark = (xs: Collected[]): Collected[] => (frozen ? xs.map((x) => ({ ...x, trainable: false })) : xs);
+  const sub = (name: string, subLayer?: JsonObject): Collected[] => {
+    const g = getGroup(group, name, ctx.file);
+    return g ? collect(g, `${path}/${name}`, subLayer, ctx) : [];
+  };
+
+  if (cls === 'BatchNormalization' || cls === 'SyncBatchNormalization') {
+    return mark(ownVars(group, path, ctx, (i) => i < 2));
+  }
+  if (cls && MODEL_CLASSES.has(cls)) {
+    const layers = layerEntries(layer!).filter((l) => !isMaskPseudoLayer(l));
+    const names = listItemNames(layers.map(pythonClassName));
+    const list = getGroup(group, 'layers', ctx.file);
+    const out: Collected[] = [];
+    layers.forEach((l, i) => {
+      const g = list && getGroup(list, names[i], ctx.file);
+      if (g) out.push(...collect(g, `${path}/layers/${names[i]}`, l, ctx));
+    });
+    return mark(out);
+  }
+  if (cls === 'Bidirectional') {
+    const fwd = isJsonObject(cfg.layer) ? cfg.layer : undefined;
+    const bwd = isJsonObject(cfg.backward_layer) ? cfg.backward_layer : fwd;
+    return mark([...ownVars(group, path, ctx, () => true), ...sub('forward_layer', fwd), ...sub('backward_layer', bwd)]);
+  }
+  if (cls && RNN_CLASSES.has(cls)) {
+    return mark([...ownVars(group, path, ctx, () => true), ...sub('cell')]);
+  }
+  if (cls === 'TimeDistributed') {
+    return mark([...ownVars(group, path, ctx, () => true), ...sub('layer', isJsonObject(cfg.layer) ? cfg.layer : undefined)]);
+  }
+  if (cls === 'MultiHeadAttention' && !('head_num' in cfg)) {
+    // Keras's own; before Keras 3.0.3 the projections were private attributes.
+    const pick = (n: string) => (getGroup(group, n, ctx.file) ? n : `_${n}`);
+    return mark([
+      ...ownVars(group, path, ctx, () => true),
+      ...['query_dense', 'key_dense', 'value_dense', 'output_dense'].flatMap((n) => sub(pick(n))),
+    ]);
+  }
+  if (cls === 'MultiHead') {
+    return mark(collectMultiHead(group, path, cfg, ctx));
+  }
+  // Any other layer: its own variables, then its children in traversal order.
+  const out = ownVars(group, path, ctx, () => true);
+  for (const child of childGroups(group, ctx)) out.push(...sub(child));
+  return mark(out);
+}
+
+/** keras-multi-head's wrapper: own W, b, then each sub-layer (the first may be saved as `layer`). */
+function collectMultiHead(group: H5Group, path: string, cfg: JsonObject, ctx: Ctx): Collected[] {
+  let subLayers: JsonObject[];
+  if (Array.isArray(cfg.layers)) subLayers = cfg.layers.filter(isJsonObject);
+  else if (Array.isArray(cfg.layer)) subLayers = cfg.layer.filter(isJsonObject);
+  else if (isJsonObject(cfg.layer)) subLayers = Array.from({ length: Number(cfg.layer_num ?? 1) }, () => cfg.layer as JsonObject);
+  else subLayers = [];
+  const out = ownVars(group, path, ctx, () => true);
+  const names = listItemNames(subLayers.map(pythonClassName));
+  const list = getGroup(group, 'layers', ctx.file);
+  subLayers.forEach((l, i) => {
+    const g = list && getGroup(list, names[i], ctx.file);
+    if (g) {
+      out.push(...collect(g, `${path}/layers/${names[i]}`, l, ctx));
+    } else {
+      // Saved once, under the first path that reached it: the wrapper's `layer` attribute.
+      const first = getGroup(group, 'layer', ctx.file);
+      if (!first || i !== 0) {
+        throw new KerasInteropError('HDF5_MISSING', `sub-layer ${i} (${names[i]}) of MultiHead has no weights group`, {
+          file: ctx.file,
+          place: joinPath(list?.path ?? joinPath(group.path, 'layers'), names[i]),
+        });
+      }
+      out.push(...collect(first, `${path}/layer`, l, ctx));
+    }
+  });
+  return out;
+}
+
+function legacyOrder(xs: Collected[]): Weight[] {
+  return [...xs.filter((x) => x.trainable), ...xs.filter((x) => !x.trainable)].map((x) => x.weight);
+}
+
+/**
+ * Reads the object-tree layout. With the model's config, weights come per top-level layer in the
+ * model's layer order; without one, each top-level group is listed with its weights in traversal order.
+ */
+export function readKeras3WeightsTree(
+  root: H5Group,
+  config: JsonObject | null,
+  file: string,
+  limits: ReadLimits,
+): LayerWeights[] {
+  const ctx: Ctx = { file, limits, budget: { used: 0 } };
+  const layersGroup = getGroup(root, 'layers', file);
+  if (!config) {
+    if (!layersGroup) return [];
+    return memberNames(layersGroup, file).map((name) => {
+      const g = getGroup(layersGroup, name, file)!;
+      const vars = getGroup(g, 'vars', file);
+      const layer = (vars && readStringAttr(vars, 'name', file)) ?? name;
+      return { layer, weights: collect(g, `layers/${name}`, undefined, ctx).map((c) => c.weight) };
+    });
+  }
+  const layers = layerEntries(config).filter((l) => !isMaskPseudoLayer(l));
+  const names = listItemNames(layers.map(pythonClassName));
+  return layers.map((l, i) => {
+    const layerName = String(innerConfig(l).name ?? l.name ?? names[i]);
+    const g = layersGroup && getGroup(layersGroup, names[i], file);
+    if (!g) {
+      throw new KerasInteropError('HDF5_MISSING', `no weights group for layer "${layerName}" (expected layers/${names[i]})`, {
+        file,
+        place: `/layers/${names[i]}`,
+      });
+    }
+    return { layer: layerName, weights: legacyOrder(collect(g, `layers/${names[i]}`, l, ctx)) };
+  });
+}
+

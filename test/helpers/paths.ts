@@ -1,0 +1,30 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const GOLDEN = join(ROOT, 'fixtures', 'golden');
+
+/** Real files from public repositories; read in place, never copied into the project. */
+export const WILD = process.env.KERAS_INTEROP_WILD ?? resolve(ROOT, '..', 'shared', 'wild');
+
+export function goldenCases(): string[] {
+  return readdirSync(GOLDEN, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+}
+
+/** Fails loudly (never skips) when the real-file folder is missing. */
+export function requireWild(): string {
+  if (!existsSync(join(WILD, 'manifest.json'))) {
+    throw new Error(
+      `the real-file folder is absent: expected ${WILD}/manifest.json. Set KERAS_INTEROP_WILD to the folder holding shared/wild.`,
+    );
+  }
+  return WILD;
+}
+
+export function wildFile(id: string, relative: string): string {
+  return join(requireWild(), id, relative);
+}
