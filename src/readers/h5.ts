@@ -16,6 +16,8 @@ export interface ReadLimits {
   maxTensorBytes: number;
   /** All weights together, in bytes. */
   maxTotalBytes: number;
+  /** Sum of inflated sizes a zip archive may declare. */
+  maxInflatedBytes?: number;
 }
 
 export const DEFAULT_LIMITS: ReadLimits = {
@@ -241,4 +243,29 @@ export function readWeight(
     throw new KerasInteropError('HDF5_INVALID', `cannot read dataset (${(e as Error).message})`, { file, place });
   }
   return { name, path: place, shape: [...shape], dtype, data: coerce(value, dtype, count, file, place) };
+}
+
+/**
+ * Opens HDF5 bytes that live in memory (a zip entry). h5wasm's Node build reads real files, so the
+ * bytes go to a private temporary file that is removed afterwards.
+ */
+export async function withH5Bytes<T>(bytes: Uint8Array, label: string, fn: (h5: H5File, path: string) => T): Promise<T> {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'keras-interop-'));
+  const path = join(dir, 'weights.h5');
+  try {
+    writeFileSync(path, bytes);
+    const h5 = await openH5(path).catch((e: unknown) => {
+      throw e instanceof KerasInteropError ? new KerasInteropError(e.code, 'cannot open as HDF5', { file: label }) : e;
+    });
+    try {
+      return fn(h5, path);
+    } finally {
+      h5.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

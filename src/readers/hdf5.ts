@@ -25,6 +25,8 @@ export interface ReadOptions {
   /** The config to pair with a weights-only file: a full `{class_name, config}` object. */
   config?: JsonObject;
   limits?: Partial<ReadLimits>;
+  /** Deepest nesting accepted in a JSON config. */
+  maxConfigDepth?: number;
 }
 
 export async function readHdf5(file: string, opts: ReadOptions = {}): Promise<KerasModel> {
@@ -51,7 +53,7 @@ function readOpen(h5: H5File, file: string, opts: ReadOptions, limits: ReadLimit
     if (!modelWeights) {
       throw new KerasInteropError('HDF5_MISSING', 'full-model file has no model_weights group', { file, place: '/model_weights' });
     }
-    const config = parseJsonText(modelConfigText, file, '/@model_config');
+    const config = parseJsonText(modelConfigText, file, '/@model_config', opts.maxConfigDepth);
     if (!isJsonObject(config)) {
       throw new KerasInteropError('CONFIG_INVALID', 'model_config should be a JSON object', { file, place: '/@model_config' });
     }

@@ -6,6 +6,7 @@ import { isJsonObject } from '../model/types.js';
 import { detectFormat } from './detect.js';
 import { type ReadOptions, readHdf5 } from './hdf5.js';
 import { parseJsonText } from './json.js';
+import { readKerasArchive } from './keras-archive.js';
 
 export type { ReadOptions } from './hdf5.js';
 export { detectFormat } from './detect.js';
@@ -15,6 +16,8 @@ export async function readModel(path: string, opts: ReadOptions = {}): Promise<K
   switch (format) {
     case 'hdf5':
       return readHdf5(path, opts);
+    case 'keras-archive':
+      return readKerasArchive(path, opts);
     case 'json-config':
       throw new KerasInteropError('UNKNOWN_FORMAT', 'this JSON file holds a config but no weights; pass it with --config next to a weights file', { file: path });
     default:

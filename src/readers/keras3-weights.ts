@@ -203,13 +203,10 @@ export function readKeras3WeightsTree(
   const names = listItemNames(layers.map(pythonClassName));
   return layers.map((l, i) => {
     const layerName = String(innerConfig(l).name ?? l.name ?? names[i]);
+    // Some Keras versions write no group for a layer without variables (Add in 3.10); a layer that
+    // does need weights is caught when the weights are assigned.
     const g = layersGroup && getGroup(layersGroup, names[i], file);
-    if (!g) {
-      throw new KerasInteropError('HDF5_MISSING', `no weights group for layer "${layerName}" (expected layers/${names[i]})`, {
-        file,
-        place: `/layers/${names[i]}`,
-      });
-    }
+    if (!g) return { layer: layerName, weights: [] };
     return { layer: layerName, weights: legacyOrder(collect(g, `layers/${names[i]}`, l, ctx)) };
   });
 }
