@@ -1,0 +1,455 @@
+/**
+ * `SeqSelfAttention` of keras-self-attention 0.51.0, in tfjs.
+ *
+ * For every timestep t it scores every timestep t' (additive: tanh(x_t Wt + x_t' Wx + bh) Wa + ba;
+ * multiplicative: x_t Wa x_t'^T + ba), optionally applies `attention_activation`, pushes pairs outside the
+ * local window (and pairs where both steps are masked) down by 10000, takes a max-shifted softmax over t'
+ * and returns the attention-weighted sum of the inputs (and the attention when `return_attention`).
+ * The arithmetic follows the Python layer step by step so that float32 results agree with Keras.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { KerasInteropError } from '../errors.js';
+
+type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+type Kwargs = Parameters<tf.layers.Layer['call']>[1];
+type Initializer = ReturnType<typeof tf.initializers.glorotNormal>;
+type Regularizer = ReturnType<typeof tf.regularizers.l1l2>;
+type Constraint = ReturnType<typeof tf.constraints.nonNeg>;
+type LayerVariable = tf.LayerVariable;
+type ConfigDict = tf.serialization.ConfigDict;
+
+/** A Keras/tfjs identifier: a name ('glorot_normal', 'glorotNormal'), a `{className, config}` dict, or an instance. */
+export type InitializerIdentifier = string | ConfigDict | Initializer;
+export type RegularizerIdentifier = string | ConfigDict | Regularizer;
+export type ConstraintIdentifier = string | ConfigDict | Constraint;
+export type ActivationIdentifier = string | ConfigDict;
+
+export interface SeqSelfAttentionArgs extends LayerArgs {
+  /** Size of the hidden vectors of additive attention. Default 32. */
+  units?: number;
+  /** Width of the local window; null means the whole sequence (history_only without it: 1e9). */
+  attentionWidth?: number | null;
+  attentionType?: 'additive' | 'multiplicative';
+  /** Return `[output, attention]` instead of `output`. */
+  returnAttention?: boolean;
+  /** Only attend to the current and earlier timesteps. */
+  historyOnly?: boolean;
+  kernelInitializer?: InitializerIdentifier | null;
+  biasInitializer?: InitializerIdentifier | null;
+  kernelRegularizer?: RegularizerIdentifier | null;
+  biasRegularizer?: RegularizerIdentifier | null;
+  kernelConstraint?: ConstraintIdentifier | null;
+  biasConstraint?: ConstraintIdentifier | null;
+  useAdditiveBias?: boolean;
+  useAttentionBias?: boolean;
+  /** Activation applied to the scores before the softmax; null is linear. */
+  attentionActivation?: ActivationIdentifier | null;
+  /** Weight of the attention regularizer (a training loss only; it never changes outputs). */
+  attentionRegularizerWeight?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identifier resolution. tfjs keeps its getInitializer/getRegularizer/getConstraint private, and
+// Keras spells some names differently (LecunNormal vs LeCunNormal, L2 vs L1L2), so names are
+// matched case- and underscore-insensitively against the classes tfjs has registered.
+
+function normName(name: string): string {
+  return name.replace(/_/g, '').toLowerCase();
+}
+
+const INITIALIZER_CLASSES: Record<string, string> = {
+  zeros: 'Zeros',
+  ones: 'Ones',
+  constant: 'Constant',
+  randomuniform: 'RandomUniform',
+  uniform: 'RandomUniform',
+  randomnormal: 'RandomNormal',
+  normal: 'RandomNormal',
+  truncatednormal: 'TruncatedNormal',
+  identity: 'Identity',
+  identityinitializer: 'Identity',
+  variancescaling: 'VarianceScaling',
+  glorotuniform: 'GlorotUniform',
+  glorotnormal: 'GlorotNormal',
+  henormal: 'HeNormal',
+  heuniform: 'HeUniform',
+  lecunnormal: 'LeCunNormal',
+  lecununiform: 'LeCunUniform',
+  orthogonal: 'Orthogonal',
+};
+
+const CONSTRAINT_CLASSES: Record<string, string> = {
+  maxnorm: 'MaxNorm',
+  nonneg: 'NonNeg',
+  unitnorm: 'UnitNorm',
+  minmaxnorm: 'MinMaxNorm',
+};
+
+function isConfigDict(x: unknown): x is ConfigDict {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof tf.serialization.Serializable);
+}
+
+function splitIdentifier(kind: string, id: string | ConfigDict, layer: string): { className: string; config: ConfigDict } {
+  if (typeof id === 'string') return { className: id, config: {} };
+  const className = id['className'] ?? id['class_name'];
+  if (typeof className !== 'string') {
+    throw new KerasInteropError('CONFIG_INVALID', `${kind} of layer "${layer}" must be a name or {className, config}, got ${JSON.stringify(id)}`);
+  }
+  const config = id['config'];
+  return { className, config: isConfigDict(config) ? config : {} };
+}
+
+function fromRegistry<T>(kind: string, className: string, config: ConfigDict, layer: string): T {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  if (entry == null) {
+    throw new KerasInteropError('CONFIG_INVALID', `unknown ${kind} "${className}" in layer "${layer}"`);
+  }
+  const [cls, fromConfig] = entry;
+  return fromConfig(cls, config) as unknown as T;
+}
+
+export function resolveInitializer(id: InitializerIdentifier | null | undefined, layer: string): Initializer | null {
+  if (id == null) return null;
+  if (id instanceof tf.serialization.Serializable) return id as Initializer;
+  const { className, config } = splitIdentifier('initializer', id, layer);
+  return fromRegistry<Initializer>('initializer', INITIALIZER_CLASSES[normName(className)] ?? className, config, layer);
+}
+
+function numberOr(x: unknown, fallback: number): number {
+  return typeof x === 'number' ? x : fallback;
+}
+
+export function resolveRegularizer(id: RegularizerIdentifier | null | undefined, layer: string): Regularizer | null {
+  if (id == null) return null;
+  if (id instanceof tf.serialization.Serializable) return id as Regularizer;
+  const { className, config } = splitIdentifier('regularizer', id, layer);
+  const bare = typeof id === 'string';
+  // Keras: the string shortcuts use 0.01; the L1L2 class defaults to 0 for a missing factor.
+  switch (normName(className)) {
+    case 'l1':
+      return tf.regularizers.l1({ l1: numberOr(config['l1'], 0.01) });
+    case 'l2':
+      return tf.regularizers.l2({ l2: numberOr(config['l2'], 0.01) });
+    case 'l1l2':
+      return tf.regularizers.l1l2({ l1: numberOr(config['l1'], bare ? 0.01 : 0), l2: numberOr(config['l2'], bare ? 0.01 : 0) });
+    default:
+      return fromRegistry<Regularizer>('regularizer', className, config, layer);
+  }
+}
+
+export function resolveConstraint(id: ConstraintIdentifier | null | undefined, layer: string): Constraint | null {
+  if (id == null) return null;
+  if (id instanceof tf.serialization.Serializable) return id as Constraint;
+  const { className, config } = splitIdentifier('constraint', id, layer);
+  return fromRegistry<Constraint>('constraint', CONSTRAINT_CLASSES[normName(className)] ?? className, config, layer);
+}
+
+/**
+ * `{className, config}` of a tfjs object, as tfjs-layers serializes nested objects; `undefined` entries
+ * (tfjs initializers leave `seed` undefined) become null, as they would after a JSON round trip.
+ */
+export function serializeObject(obj: tf.serialization.Serializable | null): ConfigDict | null {
+  if (obj == null) return null;
+  const config: ConfigDict = {};
+  for (const [key, value] of Object.entries(obj.getConfig())) config[key] = value === undefined ? null : value;
+  return { className: obj.getClassName(), config };
+}
+
+export type ActivationFn = (x: tf.Tensor) => tf.Tensor;
+
+/** Keras activations by their tfjs-side (camelCase) name. hard_sigmoid is Keras 3's relu6(x + 3) / 6. */
+const ACTIVATIONS: Record<string, [string, ActivationFn]> = {
+  linear: ['linear', (x) => x],
+  sigmoid: ['sigmoid', (x) => tf.sigmoid(x)],
+  tanh: ['tanh', (x) => tf.tanh(x)],
+  relu: ['relu', (x) => tf.relu(x)],
+  relu6: ['relu6', (x) => tf.relu6(x)],
+  elu: ['elu', (x) => tf.elu(x)],
+  selu: ['selu', (x) => tf.selu(x)],
+  softplus: ['softplus', (x) => tf.softplus(x)],
+  softsign: ['softsign', (x) => tf.div(x, tf.add(1, tf.abs(x)))],
+  softmax: ['softmax', (x) => tf.softmax(x, -1)],
+  logsoftmax: ['logSoftmax', (x) => tf.logSoftmax(x, -1)],
+  exponential: ['exponential', (x) => tf.exp(x)],
+  hardsigmoid: ['hardSigmoid', (x) => tf.div(tf.relu6(tf.add(x, 3)), 6)],
+  swish: ['swish', (x) => tf.mul(x, tf.sigmoid(x))],
+  silu: ['silu', (x) => tf.mul(x, tf.sigmoid(x))],
+  gelu: ['gelu', (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2))))],
+  mish: ['mish', (x) => tf.mul(x, tf.tanh(tf.softplus(x)))],
+  leakyrelu: ['leakyRelu', (x) => tf.leakyRelu(x, 0.2)],
+};
+
+/** Resolve an activation identifier to [canonical name, function]; null/undefined is linear. */
+export function resolveActivation(id: ActivationIdentifier | null | undefined, layer: string): [string, ActivationFn] {
+  if (id == null) return ACTIVATIONS['linear']!;
+  const name = typeof id === 'string' ? id : splitIdentifier('activation', id, layer).className;
+  const found = ACTIVATIONS[normName(name)];
+  if (found == null) {
+    throw new KerasInteropError(
+      'CONFIG_INVALID',
+      `unknown attention_activation "${name}" in layer "${layer}" (known: ${Object.values(ACTIVATIONS).map((a) => a[0]).join(', ')})`,
+    );
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared helpers for the attention layers.
+
+/** The one tensor of a layer called with `x` or `[x]`. */
+export function singleTensor(inputs: tf.Tensor | tf.Tensor[], layer: string): tf.Tensor {
+  if (!Array.isArray(inputs)) return inputs;
+  if (inputs.length !== 1 || inputs[0] == null) {
+    throw new KerasInteropError('INPUT_MISMATCH', `layer "${layer}" expects one input tensor, got ${inputs.length}`);
+  }
+  return inputs[0];
+}
+
+/** The one input shape of `build`/`computeOutputShape`, which tfjs may wrap in a list. */
+export function singleShape(shape: tf.Shape | tf.Shape[]): tf.Shape {
+  return (Array.isArray(shape[0]) ? shape[0] : shape) as tf.Shape;
+}
+
+/** A mask passed as a tensor, `[tensor]`, or nothing. */
+export function firstMask(mask: unknown): tf.Tensor | null {
+  if (Array.isArray(mask)) return (mask[0] as tf.Tensor | null | undefined) ?? null;
+  return (mask as tf.Tensor | null | undefined) ?? null;
+}
+
+/**
+ * The (T, T) 0/1 matrix of pairs (t, t') outside the local window: t' < t - (w - 1) or t' > t when
+ * `historyOnly`, else t' < t - floor(w / 2) or t' >= t - floor(w / 2) + w. A width of at least 2T + 2
+ * covers every pair either way, so it is clamped there to keep the int32 arithmetic in range.
+ */
+export function outsideWindow(length: number, width: number, historyOnly: boolean): tf.Tensor2D {
+  return tf.tidy(() => {
+    const w = Math.min(width, 2 * length + 2);
+    const rows = tf.range(0, length, 1, 'int32');
+    const lower = tf.sub(rows, historyOnly ? w - 1 : Math.floor(w / 2)).expandDims(-1);
+    const upper = tf.add(lower, w);
+    const cols = tf.range(0, length, 1, 'int32').expandDims(0);
+    const inside = tf.logicalAnd(tf.lessEqual(lower, cols), tf.less(cols, upper));
+    return tf.sub(1, tf.cast(inside, 'float32')) as tf.Tensor2D;
+  });
+}
+
+/** (B, T, F) x (F, N) -> (B, T, N), Keras's `K.dot` on a 3-D tensor. */
+function dot3(x: tf.Tensor, w: tf.Tensor): tf.Tensor3D {
+  const [b, t, f] = x.shape as [number, number, number];
+  return tf.reshape(tf.matMul(tf.reshape(x, [b * t, f]), w as tf.Tensor2D), [b, t, w.shape[1]!]) as tf.Tensor3D;
+}
+
+/**
+ * Additive scores e[b, t, t'] = tanh(q[b, t] + k[b, t'] + bh) . wa + ba, with q = x Wt and k = x Wx.
+ * The (B, rows, T, units) intermediate is built for blocks of query rows so that it stays under
+ * `maxElements`; the result does not depend on the block size.
+ */
+export function additiveEmission(
+  q: tf.Tensor3D,
+  k: tf.Tensor3D,
+  bh: tf.Tensor | null,
+  wa: tf.Tensor,
+  ba: tf.Tensor | null,
+  maxElements = 1 << 24,
+): tf.Tensor3D {
+  const [batch, len, units] = q.shape;
+  const block = (qRows: tf.Tensor3D): tf.Tensor3D =>
+    tf.tidy(() => {
+      const rows = qRows.shape[1];
+      let h = tf.add(tf.expandDims(qRows, 2), tf.expandDims(k, 1));
+      if (bh != null) h = tf.add(h, bh);
+      h = tf.tanh(h);
+      let e = tf.matMul(tf.reshape(h, [batch * rows * len, units]), wa as tf.Tensor2D);
+      if (ba != null) e = tf.add(e, ba);
+      return tf.reshape(e, [batch, rows, len]) as tf.Tensor3D;
+    });
+  const rowsPerBlock = Math.max(1, Math.floor(maxElements / Math.max(1, batch * len * units)));
+  if (rowsPerBlock >= len) return block(q);
+  return tf.tidy(() => {
+    const parts: tf.Tensor3D[] = [];
+    for (let start = 0; start < len; start += rowsPerBlock) {
+      const rows = Math.min(rowsPerBlock, len - start);
+      parts.push(block(tf.slice(q, [0, start, 0], [batch, rows, units]) as tf.Tensor3D));
+    }
+    return tf.concat(parts, 1) as tf.Tensor3D;
+  });
+}
+
+/**
+ * Python's `_attention_regularizer`: weight * sum((A A^T - I)^2) / batch_size, for attention A of
+ * shape (batch, T, T). A training loss only.
+ */
+export function attentionRegularizer(attention: tf.Tensor, weight: number): tf.Scalar {
+  return tf.tidy(() => {
+    const a = attention as tf.Tensor3D;
+    const [batch, , len] = a.shape;
+    const gram = tf.matMul(a, a, false, true);
+    const diff = tf.sub(gram, tf.eye(len));
+    return tf.div(tf.mul(weight, tf.sum(tf.square(diff))), batch) as tf.Scalar;
+  });
+}
+
+export class SeqSelfAttention extends tf.layers.Layer {
+  static className = 'SeqSelfAttention';
+
+  readonly units: number;
+  readonly attentionWidth: number | null;
+  readonly attentionType: 'additive' | 'multiplicative';
+  readonly returnAttention: boolean;
+  readonly historyOnly: boolean;
+  readonly useAdditiveBias: boolean;
+  readonly useAttentionBias: boolean;
+  readonly attentionRegularizerWeight: number;
+  readonly kernelInitializer: Initializer;
+  readonly biasInitializer: Initializer;
+  readonly kernelRegularizer: Regularizer | null;
+  readonly biasRegularizer: Regularizer | null;
+  readonly kernelConstraint: Constraint | null;
+  readonly biasConstraint: Constraint | null;
+  readonly attentionActivationName: string;
+  private readonly attentionActivationFn: ActivationFn;
+
+  private Wt: LayerVariable | null = null;
+  private Wx: LayerVariable | null = null;
+  private bh: LayerVariable | null = null;
+  private Wa: LayerVariable | null = null;
+  private ba: LayerVariable | null = null;
+  /** The attention loss of the latest training call, read by the loss registered in `build`. */
+  private attentionLoss: tf.Scalar | null = null;
+
+  constructor(args: SeqSelfAttentionArgs = {}) {
+    super(args);
+    this.supportsMasking = true;
+    const where = this.name;
+    this.units = args.units ?? 32;
+    const type = args.attentionType ?? 'additive';
+    if (type !== 'additive' && type !== 'multiplicative') {
+      throw new KerasInteropError('CONFIG_INVALID', `layer "${where}": attention_type must be 'additive' or 'multiplicative', got ${JSON.stringify(type)}`);
+    }
+    this.attentionType = type;
+    this.returnAttention = args.returnAttention ?? false;
+    this.historyOnly = args.historyOnly ?? false;
+    let width = args.attentionWidth ?? null;
+    if (this.historyOnly && width == null) width = 1e9;
+    if (width != null && (!Number.isFinite(width) || width < 1)) {
+      throw new KerasInteropError('CONFIG_INVALID', `layer "${where}": attention_width must be a positive integer, got ${width}`);
+    }
+    this.attentionWidth = width;
+    if (!Number.isInteger(this.units) || this.units < 1) {
+      throw new KerasInteropError('CONFIG_INVALID', `layer "${where}": units must be a positive integer, got ${this.units}`);
+    }
+    this.useAdditiveBias = args.useAdditiveBias ?? true;
+    this.useAttentionBias = args.useAttentionBias ?? true;
+    this.kernelInitializer = resolveInitializer(args.kernelInitializer ?? 'glorotNormal', where)!;
+    this.biasInitializer = resolveInitializer(args.biasInitializer ?? 'zeros', where)!;
+    this.kernelRegularizer = resolveRegularizer(args.kernelRegularizer, where);
+    this.biasRegularizer = resolveRegularizer(args.biasRegularizer, where);
+    this.kernelConstraint = resolveConstraint(args.kernelConstraint, where);
+    this.biasConstraint = resolveConstraint(args.biasConstraint, where);
+    [this.attentionActivationName, this.attentionActivationFn] = resolveActivation(args.attentionActivation, where);
+    this.attentionRegularizerWeight = args.attentionRegularizerWeight ?? 0;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = singleShape(inputShape);
+    const featureDim = shape[2];
+    if (shape.length !== 3 || featureDim == null) {
+      throw new KerasInteropError('INPUT_MISMATCH', `layer "${this.name}" expects input (batch, time, features) with known features, got [${shape.join(', ')}]`);
+    }
+    const kernel = (suffix: string, shape: number[]): LayerVariable =>
+      this.addWeight(`${this.name}_${suffix}`, shape, 'float32', this.kernelInitializer, this.kernelRegularizer ?? undefined, true, this.kernelConstraint ?? undefined);
+    const bias = (suffix: string, shape: number[]): LayerVariable =>
+      this.addWeight(`${this.name}_${suffix}`, shape, 'float32', this.biasInitializer, this.biasRegularizer ?? undefined, true, this.biasConstraint ?? undefined);
+    if (this.attentionType === 'additive') {
+      this.Wt = kernel('Add_Wt', [featureDim, this.units]);
+      this.Wx = kernel('Add_Wx', [featureDim, this.units]);
+      if (this.useAdditiveBias) this.bh = bias('Add_bh', [this.units]);
+      this.Wa = kernel('Add_Wa', [this.units, 1]);
+      if (this.useAttentionBias) this.ba = bias('Add_ba', [1]);
+    } else {
+      this.Wa = kernel('Mul_Wa', [featureDim, featureDim]);
+      if (this.useAttentionBias) this.ba = bias('Mul_ba', [1]);
+    }
+    if (this.attentionRegularizerWeight > 0) {
+      this.addLoss(() => {
+        const loss = this.attentionLoss;
+        return loss != null && !loss.isDisposed ? loss : tf.scalar(0);
+      });
+    }
+    this.built = true;
+  }
+
+  /** Raw scores e (batch, T, T) before activation, window and mask. */
+  private emission(x: tf.Tensor3D): tf.Tensor3D {
+    if (this.attentionType === 'additive') {
+      const q = dot3(x, this.Wt!.read());
+      const k = dot3(x, this.Wx!.read());
+      return additiveEmission(q, k, this.bh?.read() ?? null, this.Wa!.read(), this.ba?.read() ?? null);
+    }
+    let e: tf.Tensor3D = tf.matMul(dot3(x, this.Wa!.read()), x, false, true);
+    if (this.ba != null) e = tf.add(e, this.ba.read());
+    return e;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    const x = singleTensor(inputs, this.name) as tf.Tensor3D;
+    const mask = firstMask(kwargs['mask']);
+    const training = kwargs['training'] === true;
+    const [v, a, loss] = tf.tidy(() => {
+      const len = x.shape[1];
+      let e = this.attentionActivationFn(this.emission(x));
+      if (this.attentionWidth != null) {
+        e = tf.sub(e, tf.mul(10000, outsideWindow(len, this.attentionWidth, this.historyOnly)));
+      }
+      if (mask != null) {
+        // 0.51.0 penalizes only pairs where *both* steps are masked: unmasked steps still attend to
+        // padded ones. Keras outputs depend on it, so it is kept.
+        const m = tf.expandDims(tf.cast(mask, 'float32'), -1);
+        const bothMasked = tf.mul(tf.sub(1, m), tf.sub(1, tf.transpose(m, [0, 2, 1])));
+        e = tf.sub(e, tf.mul(10000, bothMasked));
+      }
+      e = tf.exp(tf.sub(e, tf.max(e, -1, true)));
+      const att = tf.div(e, tf.sum(e, -1, true));
+      const out = tf.matMul(att as tf.Tensor3D, x);
+      const reg = training && this.attentionRegularizerWeight > 0 ? attentionRegularizer(att, this.attentionRegularizerWeight) : tf.scalar(0);
+      return [out, att, reg] as [tf.Tensor, tf.Tensor, tf.Scalar];
+    });
+    if (training && this.attentionRegularizerWeight > 0) this.attentionLoss = loss;
+    else loss.dispose();
+    if (this.returnAttention) return [v, a];
+    a.dispose();
+    return v;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    const shape = singleShape(inputShape);
+    if (this.returnAttention) return [shape, [shape[0]!, shape[1]!, shape[1]!]];
+    return shape;
+  }
+
+  override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask?: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+    const m = firstMask(mask);
+    return (this.returnAttention ? [m, null] : m) as tf.Tensor | tf.Tensor[];
+  }
+
+  override getConfig(): ConfigDict {
+    const config: ConfigDict = {
+      units: this.units,
+      attentionWidth: this.attentionWidth,
+      attentionType: this.attentionType,
+      returnAttention: this.returnAttention,
+      historyOnly: this.historyOnly,
+      useAdditiveBias: this.useAdditiveBias,
+      useAttentionBias: this.useAttentionBias,
+      kernelInitializer: serializeObject(this.kernelInitializer),
+      biasInitializer: serializeObject(this.biasInitializer),
+      kernelRegularizer: serializeObject(this.kernelRegularizer),
+      biasRegularizer: serializeObject(this.biasRegularizer),
+      kernelConstraint: serializeObject(this.kernelConstraint),
+      biasConstraint: serializeObject(this.biasConstraint),
+      attentionActivation: this.attentionActivationName,
+      attentionRegularizerWeight: this.attentionRegularizerWeight,
+    };
+    return { ...super.getConfig(), ...config };
+  }
+}
