@@ -1,0 +1,826 @@
+/**
+ * The runtime's view of a Keras config: a pure function from the file's verbatim config (tf.keras 2 or
+ * Keras 3 dialect, Sequential or Functional, nested models) to the dialect `tf.models.modelFromJSON`
+ * reads (tf.keras 2 style, snake_case; tfjs camel-cases keys and string values itself).
+ *
+ * Node-call convention (our layers in src/layers rely on it): every tensor a Keras node hands its layer,
+ * positional or keyword, becomes a positional input of the tfjs node. Keyword tensors follow the
+ * positional ones in the order of `CALL_SIGNATURES` (then unknown keyword tensors in file order, then an
+ * explicit `mask` tensor), and the node kwargs get `input_roles`: the Python argument name of each
+ * positional input (tfjs hands it to `call()` as `kwargs.inputRoles`, values camel-cased:
+ * `attention_mask` → `attentionMask`). Non-tensor kwargs (`return_attention_scores`, `training`, ...)
+ * stay kwargs.
+ */
+import { KerasInteropError } from '../errors.js';
+import type { JsonObject, JsonValue } from '../model/types.js';
+import { isJsonObject } from '../model/types.js';
+import {
+  type KerasObject,
+  LAYER_HOLDING_KEYS,
+  type TensorRef,
+  collectTensorRefs,
+  forEachLayer,
+  isKerasObject,
+  isModelClassName,
+  keras2TensorRef,
+  layerNameOf,
+  pointer,
+} from './config-walk.js';
+
+export interface NormalizeOptions {
+  /** Named in errors. */
+  file?: string;
+}
+
+export interface NormalizeNote {
+  /** JSON pointer into the verbatim config. */
+  path: string;
+  layer?: string;
+  message: string;
+}
+
+/** Where a layer class comes from, as far as the config tells. */
+export type LayerOrigin = 'keras' | 'keras-multi-head' | 'keras-self-attention' | 'user';
+
+export interface ClassResolution {
+  layer: string;
+  /** JSON pointer of the layer object in the verbatim config. */
+  path: string;
+  /** The class name as the file has it. */
+  className: string;
+  /** The class name tfjs is asked to deserialize (what `registerLayer` / `registerClass` must provide). */
+  resolvedClass: string;
+  origin: LayerOrigin;
+  /** Why: which config keys decided. */
+  reason: string;
+}
+
+export interface RemovedLayer {
+  name: string;
+  className: string;
+  path: string;
+}
+
+export interface NormalizeResult {
+  config: JsonObject;
+  notes: NormalizeNote[];
+  resolutions: ClassResolution[];
+  /** Keras 3 mask pseudo-layers taken out of the graph. */
+  removedLayers: RemovedLayer[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Class resolution: one place for same-named classes.
+
+/** The registered tfjs class name of keras-multi-head's `MultiHeadAttention` (`head_num`). */
+export const KERAS_MULTI_HEAD_MHA = 'KerasMultiHead>MultiHeadAttention';
+
+const KERAS_SELF_ATTENTION_CLASSES = new Set([
+  'SeqSelfAttention',
+  'SeqWeightedAttention',
+  'ScaledDotProductAttention',
+  'ResidualScaledDotProductAttention',
+]);
+
+const KERAS_MULTI_HEAD_CLASSES = new Set(['MultiHead']);
+
+/** Keras's own layer classes (any version) that may appear in configs; the rest are users' own. */
+const KERAS_CLASSES = new Set([
+  'Activation', 'ActivityRegularization', 'Add', 'AdditiveAttention', 'AlphaDropout', 'Attention', 'Average',
+  'AveragePooling1D', 'AveragePooling2D', 'AveragePooling3D', 'BatchNormalization', 'Bidirectional',
+  'CategoryEncoding', 'CenterCrop', 'Concatenate', 'Conv1D', 'Conv1DTranspose', 'Conv2D', 'Conv2DTranspose',
+  'Conv3D', 'Conv3DTranspose', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'Cropping1D', 'Cropping2D', 'Cropping3D',
+  'CuDNNGRU', 'CuDNNLSTM', 'Dense', 'DepthwiseConv1D', 'DepthwiseConv2D', 'Dot', 'Dropout', 'ELU', 'Embedding',
+  'EinsumDense', 'Flatten', 'Functional', 'GaussianDropout', 'GaussianNoise', 'GlobalAveragePooling1D',
+  'GlobalAveragePooling2D', 'GlobalAveragePooling3D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
+  'GlobalMaxPooling3D', 'GroupNormalization', 'GRU', 'GRUCell', 'Identity', 'InputLayer', 'Lambda',
+  'LayerNormalization', 'LeakyReLU', 'LSTM', 'LSTMCell', 'Masking', 'Maximum', 'MaxPooling1D', 'MaxPooling2D',
+  'MaxPooling3D', 'Minimum', 'Model', 'MultiHeadAttention', 'Multiply', 'Normalization', 'Permute', 'PReLU',
+  'ReLU', 'RepeatVector', 'Rescaling', 'Reshape', 'Resizing', 'RNN', 'SeparableConv1D', 'SeparableConv2D',
+  'Sequential', 'SimpleRNN', 'SimpleRNNCell', 'Softmax', 'SpatialDropout1D', 'SpatialDropout2D',
+  'SpatialDropout3D', 'StackedRNNCells', 'Subtract', 'TextVectorization', 'TFOpLambda', 'ThresholdedReLU',
+  'TimeDistributed', 'UnitNormalization', 'UpSampling1D', 'UpSampling2D', 'UpSampling3D', 'ZeroPadding1D',
+  'ZeroPadding2D', 'ZeroPadding3D', 'SlicingOpLambda',
+]);
+
+/**
+ * The class tfjs must deserialize for a layer. `MultiHeadAttention` is three different layers: Keras's own
+ * (`num_heads`/`key_dim`), keras-multi-head's (`head_num`, registered as `KerasMultiHead>MultiHeadAttention`),
+ * or a user's own (left as is: unsupported unless the user registers it). Decided by config keys only.
+ */
+export function resolveClassName(
+  className: string,
+  config: JsonValue | undefined,
+): { className: string; origin: LayerOrigin; reason: string } {
+  const cfg = isJsonObject(config) ? config : {};
+  if (className === 'MultiHeadAttention' || className === KERAS_MULTI_HEAD_MHA) {
+    if ('head_num' in cfg) {
+      return { className: KERAS_MULTI_HEAD_MHA, origin: 'keras-multi-head', reason: 'config has head_num (keras-multi-head)' };
+    }
+    if ('num_heads' in cfg || 'key_dim' in cfg) {
+      return { className: 'MultiHeadAttention', origin: 'keras', reason: 'config has num_heads/key_dim (Keras MultiHeadAttention)' };
+    }
+    return {
+      className,
+      origin: 'user',
+      reason: 'config has neither head_num (keras-multi-head) nor num_heads/key_dim (Keras): a user-defined class',
+    };
+  }
+  if (KERAS_SELF_ATTENTION_CLASSES.has(className)) return { className, origin: 'keras-self-attention', reason: 'class name' };
+  if (KERAS_MULTI_HEAD_CLASSES.has(className)) return { className, origin: 'keras-multi-head', reason: 'class name' };
+  if (KERAS_CLASSES.has(className)) return { className, origin: 'keras', reason: 'class name' };
+  return { className, origin: 'user', reason: 'not a Keras, keras-self-attention or keras-multi-head class' };
+}
+
+/** For every layer (nested ones too) of a verbatim config: which class was chosen, and why. */
+export function classResolutions(config: JsonObject): ClassResolution[] {
+  const out: ClassResolution[] = [];
+  forEachLayer(config, (v) => {
+    const r = resolveClassName(v.className, v.layer.config);
+    out.push({ layer: v.name, path: v.path, className: v.className, resolvedClass: r.className, origin: r.origin, reason: r.reason });
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Call signatures: how keyword tensors become positional inputs.
+
+export interface CallSignature {
+  /** Python parameter names of `call()` by position (after `self`). */
+  positional: string[];
+  /** Order in which tensors passed as keywords are appended after the positional ones. */
+  tensorKeywords: string[];
+}
+
+/** Keyed by resolved class name. Layers not listed take one `inputs` argument (a tensor or a list). */
+export const CALL_SIGNATURES: Readonly<Record<string, CallSignature>> = {
+  // Keras 3: call(query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
+  //               attention_mask=None, return_attention_scores=False, training=None, use_causal_mask=False)
+  // tf.keras 2 files pass everything after `query` as keywords, so only position 0 matters there.
+  MultiHeadAttention: {
+    positional: [
+      'query', 'value', 'key', 'query_mask', 'value_mask', 'key_mask', 'attention_mask',
+      'return_attention_scores', 'training', 'use_causal_mask',
+    ],
+    tensorKeywords: ['query', 'value', 'key', 'attention_mask', 'query_mask', 'value_mask', 'key_mask'],
+  },
+};
+
+/** Keras 3 operation "layers" that compute masks; tfjs recomputes masks through `computeMask`. */
+export const MASK_PSEUDO_CLASSES: ReadonlySet<string> = new Set(['NotEqual', 'Any', 'All', 'Equal', 'LogicalAnd', 'LogicalOr', 'LogicalNot', 'Cast']);
+
+// ---------------------------------------------------------------------------------------------------------
+
+const STRIPPED_OBJECT_KEYS = new Set(['module', 'registered_name', 'build_config', 'compile_config', 'shared_object_id']);
+const DTYPE_POLICY_CLASSES = new Set(['DTypePolicy', 'FloatDTypePolicy', 'Policy', 'PolicyV1', 'QuantizedDTypePolicy', 'QuantizedFloat8DTypePolicy']);
+
+const TFJS_INITIALIZERS = new Set([
+  'Constant', 'GlorotNormal', 'GlorotUniform', 'HeNormal', 'HeUniform', 'Identity', 'LeCunNormal', 'LeCunUniform',
+  'Ones', 'Orthogonal', 'RandomNormal', 'RandomUniform', 'TruncatedNormal', 'VarianceScaling', 'Zeros',
+]);
+const INITIALIZER_RENAMES: Readonly<Record<string, string>> = {
+  OrthogonalInitializer: 'Orthogonal',
+  IdentityInitializer: 'Identity',
+  LecunNormal: 'LeCunNormal',
+  LecunUniform: 'LeCunUniform',
+  Zero: 'Zeros',
+  One: 'Ones',
+};
+const INITIALIZER_STRINGS: Readonly<Record<string, string>> = {
+  glorot_uniform: 'GlorotUniform', glorot_normal: 'GlorotNormal', he_normal: 'HeNormal', he_uniform: 'HeUniform',
+  lecun_normal: 'LeCunNormal', lecun_uniform: 'LeCunUniform', zeros: 'Zeros', zero: 'Zeros', ones: 'Ones', one: 'Ones',
+  orthogonal: 'Orthogonal', identity: 'Identity', random_normal: 'RandomNormal', random_uniform: 'RandomUniform',
+  truncated_normal: 'TruncatedNormal', variance_scaling: 'VarianceScaling', uniform: 'RandomUniform', normal: 'RandomNormal',
+};
+const TFJS_CONSTRAINTS = new Set(['MaxNorm', 'MinMaxNorm', 'NonNeg', 'UnitNorm']);
+const CONSTRAINT_STRINGS = new Set(['max_norm', 'min_max_norm', 'non_neg', 'unit_norm', 'maxnorm', 'nonneg', 'unitnorm']);
+const ACTIVATION_RENAMES: Readonly<Record<string, string>> = { silu: 'swish' };
+
+const DTYPE_MAP: Readonly<Record<string, string>> = {
+  float16: 'float32', bfloat16: 'float32', float64: 'float32', half: 'float32', double: 'float32',
+  int64: 'int32', int16: 'int32', int8: 'int32', uint8: 'int32', uint16: 'int32', uint32: 'int32', uint64: 'int32',
+  mixed_float16: 'float32', mixed_bfloat16: 'float32',
+};
+
+interface Ctx {
+  file?: string;
+  notes: NormalizeNote[];
+  resolutions: ClassResolution[];
+  removed: RemovedLayer[];
+}
+
+function note(ctx: Ctx, path: string, message: string, layer?: string): void {
+  ctx.notes.push({ path, layer, message });
+}
+
+function invalid(ctx: Ctx, path: string, message: string): KerasInteropError {
+  return new KerasInteropError('CONFIG_INVALID', message, { file: ctx.file, place: path });
+}
+
+/** Own-property assignment: JSON keys such as `__proto__` stay data. */
+function put(obj: JsonObject, key: string, value: JsonValue): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function has(obj: JsonObject, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(obj, key);
+}
+
+/**
+ * Generic deep pass: copies the whole tree, unwrapping Keras 3 object wrappers, DTypePolicy objects,
+ * `__tuple__`/`TensorShape`/`__numpy__` encodings and registered-function objects.
+ */
+function clean(v: JsonValue, path: string, ctx: Ctx, key?: string): JsonValue {
+  if (Array.isArray(v)) return v.map((x, i) => clean(x, pointer(path, i), ctx));
+  if (!isJsonObject(v)) {
+    if (key === 'dtype' && typeof v === 'string') return mapDtype(v, path, ctx);
+    return v;
+  }
+  const cls = v.class_name;
+  if ((cls === '__tuple__' || cls === 'TensorShape') && Array.isArray(v.items)) return clean(v.items, pointer(path, 'items'), ctx);
+  if (cls === '__numpy__' && isJsonObject(v.config) && 'value' in v.config) return clean(v.config.value, pointer(path, 'config', 'value'), ctx);
+  if (typeof cls === 'string' && DTYPE_POLICY_CLASSES.has(cls) && isJsonObject(v.config) && typeof v.config.name === 'string') {
+    const name = v.config.name;
+    if (cls.startsWith('Quantized') || name.startsWith('int8') || name.startsWith('float8')) {
+      note(ctx, path, `dtype policy "${name}" is quantized: tfjs computes in float32 and the quantized weights will not fit`);
+    }
+    return mapDtype(name, path, ctx);
+  }
+  // Keras 3 serializes a registered function (an activation, a metric) as {class_name: "function", config: "relu"}.
+  if (cls === 'function' && typeof v.config === 'string') return v.config;
+  const out: JsonObject = {};
+  const wrapper = isKerasObject(v);
+  for (const k of Object.keys(v)) {
+    if (wrapper && STRIPPED_OBJECT_KEYS.has(k)) continue;
+    put(out, k, clean(v[k], pointer(path, k), ctx, k));
+  }
+  return out;
+}
+
+function mapDtype(name: string, path: string, ctx: Ctx): string {
+  const mapped = DTYPE_MAP[name];
+  if (mapped === undefined) return name;
+  if (name.startsWith('mixed_')) {
+    note(ctx, path, `dtype policy "${name}" (float16 compute) runs in float32 in tfjs: outputs can differ from Keras in the 3rd-4th significant digit`);
+  } else {
+    note(ctx, path, `dtype "${name}" is not a tfjs dtype; using ${mapped}`);
+  }
+  return mapped;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Keras config (verbatim, either dialect) → tfjs dialect, with the notes, class resolutions and removed
+ * pseudo-layers. Never mutates its input.
+ */
+export function normalizeConfigDetailed(config: JsonObject, opts: NormalizeOptions = {}): NormalizeResult {
+  const ctx: Ctx = { file: opts.file, notes: [], resolutions: [], removed: [] };
+  if (!isKerasObject(config)) {
+    throw invalid(ctx, '/', 'a model config must be an object with "class_name" and "config"');
+  }
+  const cleaned = clean(config, '', ctx) as KerasObject;
+  if (!isModelClassName(cleaned.class_name)) {
+    throw invalid(ctx, '/class_name', `expected a model (Functional, Model or Sequential), found class "${cleaned.class_name}"`);
+  }
+  const out = normalizeModel(cleaned, '', ctx);
+  return { config: out, notes: ctx.notes, resolutions: ctx.resolutions, removedLayers: ctx.removed };
+}
+
+/** Keras config (verbatim, either dialect) → the dialect `tf.models.modelFromJSON` reads. Pure. */
+export function normalizeConfig(config: JsonObject, opts: NormalizeOptions = {}): JsonObject {
+  return normalizeConfigDetailed(config, opts).config;
+}
+
+function normalizeModel(model: KerasObject, path: string, ctx: Ctx): JsonObject {
+  const className = model.class_name;
+  let inner = model.config;
+  const configPath = pointer(path, 'config');
+  const bareList = Array.isArray(inner);
+  if (Array.isArray(inner)) {
+    // Keras 2.1: a Sequential config is a bare list of layer configs.
+    inner = { name: typeof model.name === 'string' ? model.name : 'sequential', layers: inner };
+  }
+  if (!isJsonObject(inner) || !Array.isArray(inner.layers)) {
+    throw invalid(ctx, configPath, `a ${className} config needs a "layers" list`);
+  }
+  const name = typeof inner.name === 'string' ? inner.name : className === 'Sequential' ? 'sequential' : 'model';
+  const layersPath = bareList ? configPath : pointer(configPath, 'layers');
+  const rawLayers = inner.layers;
+  rawLayers.forEach((l, i) => {
+    if (!isKerasObject(l)) throw invalid(ctx, pointer(layersPath, i), 'a layer must be an object with "class_name" and "config"');
+  });
+
+  if (className === 'Sequential') {
+    const layers = (rawLayers as KerasObject[]).map((l, i) => normalizeLayer(l, pointer(layersPath, i), ctx, false));
+    // Keras ignores batch_input_shape past the first layer (Keras 2.1 wrote it on every layer); tfjs warns.
+    layers.forEach((l, i) => {
+      if (i > 0 && isJsonObject(l.config) && has(l.config, 'batch_input_shape')) delete l.config.batch_input_shape;
+    });
+    const first = layers[0];
+    if (first && first.class_name !== 'InputLayer' && isJsonObject(first.config) && first.config.batch_input_shape == null) {
+      const shape = inner.build_input_shape;
+      if (Array.isArray(shape)) {
+        put(first.config, 'batch_input_shape', shape);
+        note(ctx, pointer(layersPath, 0), `the first layer takes batch_input_shape from the Sequential's build_input_shape ${JSON.stringify(shape)}`);
+      }
+    }
+    return { class_name: 'Sequential', config: { name, layers } };
+  }
+
+  // Functional (tf.keras 2 "Functional", Keras < 2.4 "Model").
+  const removedNames = findRemovablePseudoLayers(rawLayers as KerasObject[], inner, layersPath, ctx);
+  const entries: KerasObject[] = [];
+  const modelLayers = new Set<string>();
+  const inputLayers = new Set<string>();
+  (rawLayers as KerasObject[]).forEach((l) => {
+    const n = entryName(l);
+    if (isModelClassName(l.class_name)) modelLayers.add(n);
+    if (l.class_name === 'InputLayer') inputLayers.add(n);
+  });
+  (rawLayers as KerasObject[]).forEach((l, i) => {
+    const lp = pointer(layersPath, i);
+    const n = entryName(l);
+    if (removedNames.has(n)) {
+      ctx.removed.push({ name: n, className: l.class_name, path: lp });
+      return;
+    }
+    const normalized = normalizeLayer(l, lp, ctx, true);
+    put(normalized, 'name', n);
+    const nodes = Array.isArray(l.inbound_nodes) ? l.inbound_nodes : [];
+    const resolved = normalized.class_name as string;
+    put(
+      normalized,
+      'inbound_nodes',
+      nodes.map((node, j) => convertNode(node, resolved, pointer(lp, 'inbound_nodes', j), n, removedNames, modelLayers, ctx)),
+    );
+    entries.push(normalized);
+  });
+  const ioRefs = (key: 'input_layers' | 'output_layers'): JsonValue[] => {
+    const refs = ioTriples(inner[key], pointer(configPath, key), ctx);
+    return refs.map(([l, nIdx, t]) => [l, modelLayers.has(l) ? nIdx + 1 : nIdx, t]);
+  };
+  const normalized: JsonObject = {
+    name,
+    layers: entries,
+    input_layers: ioRefs('input_layers'),
+    output_layers: ioRefs('output_layers'),
+  };
+  checkGraph(entries, normalized, configPath, ctx);
+  return { class_name: className, config: normalized };
+}
+
+function entryName(l: JsonObject): string {
+  return typeof l.name === 'string' ? l.name : layerNameOf(l);
+}
+
+/** `input_layers`/`output_layers`: a single triple, a list of triples, or (Keras 3) a dict of triples. */
+function ioTriples(v: JsonValue | undefined, path: string, ctx: Ctx): TensorRef[] {
+  if (v == null) throw invalid(ctx, path, 'missing');
+  const one = keras2TensorRef(v);
+  if (one) return [one];
+  let items: JsonValue[];
+  if (Array.isArray(v)) items = v;
+  else if (isJsonObject(v)) {
+    note(ctx, path, 'inputs/outputs given as a dict: taken in the order the file lists them');
+    items = Object.keys(v).map((k) => v[k]);
+  } else throw invalid(ctx, path, 'expected [layer_name, node_index, tensor_index] triples');
+  return items.flatMap((item, i) => {
+    const ref = keras2TensorRef(item);
+    if (ref) return [ref];
+    if (Array.isArray(item) || isJsonObject(item)) return ioTriples(item, pointer(path, i), ctx);
+    throw invalid(ctx, pointer(path, i), 'expected a [layer_name, node_index, tensor_index] triple');
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Layers.
+
+function normalizeLayer(layer: KerasObject, path: string, ctx: Ctx, functionalEntry: boolean): KerasObject {
+  const name = layerNameOf(layer);
+  if (isModelClassName(layer.class_name)) {
+    const model = normalizeModel(layer, path, ctx);
+    ctx.resolutions.push({ layer: name, path, className: layer.class_name, resolvedClass: layer.class_name, origin: 'keras', reason: 'nested model' });
+    return model as KerasObject;
+  }
+  const r = resolveClassName(layer.class_name, layer.config);
+  ctx.resolutions.push({ layer: name, path, className: layer.class_name, resolvedClass: r.className, origin: r.origin, reason: r.reason });
+  if (layer.class_name === 'CuDNNLSTM' || layer.class_name === 'CuDNNGRU') {
+    note(
+      ctx,
+      path,
+      `${layer.class_name} could run as ${layer.class_name.slice(5)} (reset_after/recurrent bias layout differs: the CuDNN bias holds 2x the gates); not converted`,
+      name,
+    );
+  }
+  const config = isJsonObject(layer.config) ? normalizeLayerConfig(r.className, layer.config, pointer(path, 'config'), name, ctx) : layer.config;
+  const out: KerasObject = { class_name: r.className, config };
+  if (functionalEntry && typeof layer.name === 'string') put(out, 'name', layer.name);
+  return out;
+}
+
+function normalizeLayerConfig(className: string, config: JsonObject, path: string, layer: string, ctx: Ctx): JsonObject {
+  const out: JsonObject = {};
+  for (const key of Object.keys(config)) {
+    const v = config[key];
+    const kp = pointer(path, key);
+    if (key === 'quantization_config') {
+      if (v != null) note(ctx, kp, 'quantization_config is ignored: tfjs runs the layer unquantized', layer);
+      continue;
+    }
+    if (key === 'activity_regularizer') {
+      // tfjs throws at apply() when a layer has one; it only adds a training loss.
+      if (v != null) note(ctx, kp, 'activity_regularizer dropped (training-only; tfjs refuses to run layers with one)', layer);
+      put(out, key, null);
+      continue;
+    }
+    if (key.endsWith('_initializer') || key === 'initializer') {
+      put(out, key, normalizeInitializer(v, kp, layer, ctx));
+      continue;
+    }
+    if (key.endsWith('_regularizer')) {
+      put(out, key, normalizeRegularizer(v, kp, layer, ctx));
+      continue;
+    }
+    if (key.endsWith('_constraint')) {
+      put(out, key, normalizeConstraint(v, kp, layer, ctx));
+      continue;
+    }
+    if ((key === 'activation' || key.endsWith('_activation')) && typeof v === 'string' && ACTIVATION_RENAMES[v]) {
+      put(out, key, ACTIVATION_RENAMES[v]);
+      continue;
+    }
+    if (LAYER_HOLDING_KEYS.includes(key)) {
+      if (isKerasObject(v)) put(out, key, normalizeLayer(v, kp, ctx, false));
+      else if (Array.isArray(v)) {
+        put(
+          out,
+          key,
+          v.map((item, i) => (isKerasObject(item) ? normalizeLayer(item, pointer(kp, i), ctx, false) : item)),
+        );
+      } else put(out, key, v);
+      continue;
+    }
+    put(out, key, v);
+  }
+
+  if (className === 'InputLayer') {
+    if (!has(out, 'batch_input_shape') && has(out, 'batch_shape')) put(out, 'batch_input_shape', out.batch_shape);
+    if (!has(out, 'batch_input_shape') && Array.isArray(out.shape)) put(out, 'batch_input_shape', [null, ...out.shape]);
+    if (out.ragged === true) note(ctx, pointer(path, 'ragged'), 'ragged inputs are not supported by tfjs', layer);
+    for (const k of ['batch_shape', 'shape', 'optional', 'input_tensor', 'ragged']) delete out[k];
+    if (has(out, 'batch_input_shape')) delete out.batch_size;
+  }
+  if ('groups' in out && out.groups === 1) delete out.groups;
+  else if ('groups' in out) note(ctx, pointer(path, 'groups'), `grouped convolution (groups=${JSON.stringify(out.groups)}) is not supported by tfjs`, layer);
+  if (out.time_major === false) delete out.time_major;
+  if (out.synchronized === false) delete out.synchronized;
+  if (className === 'LayerNormalization' && out.rms_scaling === true) {
+    note(ctx, pointer(path, 'rms_scaling'), 'rms_scaling=True is not supported by tfjs LayerNormalization', layer);
+  }
+  if (className === 'GRU' && out.reset_after === true) {
+    note(ctx, pointer(path, 'reset_after'), 'GRU(reset_after=True) is not supported by tfjs GRU', layer);
+  }
+  if (className === 'Bidirectional') normalizeBidirectional(out, path, layer, ctx);
+  if (out.zero_output_for_mask === true && out.return_sequences === true) {
+    note(
+      ctx,
+      pointer(path, 'zero_output_for_mask'),
+      'zero_output_for_mask=True: Keras outputs zeros at masked time steps, tfjs recurrent layers repeat the previous output there',
+      layer,
+    );
+  }
+  return out;
+}
+
+/**
+ * Keras 3 stores Bidirectional's forward layer already renamed (`forward_lstm`) and always writes
+ * `backward_layer`; tfjs builds both from `layer` (prefixing `forward_`/`backward_` itself), like tf.keras 2.
+ */
+function normalizeBidirectional(out: JsonObject, path: string, layer: string, ctx: Ctx): void {
+  const fwd = out.layer;
+  const bwd = out.backward_layer;
+  if (!isKerasObject(fwd) || !isJsonObject(fwd.config)) return;
+  const fwdName = fwd.config.name;
+  if (isKerasObject(bwd) && isJsonObject(bwd.config)) {
+    const bwdName = bwd.config.name;
+    if (typeof fwdName === 'string' && fwdName.startsWith('forward_') && bwdName === 'backward_' + fwdName.slice('forward_'.length)) {
+      const renamed: JsonObject = { ...fwd.config };
+      put(renamed, 'name', fwdName.slice('forward_'.length));
+      put(out, 'layer', { ...fwd, config: renamed });
+    }
+    if (!isMirror(fwd, bwd)) {
+      note(
+        ctx,
+        pointer(path, 'backward_layer'),
+        'backward_layer is not the mirror of layer: tfjs Bidirectional builds the backward layer as a mirror of the forward one',
+        layer,
+      );
+    }
+    delete out.backward_layer;
+  }
+}
+
+function isMirror(fwd: KerasObject, bwd: KerasObject): boolean {
+  if (fwd.class_name !== bwd.class_name || !isJsonObject(fwd.config) || !isJsonObject(bwd.config)) return false;
+  const a: JsonObject = { ...fwd.config };
+  const b: JsonObject = { ...bwd.config };
+  if (Boolean(a.go_backwards) === Boolean(b.go_backwards)) return false;
+  for (const o of [a, b]) {
+    delete o.name;
+    delete o.go_backwards;
+  }
+  return stableJson(a) === stableJson(b);
+}
+
+function stableJson(v: JsonValue): string {
+  if (Array.isArray(v)) return '[' + v.map(stableJson).join(',') + ']';
+  if (isJsonObject(v)) return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + stableJson(v[k])).join(',') + '}';
+  return JSON.stringify(v);
+}
+
+function normalizeInitializer(v: JsonValue, path: string, layer: string, ctx: Ctx): JsonValue {
+  if (v == null) return v;
+  if (typeof v === 'string') {
+    const cls = INITIALIZER_STRINGS[v] ?? INITIALIZER_STRINGS[v.toLowerCase()];
+    if (cls) return { class_name: cls, config: {} };
+    note(ctx, path, `initializer "${v}" has no tfjs counterpart; using Zeros (the file's weights replace it)`, layer);
+    return { class_name: 'Zeros', config: {} };
+  }
+  if (!isKerasObject(v)) return v;
+  const cls = INITIALIZER_RENAMES[v.class_name] ?? v.class_name;
+  if (!TFJS_INITIALIZERS.has(cls)) {
+    note(ctx, path, `initializer ${v.class_name} has no tfjs counterpart; using Zeros (the file's weights replace it)`, layer);
+    return { class_name: 'Zeros', config: {} };
+  }
+  const config: JsonObject = isJsonObject(v.config) ? { ...v.config } : {};
+  if (cls === 'VarianceScaling' && config.distribution === 'untruncated_normal') put(config, 'distribution', 'normal');
+  return { class_name: cls, config };
+}
+
+function normalizeRegularizer(v: JsonValue, path: string, layer: string, ctx: Ctx): JsonValue {
+  if (v == null) return v;
+  const l1l2 = (l1: JsonValue | undefined, l2: JsonValue | undefined): JsonObject => ({
+    class_name: 'L1L2',
+    config: { l1: typeof l1 === 'number' ? l1 : 0, l2: typeof l2 === 'number' ? l2 : 0 },
+  });
+  if (typeof v === 'string') {
+    if (v === 'l1') return l1l2(0.01, 0);
+    if (v === 'l2') return l1l2(0, 0.01);
+    if (v === 'l1_l2' || v === 'l1l2') return l1l2(0.01, 0.01);
+  } else if (isKerasObject(v)) {
+    const c = isJsonObject(v.config) ? v.config : {};
+    if (v.class_name === 'L1') return l1l2(c.l1, 0);
+    if (v.class_name === 'L2') return l1l2(0, c.l2);
+    if (v.class_name === 'L1L2') return l1l2(c.l1, c.l2);
+  }
+  note(ctx, path, `regularizer ${JSON.stringify(isKerasObject(v) ? v.class_name : v)} dropped (training-only, no tfjs counterpart)`, layer);
+  return null;
+}
+
+function normalizeConstraint(v: JsonValue, path: string, layer: string, ctx: Ctx): JsonValue {
+  if (v == null) return v;
+  if (typeof v === 'string' && CONSTRAINT_STRINGS.has(v.toLowerCase())) return v;
+  if (isKerasObject(v) && TFJS_CONSTRAINTS.has(v.class_name)) return v;
+  note(ctx, path, `constraint ${JSON.stringify(isKerasObject(v) ? v.class_name : v)} dropped (training-only, no tfjs counterpart)`, layer);
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Inbound nodes.
+
+/**
+ * Mask pseudo-layers (Keras 3 `NotEqual`, `Any`, ...) that only feed `mask` keywords (directly or through
+ * other pseudo-layers) are removed; tfjs recomputes masks from `Embedding(mask_zero)`/`Masking` through
+ * `computeMask`. One that feeds a real input or an output stays (and is then reported as unsupported).
+ */
+function findRemovablePseudoLayers(layers: KerasObject[], inner: JsonObject, layersPath: string, ctx: Ctx): Set<string> {
+  const pseudo = new Set(layers.filter((l) => MASK_PSEUDO_CLASSES.has(l.class_name)).map(entryName));
+  if (pseudo.size === 0) return pseudo;
+  const needed = new Set<string>();
+  const byName = new Map(layers.map((l) => [entryName(l), l]));
+  for (const l of layers) {
+    if (pseudo.has(entryName(l))) continue;
+    for (const node of Array.isArray(l.inbound_nodes) ? l.inbound_nodes : []) {
+      for (const ref of nonMaskRefs(node)) if (pseudo.has(ref[0])) needed.add(ref[0]);
+    }
+  }
+  for (const key of ['input_layers', 'output_layers'] as const) {
+    for (const ref of collectTensorRefs(inner[key] ?? null, 'keras2')) if (pseudo.has(ref[0])) needed.add(ref[0]);
+    const one = keras2TensorRef(inner[key]);
+    if (one && pseudo.has(one[0])) needed.add(one[0]);
+  }
+  // A needed pseudo-layer keeps the pseudo-layers it reads.
+  const stack = [...needed];
+  while (stack.length) {
+    const l = byName.get(stack.pop() as string);
+    for (const node of l && Array.isArray(l.inbound_nodes) ? l.inbound_nodes : []) {
+      for (const ref of allRefs(node)) {
+        if (pseudo.has(ref[0]) && !needed.has(ref[0])) {
+          needed.add(ref[0]);
+          stack.push(ref[0]);
+        }
+      }
+    }
+  }
+  const removable = new Set([...pseudo].filter((n) => !needed.has(n)));
+  if (removable.size > 0) {
+    note(
+      ctx,
+      layersPath,
+      `Keras 3 mask pseudo-layers removed (${[...removable].join(', ')}): tfjs propagates masks through the layers' computeMask`,
+    );
+  }
+  return removable;
+}
+
+function nodeDialect(node: JsonValue): 'keras2' | 'keras3' {
+  return isJsonObject(node) ? 'keras3' : 'keras2';
+}
+
+function allRefs(node: JsonValue): TensorRef[] {
+  return collectTensorRefs(node, nodeDialect(node));
+}
+
+/** Tensor references of a node other than those under a `mask` keyword. */
+function nonMaskRefs(node: JsonValue): TensorRef[] {
+  const dialect = nodeDialect(node);
+  if (dialect === 'keras3' && isJsonObject(node)) {
+    const kwargs = isJsonObject(node.kwargs) ? node.kwargs : {};
+    const rest: JsonObject = {};
+    for (const k of Object.keys(kwargs)) if (k !== 'mask') put(rest, k, kwargs[k]);
+    return [...collectTensorRefs(node.args ?? null, 'keras3'), ...collectTensorRefs(rest, 'keras3')];
+  }
+  const entries = keras2Entries(node);
+  return entries.flatMap((e) => {
+    const out: TensorRef[] = [[e[0] as string, e[1] as number, e[2] as number]];
+    const kw = e[3];
+    if (isJsonObject(kw)) for (const k of Object.keys(kw)) if (k !== 'mask') out.push(...collectTensorRefs(kw[k], 'keras2'));
+    return out;
+  });
+}
+
+/** A tf.keras 2 node: a list of `[layer, node, tensor, kwargs]` entries (TFOpLambda writes a single entry bare). */
+function keras2Entries(node: JsonValue): JsonValue[][] {
+  if (!Array.isArray(node)) return [];
+  if (node.length > 0 && typeof node[0] === 'string') return [node];
+  return node.filter((e): e is JsonValue[] => Array.isArray(e) && typeof e[0] === 'string');
+}
+
+function convertNode(
+  node: JsonValue,
+  className: string,
+  path: string,
+  layer: string,
+  removed: Set<string>,
+  modelLayers: Set<string>,
+  ctx: Ctx,
+): JsonValue {
+  const sig = CALL_SIGNATURES[className];
+  const positional: TensorRef[] = [];
+  const roles: string[] = [];
+  const kwargsOut: JsonObject = {};
+  let kwargsIn: JsonObject = {};
+  let dialect: 'keras2' | 'keras3';
+
+  if (isJsonObject(node)) {
+    dialect = 'keras3';
+    const args = Array.isArray(node.args) ? node.args : node.args == null ? [] : [node.args];
+    kwargsIn = isJsonObject(node.kwargs) ? node.kwargs : {};
+    args.forEach((a, i) => {
+      const refs = collectTensorRefs(a, 'keras3');
+      const role = sig?.positional[i] ?? (i === 0 ? 'inputs' : `arg_${i}`);
+      if (refs.length > 0) {
+        for (const r of refs) {
+          positional.push(r);
+          roles.push(role);
+        }
+      } else if (sig?.positional[i] !== undefined) {
+        put(kwargsOut, sig.positional[i], a);
+      } else if (a !== null) {
+        note(ctx, pointer(path, 'args', i), `non-tensor positional argument ${JSON.stringify(a)} dropped (its parameter name is unknown)`, layer);
+      }
+    });
+  } else if (Array.isArray(node)) {
+    dialect = 'keras2';
+    const entries = keras2Entries(node);
+    if (entries.length === 0 && node.length > 0) throw invalid(ctx, path, 'expected [layer_name, node_index, tensor_index, kwargs] entries');
+    for (const e of entries) {
+      if (e.length < 3 || !Number.isInteger(e[1]) || !Number.isInteger(e[2])) {
+        throw invalid(ctx, path, `malformed inbound entry ${JSON.stringify(e).slice(0, 200)}`);
+      }
+      positional.push([e[0] as string, e[1] as number, e[2] as number]);
+      roles.push(sig?.positional[0] ?? 'inputs');
+    }
+    // tfjs, like tf.keras 2, reads the call's kwargs from the last entry.
+    const last = entries[entries.length - 1];
+    if (last && isJsonObject(last[3])) kwargsIn = last[3];
+  } else {
+    throw invalid(ctx, path, 'an inbound node must be a list of entries (tf.keras 2) or {args, kwargs} (Keras 3)');
+  }
+
+  // Keyword tensors: table order first, then unknown ones in file order, then an explicit mask.
+  const tensorKeys: string[] = [];
+  for (const k of Object.keys(kwargsIn)) {
+    const v = kwargsIn[k];
+    if (k === 'mask') continue;
+    if (collectTensorRefs(v, dialect).length > 0) tensorKeys.push(k);
+    else if (k !== 'name' || dialect !== 'keras2' || v !== null) put(kwargsOut, k, v);
+  }
+  const order = sig?.tensorKeywords ?? [];
+  tensorKeys.sort((a, b) => rank(order, a) - rank(order, b));
+  let fromKeywords = false;
+  for (const k of tensorKeys) {
+    const refs = collectTensorRefs(kwargsIn[k], dialect);
+    for (const r of refs) {
+      positional.push(r);
+      roles.push(k);
+    }
+    fromKeywords = true;
+  }
+  if ('mask' in kwargsIn && kwargsIn.mask !== null) {
+    const refs = collectTensorRefs(kwargsIn.mask, dialect).filter((r) => !removed.has(r[0]));
+    for (const r of refs) {
+      positional.push(r);
+      roles.push('mask');
+      fromKeywords = true;
+    }
+    if (refs.length === 0 && collectTensorRefs(kwargsIn.mask, dialect).length === 0) put(kwargsOut, 'mask', kwargsIn.mask);
+  }
+  if (sig || fromKeywords) put(kwargsOut, 'input_roles', roles);
+
+  for (const r of positional) {
+    if (removed.has(r[0])) {
+      throw invalid(ctx, path, `layer "${layer}" reads the output of removed mask pseudo-layer "${r[0]}"`);
+    }
+  }
+  return positional.map(([l, n, t]) => [l, modelLayers.has(l) ? n + 1 : n, t, kwargsOut]);
+}
+
+function rank(order: string[], key: string): number {
+  const i = order.indexOf(key);
+  return i < 0 ? order.length : i;
+}
+
+/**
+ * Simulates tfjs's graph reconstruction, which loops forever on a node whose input never appears: every
+ * reference must name a layer of this model and a node it will have, without cycles.
+ */
+function checkGraph(entries: KerasObject[], model: JsonObject, configPath: string, ctx: Ctx): void {
+  const nodeCount = new Map<string, number>();
+  const done = new Map<string, number>();
+  const pending = new Map<string, JsonValue[][][]>();
+  for (const e of entries) {
+    const n = e.name as string;
+    if (nodeCount.has(n)) throw invalid(ctx, configPath, `two layers are named "${n}"`);
+    const nodes = (e.inbound_nodes as JsonValue[]).filter((x) => Array.isArray(x) && x.length > 0) as JsonValue[][][];
+    const selfNode = e.class_name === 'InputLayer' || isModelClassName(e.class_name as string) ? 1 : 0;
+    nodeCount.set(n, selfNode + nodes.length);
+    done.set(n, selfNode);
+    pending.set(n, nodes);
+  }
+  for (const e of entries) {
+    for (const node of pending.get(e.name as string) ?? []) {
+      for (const ref of node) {
+        const target = ref[0] as string;
+        if (!nodeCount.has(target)) {
+          throw invalid(ctx, configPath, `layer "${String(e.name)}" reads layer "${target}", which the model does not have`);
+        }
+        if ((ref[1] as number) >= (nodeCount.get(target) as number) || (ref[1] as number) < 0) {
+          throw invalid(ctx, configPath, `layer "${String(e.name)}" reads node ${String(ref[1])} of layer "${target}", which has no such node`);
+        }
+      }
+    }
+  }
+  let progress = true;
+  while (progress) {
+    progress = false;
+    for (const e of entries) {
+      const n = e.name as string;
+      const nodes = pending.get(n) as JsonValue[][][];
+      const rest: JsonValue[][][] = [];
+      for (const node of nodes) {
+        if (node.every((ref) => (ref[1] as number) < (done.get(ref[0] as string) as number))) {
+          done.set(n, (done.get(n) as number) + 1);
+          progress = true;
+        } else rest.push(node);
+      }
+      pending.set(n, rest);
+    }
+  }
+  for (const e of entries) {
+    const left = pending.get(e.name as string) as JsonValue[][][];
+    if (left.length > 0) {
+      throw invalid(ctx, configPath, `the inputs of layer "${String(e.name)}" can never be computed (a cycle in inbound_nodes)`);
+    }
+  }
+  for (const key of ['input_layers', 'output_layers']) {
+    for (const ref of model[key] as JsonValue[][]) {
+      const target = ref[0] as string;
+      if (!nodeCount.has(target)) throw invalid(ctx, pointer(configPath, key), `names layer "${target}", which the model does not have`);
+      if ((ref[1] as number) >= (nodeCount.get(target) as number)) {
+        throw invalid(ctx, pointer(configPath, key), `names node ${String(ref[1])} of layer "${target}", which has no such node`);
+      }
+    }
+  }
+}

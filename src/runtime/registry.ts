@@ -1,0 +1,141 @@
+/**
+ * Which layer classes tfjs can build, and the one function through which users plug in their own
+ * TypeScript implementations (custom layers, Lambda replacements).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { UnsupportedLayerError } from '../errors.js';
+import type { JsonObject, KerasModel } from '../model/types.js';
+import { isJsonObject } from '../model/types.js';
+import { forEachLayer, isModelClassName } from './config-walk.js';
+
+/** A `tf.layers.Layer` subclass; `static className` should equal the Python class name. */
+export type LayerConstructor = tf.serialization.SerializableConstructor<tf.layers.Layer>;
+
+/**
+ * tfjs camel-cases every string value of a config before deserializing (`My_Layer` → `MyLayer`), class
+ * names included, so that is the key its registry is searched with.
+ */
+export function tfjsClassKey(className: string): string {
+  if (className.length <= 1 || !className.includes('_')) return className;
+  return className.replace(/[_]+(\w|$)/g, (_m, p1: string) => p1.toUpperCase());
+}
+
+function classNameMap(): Record<string, unknown> {
+  return tf.serialization.SerializationMap.getMap().classNameMap as Record<string, unknown>;
+}
+
+/**
+ * Registers a TypeScript implementation for a Keras layer class, so that models using it build.
+ * `className` is the class name as the Keras config spells it (`'SimpleAttention'`, `'Lambda'`,
+ * `'KerasMultiHead>MultiHeadAttention'`). The class gets `static className` if it has none.
+ */
+export function registerLayer(className: string, cls: LayerConstructor): void {
+  if (typeof className !== 'string' || className === '') throw new TypeError('registerLayer: className must be a non-empty string');
+  if (typeof cls !== 'function') throw new TypeError(`registerLayer('${className}', ...): expected a tf.layers.Layer subclass`);
+  if (typeof cls.className !== 'string' || cls.className === '') {
+    Object.defineProperty(cls, 'className', { value: className, configurable: true });
+  }
+  const fromConfig = typeof cls.fromConfig === 'function' ? cls.fromConfig : tf.serialization.Serializable.fromConfig;
+  const map = classNameMap();
+  for (const key of new Set([className, tfjsClassKey(className)])) map[key] = [cls, fromConfig];
+}
+
+/** True when tfjs can deserialize this class (built in, registered by our layers, or by `registerLayer`). */
+export function isLayerRegistered(className: string): boolean {
+  return Object.prototype.hasOwnProperty.call(classNameMap(), tfjsClassKey(className));
+}
+
+export type UnsupportedReason = 'unregistered' | 'lambda' | 'tf-op-lambda' | 'cudnn' | 'unsupported-config';
+
+export interface UnsupportedLayer {
+  /** The layer's name. */
+  name: string;
+  /** Its class as the normalized config gives it. */
+  className: string;
+  /** JSON pointer in the normalized config. */
+  path: string;
+  /** The top-level layer holding it (its weights are listed under that name). */
+  topLevel: string;
+  reason: UnsupportedReason;
+  /** What exactly is missing. */
+  detail: string;
+}
+
+let builtinGru: unknown;
+function isBuiltinGru(): boolean {
+  if (builtinGru === undefined) builtinGru = (tf.layers.gru({ units: 1 }) as unknown as { constructor: unknown }).constructor;
+  const entry = classNameMap().GRU;
+  return Array.isArray(entry) && entry[0] === builtinGru;
+}
+
+/** Every layer (nested ones too) of a normalized config that tfjs cannot build, in model order. */
+export function findUnsupportedLayers(normalizedConfig: JsonObject): UnsupportedLayer[] {
+  const out: UnsupportedLayer[] = [];
+  forEachLayer(normalizedConfig, (v) => {
+    const base = { name: v.name, className: v.className, path: v.path, topLevel: v.topLevel };
+    if (isModelClassName(v.className)) return;
+    if (!isLayerRegistered(v.className)) {
+      const reason: UnsupportedReason =
+        v.className === 'Lambda'
+          ? 'lambda'
+          : v.className === 'TFOpLambda' || v.className === 'SlicingOpLambda'
+            ? 'tf-op-lambda'
+            : v.className === 'CuDNNLSTM' || v.className === 'CuDNNGRU'
+              ? 'cudnn'
+              : 'unregistered';
+      out.push({ ...base, reason, detail: describeMissing(v.className, v.layer.config) });
+      return;
+    }
+    const cfg = isJsonObject(v.layer.config) ? v.layer.config : {};
+    if (v.className === 'GRU' && cfg.reset_after === true && isBuiltinGru()) {
+      out.push({
+        ...base,
+        reason: 'unsupported-config',
+        detail: "tfjs's built-in GRU does not implement reset_after=True (the default since TF 2 / Keras 3)",
+      });
+    }
+  });
+  return out;
+}
+
+function describeMissing(className: string, config: unknown): string {
+  const cfg = isJsonObject(config) ? config : {};
+  switch (className) {
+    case 'Lambda':
+      return 'a Lambda layer holds a Python function (marshalled bytecode in the file); that bytecode is never executed here';
+    case 'TFOpLambda':
+    case 'SlicingOpLambda':
+      return `a ${className} layer records a call of the TensorFlow op ${JSON.stringify(cfg.function ?? '?')} from Python; it has no layer implementation`;
+    case 'CuDNNLSTM':
+    case 'CuDNNGRU':
+      return `${className} has no tfjs counterpart (it could be mapped to ${className.slice(5)} with a weight conversion: CuDNN keeps separate input and recurrent biases; not done)`;
+    default:
+      return `no TypeScript implementation of class "${className}" is registered (a user-defined Keras layer, or one this package does not implement)`;
+  }
+}
+
+/** The `UnsupportedLayerError` for one finding, naming the layer's weights and how to register an implementation. */
+export function unsupportedLayerError(u: UnsupportedLayer, model?: KerasModel, place?: string): UnsupportedLayerError {
+  const weights = model?.weights.find((w) => w.layer === u.topLevel)?.weights ?? [];
+  const owner = u.topLevel !== u.name ? ` (held by top-level layer "${u.topLevel}")` : '';
+  const weightText =
+    weights.length === 0
+      ? `It has no weights in the file${owner}.`
+      : `Its weights in the file${owner}, in order: ${weights.map((w) => `${w.name} ${JSON.stringify(w.shape)} ${w.dtype}`).join(', ')}.`;
+  let how: string;
+  if (u.reason === 'lambda' || u.reason === 'tf-op-lambda') {
+    how =
+      `To run this model, write the function as a tf.layers.Layer subclass (call() computing it in tfjs) and register it before building: ` +
+      `registerLayer('${u.className}', MyLayer). tfjs hands fromConfig this layer's config (name "${u.name}"), so one class can serve several ${u.className} layers.`;
+  } else if (u.reason === 'unsupported-config') {
+    how = `Register an implementation that supports this config with registerLayer('${u.className}', MyLayer) to replace the built-in one.`;
+  } else {
+    how =
+      `Write a tf.layers.Layer subclass with static className = '${u.className}' whose build() creates these weights in this order (same shapes) ` +
+      `and whose call() computes the layer, then call registerLayer('${u.className}', MyLayer) before building.`;
+  }
+  return new UnsupportedLayerError(u.name, u.className, `${u.detail}. ${weightText} ${how}`, {
+    file: model?.source.file,
+    place: place ?? u.path,
+  });
+}
