@@ -4,18 +4,33 @@
  * `tf.loadLayersModel` can deserialize converted models. No Node built-ins may be imported here.
  */
 import * as tf from '@tensorflow/tfjs';
-import { SeqSelfAttention } from './seq-self-attention.js';
+import { SeqSelfAttention, attentionRegularizer } from './seq-self-attention.js';
 import { SeqWeightedAttention } from './seq-weighted-attention.js';
 import { ScaledDotProductAttention } from './scaled-dot-product-attention.js';
 import { ResidualScaledDotProductAttention } from './residual-scaled-dot-product-attention.js';
+import { MultiHead } from './multi-head.js';
+import { KmhMultiHeadAttention } from './multi-head-attention.js';
+import { MultiHeadAttention } from './keras-multi-head-attention.js';
 
-export { SeqSelfAttention, SeqWeightedAttention, ScaledDotProductAttention, ResidualScaledDotProductAttention };
+export {
+  SeqSelfAttention,
+  attentionRegularizer,
+  SeqWeightedAttention,
+  ScaledDotProductAttention,
+  ResidualScaledDotProductAttention,
+  MultiHead,
+  KmhMultiHeadAttention,
+  MultiHeadAttention,
+};
 
 export const LAYER_CLASSES = [
   SeqSelfAttention,
   SeqWeightedAttention,
   ScaledDotProductAttention,
   ResidualScaledDotProductAttention,
+  MultiHead,
+  KmhMultiHeadAttention,
+  MultiHeadAttention,
 ] as const;
 
 for (const cls of LAYER_CLASSES) {

@@ -1,0 +1,239 @@
+/**
+ * keras-interop command line. The only module that prints and sets exit codes.
+ * Exit codes: 0 success (verify: every output within tolerance), 1 verify mismatch, 2 any error.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { KerasInteropError } from './errors.js';
+import { formatSummary, summarize } from './model/summary.js';
+import type { KerasModel } from './model/types.js';
+import { formatReport } from './parity/compare.js';
+import { readNpyFileSync, writeNpyFileSync } from './parity/npy-file.js';
+import { verifyCase, verifyModelFile, type VerifyResult } from './parity/verify.js';
+import { readConfigSource, readModel, type ReadOptions } from './readers/index.js';
+import { describeRuntime, runModel } from './runtime/run.js';
+import { VERSION } from './version.js';
+
+const HELP = `keras-interop ${VERSION}: Keras models (with keras-self-attention / keras-multi-head layers) in TensorFlow.js
+
+Usage:
+  keras-interop inspect <model> [--json]
+  keras-interop predict <model> --inputs a.npy[,b.npy] --out <dir>
+  keras-interop verify <model> --inputs a.npy[,b.npy] --expected o.npy[,p.npy] [--json]
+  keras-interop verify <case-dir> [--json]
+  keras-interop convert <model> --to tfjs|h5|keras <out>
+
+<model> is a Keras HDF5 file (.h5: tf.keras 2, Keras 3 legacy, or weights-only), a .keras archive,
+a SavedModel folder or a tfjs layers-model folder.
+
+Options:
+  --config <file>          config for a weights-only file: a model file or a JSON config
+  --backend <name>         wasm | cpu | tensorflow (tfjs-node, when installed); default: fastest available
+  --json                   machine-readable output on stdout
+  --atol <x> --rtol <x>    verify tolerance (default: the case's, else 1e-5 and 1e-4)
+  --max-tensor-bytes <n>   refuse any tensor larger than this (default 2 GiB)
+  --max-total-bytes <n>    refuse models whose weights exceed this (default 8 GiB)
+  -h, --help               this text
+  -v, --version            the version
+
+verify exits 0 when every output is within tolerance, 1 when one is not, 2 on any error.`;
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const defaultIo: Io = {
+  out: (s) => process.stdout.write(s + '\n'),
+  err: (s) => process.stderr.write(s + '\n'),
+};
+
+function splitList(v: string | undefined): string[] {
+  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function numberOption(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new KerasInteropError('USAGE', `${flag} expects a non-negative number, got "${v}"`);
+  return n;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+async function readOptions(values: Values): Promise<ReadOptions> {
+  const opts: ReadOptions = { limits: {} };
+  const maxTensor = numberOption(values['max-tensor-bytes'] as string | undefined, '--max-tensor-bytes');
+  const maxTotal = numberOption(values['max-total-bytes'] as string | undefined, '--max-total-bytes');
+  if (maxTensor !== undefined) opts.limits!.maxTensorBytes = maxTensor;
+  if (maxTotal !== undefined) opts.limits!.maxTotalBytes = maxTotal;
+  if (typeof values.config === 'string') opts.config = await readConfigSource(values.config);
+  return opts;
+}
+
+function need(positionals: string[], index: number, what: string): string {
+  const v = positionals[index];
+  if (!v) throw new KerasInteropError('USAGE', `missing ${what} (see keras-interop --help)`);
+  return v;
+}
+
+async function cmdInspect(positionals: string[], values: Values, io: Io): Promise<number> {
+  const file = need(positionals, 1, '<model>');
+  const model = await readModel(file, await readOptions(values));
+  const runtime = await describeRuntime(model, values.backend as string | undefined);
+  const summary = summarize(model, runtime);
+  if (values.json) io.out(JSON.stringify({ ...summary, runtimeBackend: runtime.backend }, null, 2));
+  else io.out(formatSummary(summary, runtime.backend));
+  return 0;
+}
+
+async function loadForRun(file: string, values: Values): Promise<KerasModel> {
+  return readModel(file, await readOptions(values));
+}
+
+async function cmdPredict(positionals: string[], values: Values, io: Io): Promise<number> {
+  const file = need(positionals, 1, '<model>');
+  const inputs = splitList(values.inputs as string | undefined);
+  if (!inputs.length) throw new KerasInteropError('USAGE', 'predict needs --inputs a.npy[,b.npy]');
+  const outDir = values.out as string | undefined;
+  if (!outDir) throw new KerasInteropError('USAGE', 'predict needs --out <dir>');
+  const model = await loadForRun(file, values);
+  const arrays = inputs.map((f) => readNpyFileSync(f));
+  const outputs = await runModel(model, arrays, { backend: values.backend as string | undefined });
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
+    throw new KerasInteropError('USAGE', '--out must be a folder', { file: outDir });
+  }
+  mkdirSync(outDir, { recursive: true });
+  const written = outputs.map((o, i) => {
+    const path = join(outDir, `output_${i}.npy`);
+    writeNpyFileSync(path, { dtype: o.dtype, shape: o.shape, data: o.data });
+    return { name: o.name, file: path, shape: o.shape, dtype: o.dtype };
+  });
+  if (values.json) io.out(JSON.stringify({ outputs: written }, null, 2));
+  else for (const w of written) io.out(`${w.file}  ${w.name}  (${w.shape.join(', ')}) ${w.dtype}`);
+  return 0;
+}
+
+function verifyExitCode(r: VerifyResult): number {
+  if (r.files.some((f) => f.error)) return 2;
+  return r.pass ? 0 : 1;
+}
+
+function printVerify(r: VerifyResult, values: Values, io: Io): void {
+  if (values.json) {
+    io.out(JSON.stringify({ ...r, exitCode: verifyExitCode(r) }, null, 2));
+    return;
+  }
+  for (const f of r.files) {
+    if (f.error) {
+      io.out(`${f.file}: ERROR [${f.error.code}] ${f.error.message}\n`);
+      continue;
+    }
+    io.out(formatReport(f.outputs, { model: f.file, backend: r.backend, file: r.case }));
+    io.out('');
+  }
+  const ok = r.files.filter((f) => f.pass).length;
+  io.out(`${r.case ? `case ${r.case}: ` : ''}${ok}/${r.files.length} model files pass (atol ${r.tolerance.atol}, rtol ${r.tolerance.rtol}, backend ${r.backend})`);
+}
+
+async function cmdVerify(positionals: string[], values: Values, io: Io): Promise<number> {
+  const target = need(positionals, 1, '<model> or <case-dir>');
+  const tolerance = {
+    ...(values.atol !== undefined ? { atol: numberOption(values.atol as string, '--atol') } : {}),
+    ...(values.rtol !== undefined ? { rtol: numberOption(values.rtol as string, '--rtol') } : {}),
+  } as { atol?: number; rtol?: number };
+  const read = await readOptions({ ...values, config: undefined });
+  const common = { backend: values.backend as string | undefined, tolerance, read, configPath: values.config as string | undefined };
+  let result: VerifyResult;
+  if (existsSync(target) && statSync(target).isDirectory() && existsSync(join(target, 'case.json'))) {
+    result = await verifyCase(target, common);
+  } else {
+    const inputs = splitList(values.inputs as string | undefined);
+    const expected = splitList(values.expected as string | undefined);
+    if (!inputs.length || !expected.length) {
+      throw new KerasInteropError('USAGE', 'verify <model> needs --inputs and --expected (or give a case folder with case.json)');
+    }
+    result = await verifyModelFile(target, inputs, expected, common);
+  }
+  printVerify(result, values, io);
+  return verifyExitCode(result);
+}
+
+async function cmdConvert(positionals: string[], values: Values, io: Io): Promise<number> {
+  const file = need(positionals, 1, '<model>');
+  const to = values.to as string | undefined;
+  const out = need(positionals, 2, '<out>');
+  if (!to || !['tfjs', 'h5', 'keras'].includes(to)) throw new KerasInteropError('USAGE', '--to must be one of tfjs, h5, keras');
+  const model = await readModel(file, await readOptions(values));
+  const { convertModel } = await import('./writers/index.js');
+  const written = await convertModel(model, to as 'tfjs' | 'h5' | 'keras', out, {
+    quantize: values.quantize as string | undefined,
+    shardSize: numberOption(values['shard-size'] as string | undefined, '--shard-size'),
+    progress: !values.json && process.stderr.isTTY ? (s: string) => process.stderr.write(`\r${s}`) : undefined,
+  });
+  if (values.json) io.out(JSON.stringify({ written }, null, 2));
+  else for (const w of written) io.out(w);
+  return 0;
+}
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  let values: Values = {};
+  try {
+    const parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        json: { type: 'boolean' },
+        config: { type: 'string' },
+        backend: { type: 'string' },
+        inputs: { type: 'string' },
+        expected: { type: 'string' },
+        out: { type: 'string' },
+        to: { type: 'string' },
+        quantize: { type: 'string' },
+        'shard-size': { type: 'string' },
+        atol: { type: 'string' },
+        rtol: { type: 'string' },
+        'max-tensor-bytes': { type: 'string' },
+        'max-total-bytes': { type: 'string' },
+      },
+    });
+    values = parsed.values as Values;
+    const positionals = parsed.positionals;
+    if (values.version) {
+      io.out(VERSION);
+      return 0;
+    }
+    if (values.help || positionals.length === 0) {
+      io.out(HELP);
+      return positionals.length === 0 && !values.help ? 2 : 0;
+    }
+    switch (positionals[0]) {
+      case 'inspect':
+        return await cmdInspect(positionals, values, io);
+      case 'predict':
+        return await cmdPredict(positionals, values, io);
+      case 'verify':
+        return await cmdVerify(positionals, values, io);
+      case 'convert':
+        return await cmdConvert(positionals, values, io);
+      default:
+        throw new KerasInteropError('USAGE', `unknown command "${positionals[0]}" (inspect, predict, verify, convert)`);
+    }
+  } catch (e) {
+    const err =
+      e instanceof KerasInteropError
+        ? e
+        : (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+          ? new KerasInteropError('USAGE', (e as Error).message)
+          : new KerasInteropError('INTERNAL', `unexpected failure: ${(e as Error)?.message ?? String(e)}`, {}, { cause: e });
+    if (values.json) io.out(JSON.stringify({ error: err.toJSON(), exitCode: 2 }, null, 2));
+    io.err(`error [${err.code}]: ${err.message}`);
+    if (err.code === 'INTERNAL' && process.env.KERAS_INTEROP_DEBUG) io.err(String((e as Error)?.stack));
+    return 2;
+  }
+}

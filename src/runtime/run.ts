@@ -1,0 +1,77 @@
+/** The runtime as the CLI and the parity checks use it: build once, predict, describe. */
+import * as tf from '@tensorflow/tfjs';
+import '../layers/index.js';
+import { isKerasInteropError } from '../errors.js';
+import type { KerasModel } from '../model/types.js';
+import type { SummaryExtras } from '../model/summary.js';
+import { useBackend } from './backend.js';
+import { buildModelDetailed, predict, type InputArray } from './build.js';
+import { classResolutions } from './normalize.js';
+
+export interface RunOutput {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+  data: Float32Array | Int32Array;
+}
+
+export interface RunOptions {
+  backend?: string;
+}
+
+/** Builds the model on the chosen backend, runs it once on whole arrays, and frees it. */
+export async function runModel(model: KerasModel, inputs: InputArray[], opts: RunOptions = {}): Promise<RunOutput[]> {
+  const { model: tfModel } = await buildModelDetailed(model, { backend: opts.backend });
+  try {
+    return predict(tfModel, inputs).map((o) => ({
+      name: o.name,
+      shape: o.shape,
+      dtype: o.data instanceof Int32Array ? 'int32' : 'float32',
+      data: o.data,
+    }));
+  } finally {
+    tfModel.dispose();
+  }
+}
+
+export interface RuntimeDescription extends SummaryExtras {
+  backend: string;
+  /** Whether the model builds on tfjs (every layer known and every weight assigned). */
+  runnable: boolean;
+}
+
+/**
+ * What inspect adds to the file's own facts: the backend, which class each ambiguous layer resolved
+ * to, each layer's output shape when the model builds, and otherwise why it does not.
+ */
+export async function describeRuntime(model: KerasModel, backend?: string): Promise<RuntimeDescription> {
+  const chosen = await useBackend(backend);
+  const resolvedClasses = new Map<string, string>();
+  const notes: string[] = [];
+  if (model.config) {
+    for (const r of classResolutions(model.config)) {
+      if (r.resolvedClass !== r.className || r.className === 'MultiHeadAttention') {
+        resolvedClasses.set(r.layer, `${r.resolvedClass}: ${r.reason}`);
+      }
+    }
+  } else {
+    notes.push('weights-only file: pass --config <model file or config.json> to pair it with a model config');
+    return { backend: chosen, runnable: false, resolvedClasses, notes };
+  }
+  const outputShapes = new Map<string, (number | null)[] | (number | null)[][]>();
+  try {
+    const { model: tfModel } = await buildModelDetailed(model, { backend });
+    try {
+      for (const layer of tfModel.layers) outputShapes.set(layer.name, layer.outputShape as (number | null)[]);
+    } finally {
+      tfModel.dispose();
+    }
+    return { backend: chosen, runnable: true, resolvedClasses, outputShapes, notes };
+  } catch (e) {
+    if (!isKerasInteropError(e)) throw e;
+    notes.push(`cannot run on tfjs: [${e.code}] ${e.message}`);
+    return { backend: chosen, runnable: false, resolvedClasses, outputShapes, notes };
+  }
+}
+
+
