@@ -200,6 +200,12 @@ export class MultiHead extends tf.layers.Layer {
     return super.losses.concat(...(this.layers ?? []).map((l) => l.losses));
   }
 
+  // tfjs's addLoss pushes onto `this.losses`, which is a fresh array here; keep them in our own list.
+  override addLoss(losses: Parameters<tf.layers.Layer['addLoss']>[0]): void {
+    if (losses == null) return;
+    super.losses.push(...(Array.isArray(losses) ? losses : [losses]));
+  }
+
   /** The input of sub-layer `i` when `hidden_dim` is set: `x · W[:, i*h:(i+1)*h] (+ b[i*h:(i+1)*h])`. */
   private transformed(x: tf.Tensor, i: number): tf.Tensor {
     const h = this.hiddenDim as number;
