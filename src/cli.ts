@@ -34,6 +34,8 @@ Options:
   --atol <x> --rtol <x>    verify tolerance (default: the case's, else 1e-5 and 1e-4)
   --max-tensor-bytes <n>   refuse any tensor larger than this (default 2 GiB)
   --max-total-bytes <n>    refuse models whose weights exceed this (default 8 GiB)
+  --max-inflated-bytes <n> refuse zip archives that inflate to more than this (default 4 GiB)
+  --max-config-depth <n>   refuse JSON configs nested deeper than this (default 200)
   -h, --help               this text
   -v, --version            the version
 
@@ -66,6 +68,10 @@ async function readOptions(values: Values): Promise<ReadOptions> {
   const opts: ReadOptions = { limits: {} };
   const maxTensor = numberOption(values['max-tensor-bytes'] as string | undefined, '--max-tensor-bytes');
   const maxTotal = numberOption(values['max-total-bytes'] as string | undefined, '--max-total-bytes');
+  const maxInflated = numberOption(values['max-inflated-bytes'] as string | undefined, '--max-inflated-bytes');
+  const maxDepth = numberOption(values['max-config-depth'] as string | undefined, '--max-config-depth');
+  if (maxInflated !== undefined) opts.limits!.maxInflatedBytes = maxInflated;
+  if (maxDepth !== undefined) opts.maxConfigDepth = maxDepth;
   if (maxTensor !== undefined) opts.limits!.maxTensorBytes = maxTensor;
   if (maxTotal !== undefined) opts.limits!.maxTotalBytes = maxTotal;
   if (typeof values.config === 'string') opts.config = await readConfigSource(values.config);
@@ -200,6 +206,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         rtol: { type: 'string' },
         'max-tensor-bytes': { type: 'string' },
         'max-total-bytes': { type: 'string' },
+        'max-inflated-bytes': { type: 'string' },
+        'max-config-depth': { type: 'string' },
       },
     });
     values = parsed.values as Values;
