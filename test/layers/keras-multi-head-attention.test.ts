@@ -426,3 +426,25 @@ describe('MultiHeadAttention (Keras) against golden Keras 3.16 outputs', () => {
     expect(withinTolerance(y.dataSync(), npyTensor(join(dir, 'output_0.npy')).dataSync())).toBe(true);
   });
 });
+
+describe('MultiHeadAttention (Keras) in a saved and reloaded tfjs model', () => {
+  it('keeps node call arguments (roles, scores, causal) and weights through tf.loadLayersModel', async () => {
+    const q = tf.input({ shape: [3, 4], name: 'q' });
+    const v = tf.input({ shape: [5, 2], name: 'v' });
+    const layer = new MultiHeadAttention({ name: 'mha_saved', numHeads: 2, keyDim: 3, valueDim: 2, outputShape: [2, 2] });
+    const outs = layer.apply([v, q], { inputRoles: ['value', 'query'], returnAttentionScores: true, useCausalMask: true }) as tf.SymbolicTensor[];
+    const model = tf.model({ inputs: [q, v], outputs: outs });
+    seedWeights(layer, 40);
+    const xs = [data([2, 3, 4], 41).tensor, data([2, 5, 2], 42).tensor];
+    const before = model.predict(xs) as tf.Tensor[];
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const after = loaded.predict(xs) as tf.Tensor[];
+    expect(after.map((t) => t.shape)).toEqual([[2, 3, 2, 2], [2, 2, 3, 5]]);
+    before.forEach((t, i) => expectClose(after[i], Float64Array.from(t.dataSync()), t.shape));
+  });
+});

@@ -374,3 +374,40 @@ describe('MultiHead against golden Keras 3.16 outputs', () => {
     });
   }
 });
+
+describe('MultiHead in a saved and reloaded tfjs model', () => {
+  it('keeps config, weight names and outputs through tf.loadLayersModel', async () => {
+    const inp = tf.input({ shape: [4, 6] });
+    const multi = new MultiHead({
+      name: 'multi',
+      layers: [
+        { className: 'LSTM', config: { name: 'lstm_a', units: 3 } },
+        { className: 'GRU', config: { name: 'gru_b', units: 3 } },
+      ],
+      hiddenDim: 5,
+    });
+    const att = new MultiHead({ name: 'multi_att', layer: { className: 'KerasMultiHead>MultiHeadAttention', config: { name: 'att', headNum: 3 } }, layerNum: 2 });
+    const a = att.apply(inp) as tf.SymbolicTensor;
+    const b = multi.apply(inp) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: inp, outputs: [a, b] });
+    seedWeights(att, 30);
+    seedWeights(multi, 31);
+    const x = input([2, 4, 6], 32).tensor;
+    const before = model.predict(x) as tf.Tensor[];
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const after = loaded.predict(x) as tf.Tensor[];
+    before.forEach((t, i) => expectClose(after[i], t.dataSync(), t.shape));
+    // tfjs's own sub-layer configs turn undefined into null through JSON; compare what MultiHead owns.
+    const own = (c: tf.serialization.ConfigDict) => ({
+      ...c,
+      layers: (c.layers as { className: string; config: { name: string } }[]).map((l) => [l.className, l.config.name]),
+    });
+    expect(own(loaded.getLayer('multi').getConfig())).toEqual(own(multi.getConfig()));
+    expect(loaded.getLayer('multi').weights.map((w) => w.originalName)).toEqual(multi.weights.map((w) => w.originalName));
+  });
+});
