@@ -269,7 +269,8 @@ export class MultiHead extends tf.layers.Layer {
       hiddenDim: this.hiddenDim,
       useBias: this.useBias,
       regIndex: this.regIndex,
-      regSlice: cloneConfig(this.regSlice) as tf.serialization.ConfigDictValue,
+      // Python writes None for an empty reg_slice (`if self.reg_slice:`).
+      regSlice: (this.regSlice == null || this.regSlice.length === 0 ? null : cloneConfig(this.regSlice)) as tf.serialization.ConfigDictValue,
       regFactor: cloneConfig(this.regFactor),
     };
   }

@@ -4,6 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { MultiHeadAttention } from '../../src/layers/keras-multi-head-attention.js';
 import { KerasInteropError } from '../../src/errors.js';
 import { useBackend } from '../../src/runtime/backend.js';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { goldenDir, h5LayerConfig, h5LayerWeights, npyTensor, randomArray, rng, withinTolerance } from './multi-head-golden-helpers.js';
 
 beforeAll(async () => {
@@ -446,5 +449,28 @@ describe('MultiHeadAttention (Keras) in a saved and reloaded tfjs model', () => 
     const after = loaded.predict(xs) as tf.Tensor[];
     expect(after.map((t) => t.shape)).toEqual([[2, 3, 2, 2], [2, 2, 3, 5]]);
     before.forEach((t, i) => expectClose(after[i], Float64Array.from(t.dataSync()), t.shape));
+  });
+});
+
+describe('MultiHeadAttention (Keras) from a real tf.keras 2.10 file', () => {
+  it('04_btc_transformer: builds from its config and takes its weights with Keras 2 names in order', async () => {
+    const wild = process.env.KERAS_INTEROP_WILD ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'wild');
+    const file = join(wild, '04_btc_transformer_mha_tfoplambda', 'transformer_BTC.h5');
+    expect(existsSync(file), `real file missing: ${file} (set KERAS_INTEROP_WILD)`).toBe(true);
+    const { config } = await h5LayerConfig(file, 'multi_head_attention');
+    expect(config).toMatchObject({ numHeads: 4, keyDim: 128, queryShape: [null, 20, 15], dropout: 0.1 });
+    const layer = MultiHeadAttention.fromConfig(MultiHeadAttention, config as tf.serialization.ConfigDict) as MultiHeadAttention;
+    expect(layer.getConfig()).toEqual(config);
+    const x = tf.input({ shape: [20, 15] });
+    const out = layer.apply([x, x], { inputRoles: ['query', 'value'] }) as tf.SymbolicTensor;
+    expect(out.shape).toEqual([null, 20, 15]);
+    const weights = await h5LayerWeights(file, 'multi_head_attention');
+    expect(layer.weights.map((w) => w.originalName.replace(/^.*?\/(?=(query|key|value|attention_output)\/)/, ''))).toEqual([
+      'query/kernel', 'query/bias', 'key/kernel', 'key/bias', 'value/kernel', 'value/bias', 'attention_output/kernel', 'attention_output/bias',
+    ]);
+    layer.setWeights(weights);
+    const y = layer.apply([tf.ones([1, 20, 15]), tf.ones([1, 20, 15])]) as tf.Tensor;
+    expect(y.shape).toEqual([1, 20, 15]);
+    expect(Array.from(y.dataSync()).every(Number.isFinite)).toBe(true);
   });
 });
