@@ -11,6 +11,7 @@ import { ResidualScaledDotProductAttention } from './residual-scaled-dot-product
 import { MultiHead } from './multi-head.js';
 import { KmhMultiHeadAttention } from './multi-head-attention.js';
 import { MultiHeadAttention } from './keras-multi-head-attention.js';
+import { GlobalAveragePooling1D, GlobalMaxPooling1D } from './pooling.js';
 
 export {
   SeqSelfAttention,
@@ -21,6 +22,8 @@ export {
   MultiHead,
   KmhMultiHeadAttention,
   MultiHeadAttention,
+  GlobalAveragePooling1D,
+  GlobalMaxPooling1D,
 };
 
 export const LAYER_CLASSES = [
@@ -31,6 +34,9 @@ export const LAYER_CLASSES = [
   MultiHead,
   KmhMultiHeadAttention,
   MultiHeadAttention,
+  // Keras semantics tfjs's built-ins lack (data_format, masked averages); these replace tfjs's.
+  GlobalAveragePooling1D,
+  GlobalMaxPooling1D,
 ] as const;
 
 for (const cls of LAYER_CLASSES) {
