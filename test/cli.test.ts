@@ -49,8 +49,8 @@ describe('keras-interop verify', () => {
     const r = await run('verify', join(masking, 'model.h5'), '--inputs', join(masking, 'input_0.npy'), '--expected', join(dir, 'wrong.npy'));
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/FAIL/);
-    expect(r.out).toMatch(/1/63s+FAIL/);
-    expect(r.out).toMatch(/first mismatch at [0, 1, 2]/);
+    expect(r.out).toMatch(/1\/63\s+FAIL/);
+    expect(r.out).toContain('first mismatch at [0, 1, 2]');
   });
 
   it('exits 2 on an error (missing file), with one clear line and no stack trace', async () => {
