@@ -8,6 +8,7 @@ import { float16BitsToFloat32 } from '../model/float16.js';
 import type { JsonObject, JsonValue, KerasModel, Weight } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { useBackend } from './backend.js';
+import { forEachLayer } from './config-walk.js';
 import { type NormalizeResult, normalizeConfigDetailed } from './normalize.js';
 import { findUnsupportedLayers, unsupportedLayerError } from './registry.js';
 
@@ -45,6 +46,8 @@ export async function buildModelDetailed(model: KerasModel, opts: BuildOptions =
   const tfModel = await buildTopology(normalized.config, file);
   try {
     assignWeights(tfModel, model);
+    zeroOutputsAtMaskedSteps(tfModel, normalized.config);
+    callWithoutMask(tfModel, normalized.callsWithoutMask);
   } catch (e) {
     tfModel.dispose();
     throw e;
@@ -81,6 +84,101 @@ function withZerosInitializers(v: JsonValue, key?: string): JsonValue {
     Object.defineProperty(out, k, { value: withZerosInitializers(v[k], k), enumerable: true, writable: true, configurable: true });
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// zero_output_for_mask.
+
+type RnnLike = tf.layers.Layer & { returnSequences?: boolean; goBackwards?: boolean };
+type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
+
+/**
+ * Keras RNNs with `zero_output_for_mask=True` output zeros at masked time steps; tfjs's repeat the previous
+ * output there. Keras forces the flag on the layers inside `Bidirectional` when they return sequences,
+ * which is how every masked BiLSTM/BiGRU feeding an attention layer runs. This patches the call of those
+ * tfjs RNN instances (top level, inside Bidirectional/TimeDistributed, inside containers such as
+ * MultiHead or nested models) to multiply the sequence output by the mask.
+ */
+function zeroOutputsAtMaskedSteps(tfModel: tf.LayersModel, normalizedConfig: JsonObject): void {
+  const flagged = new Set<string>();
+  forEachLayer(normalizedConfig, (v) => {
+    const cfg = v.layer.config;
+    if (isJsonObject(cfg) && cfg.zero_output_for_mask === true) flagged.add(v.name);
+  });
+  const seen = new Set<tf.layers.Layer>();
+  const visit = (layer: tf.layers.Layer, forced: boolean): void => {
+    if (seen.has(layer)) return;
+    seen.add(layer);
+    const any = layer as unknown as Record<string, unknown>;
+    if (layer instanceof tf.RNN) {
+      const rnn = layer as RnnLike;
+      // Only tfjs's own classes: a registered replacement (src/layers) implements the flag itself.
+      if (builtinRnnClasses().has(layer.constructor) && rnn.returnSequences && (forced || flagged.has(layer.name))) patchZeroOutput(rnn);
+      return;
+    }
+    const isBidirectional = layer.getClassName() === 'Bidirectional';
+    for (const key of ['forwardLayer', 'backwardLayer', 'layer']) {
+      const child = any[key];
+      if (child instanceof tf.layers.Layer) visit(child, isBidirectional);
+    }
+    const list = any.layers;
+    if (Array.isArray(list)) for (const child of list) if (child instanceof tf.layers.Layer) visit(child, false);
+  };
+  for (const layer of tfModel.layers) visit(layer, false);
+}
+
+/**
+ * Keras 3 ran these layers with `mask=None` (its Bidirectional, for one, does not pass masks on), while
+ * tfjs hands every layer the mask its inputs carry. Run them as Keras did: no mask in, no mask out.
+ */
+function callWithoutMask(tfModel: tf.LayersModel, names: readonly string[]): void {
+  const byName = new Map<string, tf.layers.Layer>();
+  const collect = (layer: tf.layers.Layer): void => {
+    if (!byName.has(layer.name)) byName.set(layer.name, layer);
+    const list = (layer as unknown as { layers?: unknown }).layers;
+    if (layer instanceof tf.LayersModel && Array.isArray(list)) for (const child of list) collect(child as tf.layers.Layer);
+  };
+  for (const layer of tfModel.layers) collect(layer);
+  for (const name of names) {
+    const layer = byName.get(name);
+    if (!layer) continue;
+    const call = (layer.call as CallFn).bind(layer);
+    const computeMask = layer.computeMask.bind(layer);
+    (layer as unknown as { call: CallFn }).call = (inputs, kwargs) => {
+      const rest: Record<string, unknown> = { ...(kwargs ?? {}) };
+      delete rest.mask;
+      return call(inputs, rest);
+    };
+    layer.computeMask = (inputs: tf.Tensor | tf.Tensor[]) => computeMask(inputs, undefined);
+  }
+}
+
+let builtinRnns: Set<unknown> | undefined;
+function builtinRnnClasses(): Set<unknown> {
+  builtinRnns ??= new Set(
+    [tf.layers.lstm({ units: 1 }), tf.layers.gru({ units: 1 }), tf.layers.simpleRNN({ units: 1 })].map((l) => l.constructor),
+  );
+  return builtinRnns;
+}
+
+function patchZeroOutput(layer: RnnLike): void {
+  const original = (layer.call as CallFn).bind(layer);
+  const patched: CallFn = (inputs, kwargs) => {
+    const out = original(inputs, kwargs);
+    const rawMask = kwargs?.mask as tf.Tensor | tf.Tensor[] | null | undefined;
+    const mask = Array.isArray(rawMask) ? rawMask[0] : rawMask;
+    if (mask == null) return out;
+    const seq = Array.isArray(out) ? out[0] : out;
+    const zeroed = tf.tidy(() => {
+      // A go_backwards layer returns its steps in processing order, last time step first.
+      let m = tf.cast(mask, 'float32');
+      if (layer.goBackwards) m = tf.reverse(m, 1);
+      return tf.mul(seq, tf.expandDims(m, -1));
+    });
+    seq.dispose();
+    return Array.isArray(out) ? [zeroed, ...out.slice(1)] : zeroed;
+  };
+  (layer as unknown as { call: CallFn }).call = patched;
 }
 
 function shapeText(s: readonly (number | null)[]): string {

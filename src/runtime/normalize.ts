@@ -67,6 +67,12 @@ export interface NormalizeResult {
   resolutions: ClassResolution[];
   /** Keras 3 mask pseudo-layers taken out of the graph. */
   removedLayers: RemovedLayer[];
+  /**
+   * Layers of Keras 3 files whose recorded call says `mask=None`: Keras 3 ran them without a mask (an
+   * upstream layer such as Bidirectional dropped it), where tfjs would propagate one. Names of top-level
+   * layers of the root model and of nested models alike.
+   */
+  callsWithoutMask: string[];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -207,6 +213,7 @@ interface Ctx {
   notes: NormalizeNote[];
   resolutions: ClassResolution[];
   removed: RemovedLayer[];
+  withoutMask: Set<string>;
 }
 
 function note(ctx: Ctx, path: string, message: string, layer?: string): void {
@@ -275,7 +282,7 @@ function mapDtype(name: string, path: string, ctx: Ctx): string {
  * pseudo-layers. Never mutates its input.
  */
 export function normalizeConfigDetailed(config: JsonObject, opts: NormalizeOptions = {}): NormalizeResult {
-  const ctx: Ctx = { file: opts.file, notes: [], resolutions: [], removed: [] };
+  const ctx: Ctx = { file: opts.file, notes: [], resolutions: [], removed: [], withoutMask: new Set() };
   if (!isKerasObject(config)) {
     throw invalid(ctx, '/', 'a model config must be an object with "class_name" and "config"');
   }
@@ -284,7 +291,13 @@ export function normalizeConfigDetailed(config: JsonObject, opts: NormalizeOptio
     throw invalid(ctx, '/class_name', `expected a model (Functional, Model or Sequential), found class "${cleaned.class_name}"`);
   }
   const out = normalizeModel(cleaned, '', ctx);
-  return { config: out, notes: ctx.notes, resolutions: ctx.resolutions, removedLayers: ctx.removed };
+  return {
+    config: out,
+    notes: ctx.notes,
+    resolutions: ctx.resolutions,
+    removedLayers: ctx.removed,
+    callsWithoutMask: [...ctx.withoutMask],
+  };
 }
 
 /** Keras config (verbatim, either dialect) → the dialect `tf.models.modelFromJSON` reads. Pure. */
@@ -482,14 +495,6 @@ function normalizeLayerConfig(className: string, config: JsonObject, path: strin
     note(ctx, pointer(path, 'reset_after'), 'GRU(reset_after=True) is not supported by tfjs GRU', layer);
   }
   if (className === 'Bidirectional') normalizeBidirectional(out, path, layer, ctx);
-  if (out.zero_output_for_mask === true && out.return_sequences === true) {
-    note(
-      ctx,
-      pointer(path, 'zero_output_for_mask'),
-      'zero_output_for_mask=True: Keras outputs zeros at masked time steps, tfjs recurrent layers repeat the previous output there',
-      layer,
-    );
-  }
   return out;
 }
 
@@ -738,6 +743,8 @@ function convertNode(
     }
     fromKeywords = true;
   }
+  // Keras 3 fills a call's mask from its input before recording it, so a recorded None means none.
+  if (dialect === 'keras3' && 'mask' in kwargsIn && kwargsIn.mask === null) ctx.withoutMask.add(layer);
   if ('mask' in kwargsIn && kwargsIn.mask !== null) {
     const refs = collectTensorRefs(kwargsIn.mask, dialect).filter((r) => !removed.has(r[0]));
     for (const r of refs) {

@@ -199,6 +199,125 @@ describe('buildModel with the files weights', () => {
   });
 });
 
+describe('masks as Keras runs them', () => {
+  /**
+   * Keras 3: tokens → Embedding(6, 2, mask_zero) → Bidirectional(LSTM(3, return_sequences)) → LSTM(2), the
+   * last call recorded with mask=None (Keras 3's Bidirectional passes no mask on). Outputs: the
+   * Bidirectional sequence and the final LSTM state.
+   */
+  function maskedModel(): KerasModel {
+    const t = (name: string): JsonObject => ({ class_name: '__keras_tensor__', config: { shape: null, dtype: 'float32', keras_history: [name, 0, 0] } });
+    const lstm = (name: string, units: number, extra: JsonObject): JsonObject => ({
+      module: 'keras.layers',
+      class_name: 'LSTM',
+      config: { name, units, activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true, return_sequences: false, go_backwards: false, ...extra },
+      registered_name: null,
+    });
+    const config: JsonObject = {
+      module: 'keras.src.models.functional',
+      class_name: 'Functional',
+      config: {
+        name: 'masked',
+        layers: [
+          { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 5], dtype: 'int32', name: 'tokens' }, registered_name: null, name: 'tokens', inbound_nodes: [] },
+          { module: 'keras.layers', class_name: 'Embedding', config: { name: 'emb', input_dim: 6, output_dim: 2, mask_zero: true }, registered_name: null, name: 'emb', inbound_nodes: [{ args: [t('tokens')], kwargs: {} }] },
+          { module: 'keras.src.ops.numpy', class_name: 'NotEqual', config: { name: 'not_equal' }, registered_name: 'NotEqual', name: 'not_equal', inbound_nodes: [{ args: [t('tokens'), 0], kwargs: {} }] },
+          {
+            module: 'keras.layers',
+            class_name: 'Bidirectional',
+            config: {
+              name: 'bi',
+              merge_mode: 'concat',
+              layer: lstm('forward_lstm', 3, { return_sequences: true, zero_output_for_mask: true }),
+              backward_layer: lstm('backward_lstm', 3, { return_sequences: true, zero_output_for_mask: true, go_backwards: true }),
+            },
+            registered_name: null,
+            name: 'bi',
+            inbound_nodes: [{ args: [t('emb')], kwargs: { mask: t('not_equal') } }],
+          },
+          { ...lstm('top', 2, {}), name: 'top', inbound_nodes: [{ args: [t('bi')], kwargs: { training: false, mask: null } }] },
+        ],
+        input_layers: [['tokens', 0, 0]],
+        output_layers: [['bi', 0, 0], ['top', 0, 0]],
+      },
+      registered_name: 'Functional',
+    };
+    let seed = 7;
+    const rand = (n: number): Float32Array => Float32Array.from({ length: n }, () => ((seed = (seed * 48271) % 2147483647) / 2147483647 - 0.5) * 1.6);
+    const w = (name: string, shape: number[]) => ({ name, path: name, shape, dtype: 'float32' as const, data: rand(shape.reduce((a, b) => a * b, 1)) });
+    return {
+      source: { format: 'keras3-h5', file: 'masked.h5', extras: {} },
+      config,
+      weights: [
+        { layer: 'emb', weights: [w('emb/embeddings', [6, 2])] },
+        {
+          layer: 'bi',
+          weights: [
+            w('bi/forward_lstm/kernel', [2, 12]), w('bi/forward_lstm/recurrent_kernel', [3, 12]), w('bi/forward_lstm/bias', [12]),
+            w('bi/backward_lstm/kernel', [2, 12]), w('bi/backward_lstm/recurrent_kernel', [3, 12]), w('bi/backward_lstm/bias', [12]),
+          ],
+        },
+        { layer: 'top', weights: [w('top/kernel', [6, 8]), w('top/recurrent_kernel', [2, 8]), w('top/bias', [8])] },
+      ],
+    };
+  }
+
+  /** Keras's LSTM step in float64 (gates i, f, c, o; sigmoid recurrent activation). */
+  function lstmStep(x: number[], h: number[], c: number[], k: Float32Array, r: Float32Array, b: Float32Array): [number[], number[]] {
+    const u = h.length;
+    const z = Array.from({ length: 4 * u }, (_, j) => b[j] + x.reduce((s, xi, i) => s + xi * k[i * 4 * u + j], 0) + h.reduce((s, hi, i) => s + hi * r[i * 4 * u + j], 0));
+    const sig = (v: number) => 1 / (1 + Math.exp(-v));
+    const c2 = c.map((cv, j) => sig(z[u + j]) * cv + sig(z[j]) * Math.tanh(z[2 * u + j]));
+    const h2 = c2.map((cv, j) => sig(z[3 * u + j]) * Math.tanh(cv));
+    return [h2, c2];
+  }
+
+  it('zeros at masked steps inside Bidirectional, and no mask where Keras 3 recorded mask=None', async () => {
+    const model = maskedModel();
+    const { model: tfModel, normalized } = await buildModelDetailed(model);
+    try {
+      expect(normalized.callsWithoutMask).toEqual(['top']);
+      const tokens = [3, 1, 4, 0, 0, 2, 5, 1, 5, 0];
+      const outs = predict(tfModel, [{ dtype: 'int32', shape: [2, 5], data: Int32Array.from(tokens) }]);
+      const wt = (layer: string) => model.weights.find((l) => l.layer === layer)!.weights.map((x) => x.data as Float32Array);
+      const [emb] = wt('emb');
+      const [fk, fr, fb, bk, br, bb] = wt('bi');
+      const [tk, tr, tb] = wt('top');
+      for (let n = 0; n < 2; n++) {
+        const seq = tokens.slice(n * 5, n * 5 + 5);
+        const xs = seq.map((id) => [emb[id * 2], emb[id * 2 + 1]]);
+        const fwd: number[][] = [];
+        let h = [0, 0, 0];
+        let c = [0, 0, 0];
+        for (let i = 0; i < 5; i++) {
+          if (seq[i] !== 0) [h, c] = lstmStep(xs[i], h, c, fk, fr, fb);
+          fwd.push(seq[i] !== 0 ? h : [0, 0, 0]);
+        }
+        const bwd: number[][] = Array.from({ length: 5 }, () => [0, 0, 0]);
+        h = [0, 0, 0];
+        c = [0, 0, 0];
+        for (let i = 4; i >= 0; i--) {
+          if (seq[i] !== 0) {
+            [h, c] = lstmStep(xs[i], h, c, bk, br, bb);
+            bwd[i] = h;
+          }
+        }
+        const bi = fwd.map((f, i) => [...f, ...bwd[i]]);
+        const got = Array.from(outs[0].data.slice(n * 30, n * 30 + 30));
+        expect(worstExcess(got, bi.flat(), 1e-5, 1e-4)).toBeLessThanOrEqual(0);
+        // The top LSTM runs over all five steps, padded ones included (zeros in), as Keras 3 did.
+        let th = [0, 0];
+        let tc = [0, 0];
+        for (let i = 0; i < 5; i++) [th, tc] = lstmStep(bi[i], th, tc, tk, tr, tb);
+        expect(worstExcess(Array.from(outs[1].data.slice(n * 2, n * 2 + 2)), th, 1e-5, 1e-4)).toBeLessThanOrEqual(0);
+      }
+      expect(outs.map((o) => o.name)).toEqual(['bi', 'top']);
+    } finally {
+      tfModel.dispose();
+    }
+  });
+});
+
 describe('predict', () => {
   /** Keras 3 Functional: int64 tokens → Embedding(4, 2) → two outputs (the embedding, and Dense(1) of it). */
   function tokenModel(): KerasModel {

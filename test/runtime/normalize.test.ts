@@ -200,6 +200,15 @@ describe('node-call convention', () => {
     expect(layer(b.out.config, 'bidirectional').inbound_nodes).toEqual([[['embedding', 0, 0, {}]]]);
   });
 
+  it('Keras 3 calls recorded with mask=None are reported (Keras 3 ran them without a mask)', async () => {
+    const k3 = await normalizedCase('golden/sa_additive_basic/model.h5');
+    expect(k3.out.callsWithoutMask).toContain('seq_self_attention');
+    expect(k3.out.callsWithoutMask).not.toContain('bidirectional');
+    // tf.keras 2 files record no masks at all: nothing to report, masks propagate as in tf.keras 2.
+    const k2 = await normalizedCase('golden/sa_additive_basic/model.tfkeras2.h5');
+    expect(k2.out.callsWithoutMask).toEqual([]);
+  });
+
   it('an explicit mask tensor from a real layer becomes an input with role "mask" (both dialects)', () => {
     const k3 = normalizeConfig(functional3([
       input3('x', [null, 4, 3]),
