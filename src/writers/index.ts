@@ -1,0 +1,46 @@
+/** Writes a KerasModel in another format: the `convert` command's engine. */
+import { basename, extname, join } from 'node:path';
+import { KerasInteropError } from '../errors.js';
+import type { KerasModel } from '../model/types.js';
+import { isDirectory, writeFileAtomic } from './fs.js';
+import { writeHdf5 } from './hdf5.js';
+import { writeKerasArchive } from './keras-archive.js';
+
+export type { WriteHdf5Options, WriteWeightsOptions } from './hdf5.js';
+export { buildHdf5Tree, buildWeightsHdf5Tree, writeHdf5, writeHdf5File, writeWeightsHdf5, writeWeightsHdf5File } from './hdf5.js';
+export type { WriteKerasArchiveOptions } from './keras-archive.js';
+export { writeKerasArchive, writeKerasArchiveFile } from './keras-archive.js';
+
+export type ConvertTarget = 'tfjs' | 'h5' | 'keras';
+
+export interface ConvertOptions {
+  /** tfjs only: quantize weights (`uint8`, `uint16`, `float16`). */
+  quantize?: string;
+  /** tfjs only: bytes per weights shard. */
+  shardSize?: number;
+  progress?: (s: string) => void;
+}
+
+const EXT: Record<Exclude<ConvertTarget, 'tfjs'>, string> = { h5: '.h5', keras: '.keras' };
+
+/**
+ * Writes `model` as `to` at `out` and returns the paths written. For `h5` and `keras`, `out` is the
+ * file (or an existing folder, which then receives `<model name>.h5` / `.keras`). Files are written
+ * under a temporary name and renamed into place; nothing is written outside `out`'s folder.
+ */
+export async function convertModel(model: KerasModel, to: ConvertTarget, out: string, opts: ConvertOptions = {}): Promise<string[]> {
+  if (to === 'tfjs') throw new KerasInteropError('USAGE', 'tfjs output lands with the tfjs writer');
+  if (to !== 'h5' && to !== 'keras') throw new KerasInteropError('USAGE', `unknown target format "${String(to)}" (tfjs, h5, keras)`);
+  if (opts.quantize !== undefined) throw new KerasInteropError('USAGE', `--quantize applies to tfjs output, not ${to}`);
+  if (opts.shardSize !== undefined) throw new KerasInteropError('USAGE', `--shard-size applies to tfjs output, not ${to}`);
+  let path = out;
+  if (await isDirectory(out)) {
+    const stem = basename(model.source.file, extname(model.source.file)) || 'model';
+    path = join(out, `${stem}${EXT[to]}`);
+  }
+  opts.progress?.(`writing ${path}`);
+  const bytes = to === 'h5' ? await writeHdf5(model) : await writeKerasArchive(model);
+  await writeFileAtomic(path, bytes);
+  opts.progress?.(`wrote ${path} (${bytes.length} bytes)`);
+  return [path];
+}

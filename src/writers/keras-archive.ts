@@ -1,0 +1,96 @@
+/**
+ * Keras 3 `.keras` archives: a zip with `metadata.json`, `config.json` and `model.weights.h5`, members
+ * stored uncompressed, in that order, as Keras's `saving_lib` writes them (the two JSON members with
+ * the 1980-01-01 timestamp `ZipFile.open(..., "w")` gives them).
+ */
+import { zipSync } from 'fflate';
+import { KerasInteropError } from '../errors.js';
+import type { JsonObject, JsonValue, KerasModel } from '../model/types.js';
+import { isJsonObject } from '../model/types.js';
+import * as normalize from '../runtime/normalize.js';
+import { H5Group, serializeH5 } from './h5-builder.js';
+import { DEFAULT_KERAS3_VERSION, modelGeneration } from './hdf5.js';
+import { buildKeras3WeightsTree } from './keras3-weights.js';
+import { jsonTextFor, pythonJsonDumps } from './py-json.js';
+
+export interface WriteKerasArchiveOptions {
+  /** `metadata.json`'s `keras_version`; default: the source's Keras 3 version, else 3.16.0. */
+  kerasVersion?: string;
+  /** `metadata.json`'s `date_saved`; default: now. */
+  dateSaved?: Date | string;
+}
+
+/** Python's `datetime.now().strftime("%Y-%m-%d@%H:%M:%S")`. */
+export function kerasDateSaved(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}@${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+const ZIP32_LIMIT = 0xffffffff;
+
+/** The Keras 3 config to store: the model's own when it is Keras 3, else a converted one if available. */
+function keras3Config(model: KerasModel): JsonObject {
+  if (!model.config) {
+    throw new KerasInteropError('USAGE', 'a .keras archive needs the model config; this model has weights only (pass --config)', {
+      file: model.source.file,
+    });
+  }
+  if (modelGeneration(model) === 'keras3') return model.config;
+  const convert = (normalize as Record<string, unknown>).toKeras3Config;
+  if (typeof convert === 'function') return (convert as (c: JsonObject) => JsonObject)(model.config);
+  throw new KerasInteropError(
+    'USAGE',
+    'cross-generation conversion (tf.keras 2 config to a Keras 3 .keras archive) is not yet supported; write .h5 instead',
+    { file: model.source.file },
+  );
+}
+
+function metadataFor(model: KerasModel, opts: WriteKerasArchiveOptions): JsonObject {
+  const source = model.source.extras.metadata;
+  const meta: { [k: string]: JsonValue } = isJsonObject(source) ? { ...source } : {};
+  const sourceVersion = model.source.kerasVersion;
+  const version =
+    opts.kerasVersion ??
+    (sourceVersion && /^\d+\./.test(sourceVersion) && Number.parseInt(sourceVersion, 10) >= 3 ? sourceVersion : DEFAULT_KERAS3_VERSION);
+  const date = opts.dateSaved === undefined ? new Date() : opts.dateSaved;
+  // keras_version first, date_saved second, as Keras writes them; other keys after.
+  const { keras_version: _v, date_saved: _d, ...rest } = meta;
+  void _v;
+  void _d;
+  return { keras_version: version, date_saved: typeof date === 'string' ? date : kerasDateSaved(date), ...rest };
+}
+
+/** The `model.weights.h5` member: Keras 3's object-tree layout. */
+export function writeKeras3WeightsBytes(model: KerasModel, kerasVersion?: string): Uint8Array {
+  const root = new H5Group();
+  buildKeras3WeightsTree(model, root, { kerasVersion });
+  return serializeH5(root);
+}
+
+/** A `.keras` archive, as zip bytes. */
+export async function writeKerasArchive(model: KerasModel, opts: WriteKerasArchiveOptions = {}): Promise<Uint8Array> {
+  const config = keras3Config(model);
+  const enc = new TextEncoder();
+  const meta = metadataFor(model, opts);
+  const metadata = enc.encode(pythonJsonDumps(meta));
+  const configBytes = enc.encode(config === model.config ? jsonTextFor(config, model.source.extras.config_json) : pythonJsonDumps(config));
+  const weights = writeKeras3WeightsBytes({ ...model, config }, String(meta.keras_version));
+  for (const [name, b] of [['config.json', configBytes], ['model.weights.h5', weights]] as const) {
+    if (b.length >= ZIP32_LIMIT) {
+      throw new KerasInteropError('WRITE_FAILED', `${name} is ${b.length} bytes; zip members over 4 GiB (zip64) are not supported`);
+    }
+  }
+  const epoch = new Date(1980, 0, 1, 0, 0, 0);
+  const member = { level: 0 as const, os: 3, attrs: 0o600 << 16 };
+  return zipSync({
+    'metadata.json': [metadata, { ...member, mtime: epoch }],
+    'config.json': [configBytes, { ...member, mtime: epoch }],
+    'model.weights.h5': [weights, { ...member, mtime: new Date() }],
+  });
+}
+
+export async function writeKerasArchiveFile(model: KerasModel, path: string, opts: WriteKerasArchiveOptions = {}): Promise<void> {
+  const bytes = await writeKerasArchive(model, opts);
+  const { writeFileAtomic } = await import('./fs.js');
+  await writeFileAtomic(path, bytes);
+}

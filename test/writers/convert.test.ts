@@ -1,0 +1,51 @@
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readModel } from '../../src/readers/index.js';
+import { convertModel } from '../../src/writers/index.js';
+import { KerasInteropError } from '../../src/errors.js';
+import { GOLDEN } from '../helpers/paths.js';
+import { expectSameWeights, tempDir } from './helpers.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+describe('convertModel', () => {
+  it('writes .h5 and .keras files that read back the same, leaving nothing else behind', async () => {
+    const m = await readModel(join(GOLDEN, 'transformer_block', 'model.keras'));
+    const dir = join(tmp.dir, 'a');
+    mkdirSync(dir);
+    const seen: string[] = [];
+    const h5 = await convertModel(m, 'h5', join(dir, 'out.h5'), { progress: (s) => seen.push(s) });
+    expect(h5).toEqual([join(dir, 'out.h5')]);
+    expect(seen.length).toBe(2);
+    const keras = await convertModel(m, 'keras', join(dir, 'out.keras'));
+    expect(keras).toEqual([join(dir, 'out.keras')]);
+    expect(readdirSync(dir).sort()).toEqual(['out.h5', 'out.keras']);
+    expectSameWeights(await readModel(h5[0]), m);
+    expectSameWeights(await readModel(keras[0]), m, { names: true });
+    // a folder as `out`: the file is named after the source
+    const written = await convertModel(m, 'h5', dir);
+    expect(written).toEqual([join(dir, 'model.h5')]);
+    // overwrite in place
+    await convertModel(m, 'h5', join(dir, 'out.h5'));
+    expect(readdirSync(dir).sort()).toEqual(['model.h5', 'out.h5', 'out.keras']);
+  });
+
+  it('says what it cannot do yet, and writes nothing then', async () => {
+    const m = await readModel(join(GOLDEN, 'mha_self', 'model.tfkeras2.h5'));
+    const dir = join(tmp.dir, 'b');
+    mkdirSync(dir);
+    for (const [to, opts, pattern] of [
+      ['tfjs', {}, /tfjs output lands with the tfjs writer/],
+      ['h5', { quantize: 'uint8' }, /--quantize applies to tfjs output/],
+      ['keras', {}, /cross-generation/],
+    ] as const) {
+      const err = await convertModel(m, to, join(dir, `x.${to}`), opts).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(KerasInteropError);
+      expect((err as KerasInteropError).code).toBe('USAGE');
+      expect((err as Error).message).toMatch(pattern);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});

@@ -1,0 +1,266 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readConfigSource, readModel } from '../../src/readers/index.js';
+import { HDF5_OBJECT_HEADER_LIMIT, writeHdf5, writeWeightsHdf5 } from '../../src/writers/hdf5.js';
+import { KerasInteropError } from '../../src/errors.js';
+import type { JsonObject, KerasModel, LayerWeights } from '../../src/model/types.js';
+import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { bytesOf, datasetFileBytes, expectSameWeights, h5Header, h5List, tempDir, writeTemp } from './helpers.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+let n = 0;
+const out = (bytes: Uint8Array, ext = '.h5') => writeTemp(tmp.dir, `out_${n++}${ext}`, bytes);
+
+/** The h5dump -H text without the optimizer state group (not model weights; readers drop it). */
+function withoutGroup(header: string, group: string): string {
+  const lines = header.split('\n');
+  const start = lines.findIndex((l) => l.trim() === `GROUP "${group}" {`);
+  if (start < 0) return header;
+  const indent = lines[start].indexOf('GROUP');
+  let end = start + 1;
+  while (!(lines[end].trim() === '}' && lines[end].indexOf('}') === indent)) end++;
+  return [...lines.slice(0, start), ...lines.slice(end + 1)].join('\n');
+}
+
+function expectSameSource(back: KerasModel, m: KerasModel): void {
+  expect(back.source.format).toBe(m.source.format);
+  expect(back.source.kerasVersion).toBe(m.source.kerasVersion);
+  expect(back.source.backend).toBe(m.source.backend);
+  expect(back.source.extras).toEqual(m.source.extras);
+}
+
+describe('writeHdf5 on the golden cases', () => {
+  for (const name of goldenCases()) {
+    const dir = join(GOLDEN, name);
+
+    it(`${name}: model.h5 → write → read gives the same config, root attributes and weights, and Keras's structure`, async () => {
+      const m = await readModel(join(dir, 'model.h5'));
+      const file = out(await writeHdf5(m));
+      const back = await readModel(file);
+      expect(back.config).toEqual(m.config);
+      expectSameSource(back, m);
+      expectSameWeights(back, m, { names: true });
+      // same groups, datasets, attribute names, string kinds and shapes as Keras wrote
+      expect(h5Header(file)).toBe(h5Header(join(dir, 'model.h5')));
+    });
+
+    it(`${name}: model.keras → .h5 gives Keras 3's legacy file (names, order and bytes of model.h5)`, async () => {
+      const archive = await readModel(join(dir, 'model.keras'));
+      const legacy = await readModel(join(dir, 'model.h5'));
+      const file = out(await writeHdf5(archive, { backend: legacy.source.backend }));
+      const back = await readModel(file);
+      expect(back.source.format).toBe('keras3-h5');
+      expect(back.config).toEqual(archive.config);
+      expectSameWeights(back, legacy, { names: true });
+      expect(h5Header(file)).toBe(h5Header(join(dir, 'model.h5')));
+    });
+
+    if (existsSync(join(dir, 'model.tfkeras2.h5'))) {
+      it(`${name}: model.tfkeras2.h5 → write → read keeps the tf.keras 2 layout, names and weights`, async () => {
+        const m = await readModel(join(dir, 'model.tfkeras2.h5'));
+        const file = out(await writeHdf5(m));
+        const back = await readModel(file);
+        expect(back.source.format).toBe('keras2-h5');
+        expect(back.config).toEqual(m.config);
+        expectSameSource(back, m);
+        expectSameWeights(back, m, { names: true });
+        expect(back.weights.flatMap((l) => l.weights).every((w) => w.name.endsWith(':0'))).toBe(true);
+        const header = h5Header(file);
+        // Keras 2.13 with h5py 3: variable-length ASCII lists, top_level_model_weights present
+        expect(header).toMatch(/ATTRIBUTE "layer_names" \{\n\s+DATATYPE\s+H5T_STRING \{\n\s+STRSIZE H5T_VARIABLE;\n\s+STRPAD H5T_STR_NULLTERM;\n\s+CSET H5T_CSET_ASCII;/);
+        expect(header).toContain('GROUP "top_level_model_weights"');
+      });
+    }
+  }
+});
+
+describe('writeHdf5 on real files', () => {
+  const files: Record<string, { fixedLengthStrings?: boolean }> = {
+    '01_dsRNA_seqselfattention/3fold_model.h5': { fixedLengthStrings: false }, // Keras 2.3.1 saved with h5py 3
+    '02_botnet_custom_attention/attention_weights.hdf5': {},
+    '04_btc_transformer_mha_tfoplambda/transformer_BTC.h5': {},
+    '06_ids_lstm_dot_attention/LSTM_model.h5': {},
+    '09_retail_transformer_mha_k3h5/transformer_model.h5': {},
+    '11_do_lstm_simpleattention_k3h5/lstm_attention_model.h5': {},
+    '22_stock_cnn_lstm_timedistributed/CNN_LSTM.h5': {},
+    '24_thesis_k216_legacy_sequential/lstm_model.h5': {},
+  };
+  for (const [rel, opts] of Object.entries(files)) {
+    it(`${rel}: read → write → read is lossless and the file has the original's structure`, async () => {
+      const src = join(requireWild(), rel);
+      const m = await readModel(src);
+      const file = out(await writeHdf5(m, opts));
+      const back = await readModel(file);
+      expect(back.config).toEqual(m.config);
+      expectSameSource(back, m);
+      expectSameWeights(back, m, { names: true });
+      expect(h5Header(file)).toBe(withoutGroup(h5Header(src), 'optimizer_weights'));
+    });
+  }
+
+  it('real archives → .h5 read back with the same weights, in the legacy order', async () => {
+    for (const rel of [
+      '17_retail_transformer_mha_archive/transformer_model.keras',
+      '19_randomlist_bigru_masking_archive/model.keras',
+      '20_tree_lstm_embedding_archive/lstm_tree_model.keras',
+      '21_rssi_hybrid_bn_bilstm_archive/hybrid_model.keras',
+    ]) {
+      const m = await readModel(join(requireWild(), rel));
+      const back = await readModel(out(await writeHdf5(m)));
+      expect(back.config, rel).toEqual(m.config);
+      expectSameWeights(back, m);
+      // Keras 3 variable paths, e.g. the BatchNormalization and Bidirectional(GRU) of 19 and 21
+      for (const w of back.weights.flatMap((l) => l.weights)) expect(w.name, rel).not.toMatch(/vars\/\d+$|:0$/);
+    }
+    const bn = await readModel(out(await writeHdf5(await readModel(join(requireWild(), '21_rssi_hybrid_bn_bilstm_archive/hybrid_model.keras')))));
+    const names = bn.weights.find((l) => l.weights.some((w) => w.name.includes('moving_mean')))!.weights.map((w) => w.name.split('/').pop());
+    expect(names).toEqual(['gamma', 'beta', 'moving_mean', 'moving_variance']);
+  });
+});
+
+describe('HDF5 writer details', () => {
+  it('splits attributes over 64512 bytes into name0, name1, ... as Keras does, and our reader joins them', async () => {
+    // A Keras 3 Sequential of 2500 Dense layers with long names: layer_names is 2500 * 40 bytes.
+    const layers: JsonObject[] = [];
+    const weights: LayerWeights[] = [];
+    for (let i = 0; i < 2500; i++) {
+      const name = `dense_layer_with_a_long_name_${String(i).padStart(5, '0')}_abcde`;
+      layers.push({ module: 'keras.layers', class_name: 'Dense', config: { name, units: 1, use_bias: false }, registered_name: null });
+      weights.push({ layer: name, weights: [{ name: `${name}/kernel`, path: '', shape: [1, 1], dtype: 'float32', data: new Float32Array([i]) }] });
+    }
+    // one layer of a custom class with 3000 weights whose name list also needs splitting
+    const many = Array.from({ length: 3000 }, (_, i) => ({
+      name: `custom/a_long_weight_name_for_the_split_${String(i).padStart(5, '0')}`,
+      path: '',
+      shape: [1],
+      dtype: 'float32' as const,
+      data: new Float32Array([i / 7]),
+    }));
+    layers.push({ module: null, class_name: 'Custom', config: { name: 'custom' }, registered_name: 'Custom' });
+    weights.push({ layer: 'custom', weights: many });
+    const model: KerasModel = {
+      source: { format: 'keras3-h5', file: 'synthetic.h5', kerasVersion: '3.16.0', backend: 'tensorflow', extras: {} },
+      config: { class_name: 'Sequential', config: { name: 'sequential', trainable: true, layers } },
+      weights,
+    };
+    const file = out(await writeHdf5(model));
+    const header = h5Header(file);
+
+    const width = 40;
+    const chunks = (count: number, w: number) => {
+      let k = 1;
+      while (Math.ceil(count / k) * w > HDF5_OBJECT_HEADER_LIMIT) k++;
+      return k;
+    };
+    const k = chunks(2501, width);
+    expect(k).toBe(2);
+    expect(header).not.toContain('ATTRIBUTE "layer_names" {');
+    // np.array_split: 2501 names in 2 chunks of 1251 and 1250, each as wide as the longest name
+    const chunk = (i: number, count: number) =>
+      new RegExp(
+        `ATTRIBUTE "layer_names${i}" \\{\\n\\s+DATATYPE\\s+H5T_STRING \\{\\n\\s+STRSIZE 40;\\n\\s+STRPAD H5T_STR_NULLPAD;\\n\\s+CSET H5T_CSET_ASCII;\\n\\s+CTYPE H5T_C_S1;\\n\\s+\\}\\n\\s+DATASPACE\\s+SIMPLE \\{ \\( ${count} \\) / \\( ${count} \\) \\}`,
+      );
+    expect(header).toMatch(chunk(0, 1251));
+    expect(header).toMatch(chunk(1, 1250));
+    expect(header).not.toContain('ATTRIBUTE "layer_names2"');
+    const wk = chunks(3000, many[0].name.length);
+    expect(wk).toBe(3);
+    for (let i = 0; i < wk; i++) expect(header).toContain(`ATTRIBUTE "weight_names${i}"`);
+    expect(header).not.toContain(`ATTRIBUTE "weight_names${wk}"`);
+
+    const back = await readModel(file);
+    expect(back.weights.map((l) => l.layer)).toEqual(weights.map((l) => l.layer));
+    expectSameWeights(back, model, { names: true });
+  });
+
+  it('writes float16, float64 and integer weights bit for bit', async () => {
+    const m = await readModel(join(GOLDEN, 'sa_additive_basic', 'model.h5'));
+    const dense = m.weights.find((l) => l.layer === 'dense')!;
+    const kernel = dense.weights[0];
+    const half = new Uint16Array(kernel.data.length).map((_, i) => (i * 2654435761) & 0xffff);
+    dense.weights[0] = { ...kernel, dtype: 'float16', data: half };
+    const bias = dense.weights[1];
+    dense.weights[1] = { ...bias, dtype: 'float64', data: Float64Array.from(bias.data as Float32Array, (x) => x / 3) };
+    const emb = m.weights.find((l) => l.layer === 'embedding')!;
+    emb.weights[0] = { ...emb.weights[0], dtype: 'int64', data: BigInt64Array.from({ length: emb.weights[0].data.length }, (_, i) => BigInt(i) * 3n ** 30n) };
+    const file = out(await writeHdf5(m));
+    expect(Buffer.from(datasetFileBytes(file, 'model_weights/dense/dense/kernel')).equals(bytesOf(half))).toBe(true);
+    expect(Buffer.from(datasetFileBytes(file, 'model_weights/dense/dense/bias')).equals(bytesOf(dense.weights[1].data))).toBe(true);
+    expect(Buffer.from(datasetFileBytes(file, 'model_weights/embedding/embedding/embeddings')).equals(bytesOf(emb.weights[0].data))).toBe(true);
+    // and through our reader for what h5wasm can read
+    const noHalf = { ...m, weights: m.weights.map((l) => (l.layer === 'dense' ? { ...l, weights: [l.weights[1]] } : l)) };
+    const back = await readModel(out(await writeHdf5({ ...noHalf, config: m.config })));
+    const f64 = back.weights.find((l) => l.layer === 'dense')!.weights[0];
+    expect(f64.dtype).toBe('float64');
+    expect(bytesOf(f64.data).equals(bytesOf(dense.weights[1].data))).toBe(true);
+    const i64 = back.weights.find((l) => l.layer === 'embedding')!.weights[0];
+    expect(i64.dtype).toBe('int64');
+    expect(Array.from(i64.data as BigInt64Array)).toEqual(Array.from(emb.weights[0].data as BigInt64Array));
+  });
+
+  it('keeps a raw model_config text that still says the same, so 1.0 stays 1.0', async () => {
+    const m = await readModel(join(GOLDEN, 'sa_additive_basic', 'model.h5'));
+    const text = JSON.stringify(m.config).replace('"gain":1', '"gain":1.0');
+    const kept = await readModel(out(await writeHdf5({ ...m, source: { ...m.source, extras: { ...m.source.extras, model_config: text } } })));
+    expect(kept.config).toEqual(m.config);
+    const { execFileSync } = await import('node:child_process');
+    const file = out(await writeHdf5({ ...m, source: { ...m.source, extras: { ...m.source.extras, model_config: text } } }));
+    expect(execFileSync('h5dump', ['-a', '/model_config', file], { encoding: 'utf8' })).toContain('"gain":1.0');
+    const fresh = out(await writeHdf5(m));
+    expect(execFileSync('h5dump', ['-a', '/model_config', fresh], { encoding: 'utf8' })).toContain('{"class_name": "Functional", "config": {"name": "functional"');
+  });
+
+  it('refuses what it cannot write faithfully', async () => {
+    const m = await readModel(join(GOLDEN, 'sa_additive_basic', 'model.h5'));
+    await expect(writeHdf5({ ...m, config: null })).rejects.toThrow(/needs the model config/);
+    await expect(writeHdf5(m, { generation: 'keras2' })).rejects.toThrow(/cross-generation/);
+    const dup = { ...m, weights: m.weights.map((l) => (l.layer === 'dense' ? { ...l, weights: [l.weights[0], { ...l.weights[1], name: l.weights[0].name }] } : l)) };
+    const err = await writeHdf5(dup).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KerasInteropError);
+    expect((err as KerasInteropError).code).toBe('WRITE_FAILED');
+  });
+});
+
+describe('writeWeightsHdf5', () => {
+  for (const name of goldenCases()) {
+    const dir = join(GOLDEN, name);
+    it(`${name}: legacy save_weights layout and Keras 3 .weights.h5 round trips`, async () => {
+      const m = await readModel(join(dir, 'model.h5'));
+      const legacyFile = out(await writeWeightsHdf5(m, { layout: 'legacy' }));
+      const legacy = await readModel(legacyFile);
+      expect(legacy.source.format).toBe('weights-h5');
+      expect(legacy.source.extras.layout).toBe('legacy');
+      expect(legacy.source.kerasVersion).toBe(m.source.kerasVersion);
+      expectSameWeights(legacy, m, { names: true });
+      const header = h5Header(legacyFile);
+      expect(header).not.toContain('model_config');
+      expect(header).toMatch(/^GROUP "\/" \{\n\s+ATTRIBUTE "backend"/);
+
+      const config = await readConfigSource(join(dir, 'model.h5'));
+      const k3File = out(await writeWeightsHdf5(m, { layout: 'keras3' }));
+      expect(h5Header(k3File)).toBe(h5Header(join(dir, 'model.weights.h5')));
+      const k3 = await readModel(k3File, { config });
+      const golden = await readModel(join(dir, 'model.weights.h5'), { config });
+      expectSameWeights(k3, golden, { names: true });
+      expectSameWeights(k3, m);
+
+      // from the archive (weights that remember their object paths)
+      const archive = await readModel(join(dir, 'model.keras'));
+      const fromArchive = out(await writeWeightsHdf5(archive, { layout: 'keras3' }));
+      expect(h5Header(fromArchive)).toBe(h5Header(join(dir, 'model.weights.h5')));
+      expectSameWeights(await readModel(fromArchive, { config }), golden, { names: true });
+    });
+  }
+
+  it('a real weights-only file without config or version round-trips by its recorded paths', async () => {
+    const src = join(requireWild(), '27_rssi_tuner_weights_only/checkpoint.weights.h5');
+    const m = await readModel(src);
+    const file = out(await writeWeightsHdf5(m, { layout: 'keras3' }));
+    const back = await readModel(file);
+    expectSameWeights(back, m, { names: true });
+    // every group and dataset of the original but the optimizer state
+    expect(h5List(file)).toEqual(h5List(src).filter((l) => !l.startsWith('/optimizer')));
+  });
+});
