@@ -149,7 +149,8 @@ export function layerStructure(layer: JsonObject): LayerObject | undefined {
   else if (cls === 'Embedding') out = obj(name, cls, trainableVars('embeddings'));
   else if (cls === 'PReLU') out = obj(name, cls, trainableVars('alpha'));
   else if (cls === 'LayerNormalization' || cls === 'GroupNormalization') {
-    out = obj(name, cls, trainableVars(flag(c.scale, true) && 'gamma', flag(c.center, true) && 'beta'));
+    // Keras 3's LayerNormalization(rms_scaling=True) has no beta
+    out = obj(name, cls, trainableVars(flag(c.scale, true) && 'gamma', flag(c.center, true) && c.rms_scaling !== true && 'beta'));
   } else if (cls === 'BatchNormalization' || cls === 'SyncBatchNormalization') {
     out = obj(name, cls, [
       ...trainableVars(flag(c.scale, true) && 'gamma', flag(c.center, true) && 'beta'),

@@ -3,7 +3,8 @@ import { basename, extname, join } from 'node:path';
 import { KerasInteropError } from '../errors.js';
 import type { KerasModel } from '../model/types.js';
 import { isDirectory, writeFileAtomic } from './fs.js';
-import { writeHdf5 } from './hdf5.js';
+import { buildHdf5Tree } from './hdf5.js';
+import { serializeH5Parts } from './h5-builder.js';
 import { writeKerasArchive } from './keras-archive.js';
 
 export type { WriteHdf5Options, WriteWeightsOptions } from './hdf5.js';
@@ -39,8 +40,8 @@ export async function convertModel(model: KerasModel, to: ConvertTarget, out: st
     path = join(out, `${stem}${EXT[to]}`);
   }
   opts.progress?.(`writing ${path}`);
-  const bytes = to === 'h5' ? await writeHdf5(model) : await writeKerasArchive(model);
-  await writeFileAtomic(path, bytes);
-  opts.progress?.(`wrote ${path} (${bytes.length} bytes)`);
+  const parts = to === 'h5' ? serializeH5Parts(buildHdf5Tree(model)) : [await writeKerasArchive(model)];
+  await writeFileAtomic(path, parts);
+  opts.progress?.(`wrote ${path} (${parts.reduce((a, p) => a + p.length, 0)} bytes)`);
   return [path];
 }

@@ -13,8 +13,8 @@
 import { KerasInteropError } from '../errors.js';
 import type { JsonObject, KerasModel, LayerWeights, Weight } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
-import { layerName } from '../model/config.js';
-import { type LayerObject, layerStructure, parseTreeName, treeLayers, treeObjects, weightSlots } from '../model/weight-names.js';
+import { layerName, pythonClassName } from '../model/config.js';
+import { type LayerObject, layerStructure, listItemNames, parseTreeName, treeLayers, treeObjects, weightSlots } from '../model/weight-names.js';
 import { type H5Group } from './h5-builder.js';
 
 export interface Keras3TreeOptions {
@@ -44,6 +44,22 @@ function recordedPaths(weights: Weight[], base: string): boolean {
   );
 }
 
+/**
+ * A MultiHead saved from its original Python object keeps a template in `layer` and its first
+ * sub-layer under `layers/<class>`; the reader takes the latter. Loaded from its config, the first
+ * sub-layer *is* `layer`, which Keras's traversal reaches first: its weights go there.
+ */
+function multiHeadFirstAsLayer(owners: string[], base: string, layer: JsonObject | undefined): string[] {
+  if (!layer || pythonClassName(layer) !== 'MultiHead') return owners;
+  const asLayer = `${base}/layer`;
+  if (owners.some((o) => o === asLayer || o.startsWith(`${asLayer}/`))) return owners;
+  const c = isJsonObject(layer.config) ? layer.config : {};
+  const subs = Array.isArray(c.layers) ? c.layers.filter(isJsonObject) : [];
+  if (!subs.length) return owners;
+  const first = `${base}/layers/${listItemNames(subs.map(pythonClassName))[0]}`;
+  return owners.map((o) => (o === first ? asLayer : o.startsWith(`${first}/`) ? asLayer + o.slice(first.length) : o));
+}
+
 class TreeWriter {
   constructor(
     private readonly root: H5Group,
@@ -71,7 +87,7 @@ class TreeWriter {
     if (recordedPaths(weights, base)) {
       // Back where they came from. Objects of the known structure get their `vars` when they hold
       // no weights or lie on the way to a recorded one (an older file may name them differently).
-      const owners = weights.map((w) => parseTreeName(w.name)!.owner);
+      const owners = multiHeadFirstAsLayer(weights.map((w) => parseTreeName(w.name)!.owner), base, layer);
       const known = new Map(objects.map((o) => [o.path, o.object.name]));
       for (const { path, object } of objects) {
         if (!hasWeights(object) || owners.some((o) => o === path || o.startsWith(`${path}/`))) this.vars(path, object.name);

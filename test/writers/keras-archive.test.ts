@@ -73,6 +73,23 @@ describe('writeKerasArchive on the golden cases', () => {
     });
   }
 
+  it('puts the first sub-layer of a MultiHead saved from its original object where a config-loaded one looks', async () => {
+    const m = await readModel(join(GOLDEN, 'mh_duplicate_lstm', 'model.keras'));
+    // as if saved before a reload: the first LSTM under layers/lstm, a template (dropped) in layer/
+    const moved = {
+      ...m,
+      weights: m.weights.map((l) => ({
+        ...l,
+        weights: l.weights.map((w) => ({ ...w, name: w.name.replace('layers/multi_head/layer/', 'layers/multi_head/layers/lstm/') })),
+      })),
+    };
+    expect(moved.weights.some((l) => l.weights.some((w) => w.name.startsWith('layers/multi_head/layers/lstm/cell/')))).toBe(true);
+    const zip = await writeKerasArchive(moved);
+    const weights = writeTemp(tmp.dir, `mh_${n++}.h5`, member(zip, 'model.weights.h5'));
+    expect(h5Header(weights)).toBe(h5Header(join(GOLDEN, 'mh_duplicate_lstm', 'model.weights.h5')));
+    expectSameWeights(await readModel(out(zip)), m, { names: true });
+  });
+
   it('writes metadata.json as Keras does', async () => {
     const m = await readModel(join(GOLDEN, 'mha_self', 'model.keras'));
     const zip = await writeKerasArchive(m, { dateSaved: new Date(2024, 0, 2, 3, 4, 5) });
