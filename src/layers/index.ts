@@ -12,6 +12,7 @@ import { MultiHead } from './multi-head.js';
 import { KmhMultiHeadAttention } from './multi-head-attention.js';
 import { MultiHeadAttention } from './keras-multi-head-attention.js';
 import { GlobalAveragePooling1D, GlobalMaxPooling1D } from './pooling.js';
+import { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell } from './recurrent.js';
 
 export {
   SeqSelfAttention,
@@ -24,6 +25,14 @@ export {
   MultiHeadAttention,
   GlobalAveragePooling1D,
   GlobalMaxPooling1D,
+  RNN,
+  LSTM,
+  GRU,
+  SimpleRNN,
+  LSTMCell,
+  GRUCell,
+  SimpleRNNCell,
+  Bidirectional,
 };
 
 export const LAYER_CLASSES = [
@@ -37,6 +46,15 @@ export const LAYER_CLASSES = [
   // Keras semantics tfjs's built-ins lack (data_format, masked averages); these replace tfjs's.
   GlobalAveragePooling1D,
   GlobalMaxPooling1D,
+  // Keras's recurrent semantics (GRU reset_after, zero_output_for_mask, Keras 3 hard_sigmoid).
+  RNN,
+  LSTM,
+  GRU,
+  SimpleRNN,
+  LSTMCell,
+  GRUCell,
+  SimpleRNNCell,
+  Bidirectional,
 ] as const;
 
 for (const cls of LAYER_CLASSES) {

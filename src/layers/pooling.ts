@@ -44,8 +44,9 @@ abstract class GlobalPooling1D extends tf.layers.Layer {
     return s.filter((_, i) => i !== this.stepsAxis);
   }
 
-  override computeMask(): null {
-    return null;
+  override computeMask(): tf.Tensor {
+    // Pooling consumes the steps axis, and the mask with it (tfjs types masks as never null).
+    return null as unknown as tf.Tensor;
   }
 
   override getConfig(): tf.serialization.ConfigDict {

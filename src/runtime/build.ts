@@ -11,6 +11,9 @@ import { useBackend } from './backend.js';
 import { forEachLayer } from './config-walk.js';
 import { type NormalizeResult, normalizeConfigDetailed } from './normalize.js';
 import { findUnsupportedLayers, unsupportedLayerError } from './registry.js';
+import { buildTopology, insertNoMaskLayers } from './topology.js';
+
+export { buildTopology } from './topology.js';
 
 export interface BuildOptions {
   /** tfjs backend to use (`tensorflow`/`node`, `wasm`, `cpu`); default: the fastest available. */
@@ -43,11 +46,10 @@ export async function buildModelDetailed(model: KerasModel, opts: BuildOptions =
     throw unsupportedLayerError(u, model, verbatim);
   }
   const backend = await useBackend(opts.backend);
-  const tfModel = await buildTopology(normalized.config, file);
+  // Calls Keras 3 ran with mask=None get a NoMask layer in front: in the graph, so it survives a tfjs export.
+  const tfModel = await buildTopology(insertNoMaskLayers(normalized.config, normalized.callsWithoutMask), file);
   try {
     assignWeights(tfModel, model);
-    zeroOutputsAtMaskedSteps(tfModel, normalized.config);
-    callWithoutMask(tfModel, normalized.callsWithoutMask);
   } catch (e) {
     tfModel.dispose();
     throw e;
@@ -55,131 +57,10 @@ export async function buildModelDetailed(model: KerasModel, opts: BuildOptions =
   return { model: tfModel, normalized, backend };
 }
 
-/**
- * The tfjs model of a normalized config, without the file's weights (every weight zero). Layers must be
- * registered; `buildModel` checks that first and names what is missing.
- */
-export async function buildTopology(normalizedConfig: JsonObject, file?: string): Promise<tf.LayersModel> {
-  try {
-    const topology = withZerosInitializers(normalizedConfig);
-    return await tf.models.modelFromJSON({ modelTopology: topology } as unknown as tf.io.ModelJSON);
-  } catch (e) {
-    if (isKerasInteropError(e)) throw e;
-    throw new KerasInteropError('CONFIG_INVALID', `tfjs could not build the model: ${(e as Error).message}`, { file, place: '/' }, { cause: e });
-  }
-}
-
-/**
- * The file's weights replace every initial value, so building with Zeros initializers skips tfjs's
- * random and orthogonal (QR) initialization, which dominates build time for large recurrent layers.
- */
-function withZerosInitializers(v: JsonValue, key?: string): JsonValue {
-  if (key !== undefined && (key.endsWith('_initializer') || key === 'initializer') && v != null && typeof v !== 'number' && typeof v !== 'boolean') {
-    return { class_name: 'Zeros', config: {} };
-  }
-  if (Array.isArray(v)) return v.map((x) => withZerosInitializers(x));
-  if (!isJsonObject(v)) return v;
-  const out: JsonObject = {};
-  for (const k of Object.keys(v)) {
-    Object.defineProperty(out, k, { value: withZerosInitializers(v[k], k), enumerable: true, writable: true, configurable: true });
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------------------
-// zero_output_for_mask.
+// Masks.
 
-type RnnLike = tf.layers.Layer & { returnSequences?: boolean; goBackwards?: boolean };
 type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
-
-/**
- * Keras RNNs with `zero_output_for_mask=True` output zeros at masked time steps; tfjs's repeat the previous
- * output there. Keras forces the flag on the layers inside `Bidirectional` when they return sequences,
- * which is how every masked BiLSTM/BiGRU feeding an attention layer runs. This patches the call of those
- * tfjs RNN instances (top level, inside Bidirectional/TimeDistributed, inside containers such as
- * MultiHead or nested models) to multiply the sequence output by the mask.
- */
-function zeroOutputsAtMaskedSteps(tfModel: tf.LayersModel, normalizedConfig: JsonObject): void {
-  const flagged = new Set<string>();
-  forEachLayer(normalizedConfig, (v) => {
-    const cfg = v.layer.config;
-    if (isJsonObject(cfg) && cfg.zero_output_for_mask === true) flagged.add(v.name);
-  });
-  const seen = new Set<tf.layers.Layer>();
-  const visit = (layer: tf.layers.Layer, forced: boolean): void => {
-    if (seen.has(layer)) return;
-    seen.add(layer);
-    const any = layer as unknown as Record<string, unknown>;
-    if (layer instanceof tf.RNN) {
-      const rnn = layer as RnnLike;
-      // Only tfjs's own classes: a registered replacement (src/layers) implements the flag itself.
-      if (builtinRnnClasses().has(layer.constructor) && rnn.returnSequences && (forced || flagged.has(layer.name))) patchZeroOutput(rnn);
-      return;
-    }
-    const isBidirectional = layer.getClassName() === 'Bidirectional';
-    for (const key of ['forwardLayer', 'backwardLayer', 'layer']) {
-      const child = any[key];
-      if (child instanceof tf.layers.Layer) visit(child, isBidirectional);
-    }
-    const list = any.layers;
-    if (Array.isArray(list)) for (const child of list) if (child instanceof tf.layers.Layer) visit(child, false);
-  };
-  for (const layer of tfModel.layers) visit(layer, false);
-}
-
-/**
- * Keras 3 ran these layers with `mask=None` (its Bidirectional, for one, does not pass masks on), while
- * tfjs hands every layer the mask its inputs carry. Run them as Keras did: no mask in, no mask out.
- */
-function callWithoutMask(tfModel: tf.LayersModel, names: readonly string[]): void {
-  const byName = new Map<string, tf.layers.Layer>();
-  const collect = (layer: tf.layers.Layer): void => {
-    if (!byName.has(layer.name)) byName.set(layer.name, layer);
-    const list = (layer as unknown as { layers?: unknown }).layers;
-    if (layer instanceof tf.LayersModel && Array.isArray(list)) for (const child of list) collect(child as tf.layers.Layer);
-  };
-  for (const layer of tfModel.layers) collect(layer);
-  for (const name of names) {
-    const layer = byName.get(name);
-    if (!layer) continue;
-    const call = (layer.call as CallFn).bind(layer);
-    const computeMask = layer.computeMask.bind(layer);
-    (layer as unknown as { call: CallFn }).call = (inputs, kwargs) => {
-      const rest: Record<string, unknown> = { ...(kwargs ?? {}) };
-      delete rest.mask;
-      return call(inputs, rest);
-    };
-    layer.computeMask = (inputs: tf.Tensor | tf.Tensor[]) => computeMask(inputs, undefined);
-  }
-}
-
-let builtinRnns: Set<unknown> | undefined;
-function builtinRnnClasses(): Set<unknown> {
-  builtinRnns ??= new Set(
-    [tf.layers.lstm({ units: 1 }), tf.layers.gru({ units: 1 }), tf.layers.simpleRNN({ units: 1 })].map((l) => l.constructor),
-  );
-  return builtinRnns;
-}
-
-function patchZeroOutput(layer: RnnLike): void {
-  const original = (layer.call as CallFn).bind(layer);
-  const patched: CallFn = (inputs, kwargs) => {
-    const out = original(inputs, kwargs);
-    const rawMask = kwargs?.mask as tf.Tensor | tf.Tensor[] | null | undefined;
-    const mask = Array.isArray(rawMask) ? rawMask[0] : rawMask;
-    if (mask == null) return out;
-    const seq = Array.isArray(out) ? out[0] : out;
-    const zeroed = tf.tidy(() => {
-      // A go_backwards layer returns its steps in processing order, last time step first.
-      let m = tf.cast(mask, 'float32');
-      if (layer.goBackwards) m = tf.reverse(m, 1);
-      return tf.mul(seq, tf.expandDims(m, -1));
-    });
-    seq.dispose();
-    return Array.isArray(out) ? [zeroed, ...out.slice(1)] : zeroed;
-  };
-  (layer as unknown as { call: CallFn }).call = patched;
-}
 
 function shapeText(s: readonly (number | null)[]): string {
   return `[${s.join(', ')}]`;

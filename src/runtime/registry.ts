@@ -61,13 +61,6 @@ export interface UnsupportedLayer {
   detail: string;
 }
 
-let builtinGru: unknown;
-function isBuiltinGru(): boolean {
-  if (builtinGru === undefined) builtinGru = (tf.layers.gru({ units: 1 }) as unknown as { constructor: unknown }).constructor;
-  const entry = classNameMap().GRU;
-  return Array.isArray(entry) && entry[0] === builtinGru;
-}
-
 /** Every layer (nested ones too) of a normalized config that tfjs cannot build, in model order. */
 export function findUnsupportedLayers(normalizedConfig: JsonObject): UnsupportedLayer[] {
   const out: UnsupportedLayer[] = [];
@@ -85,14 +78,6 @@ export function findUnsupportedLayers(normalizedConfig: JsonObject): Unsupported
               : 'unregistered';
       out.push({ ...base, reason, detail: describeMissing(v.className, v.layer.config) });
       return;
-    }
-    const cfg = isJsonObject(v.layer.config) ? v.layer.config : {};
-    if (v.className === 'GRU' && cfg.reset_after === true && isBuiltinGru()) {
-      out.push({
-        ...base,
-        reason: 'unsupported-config',
-        detail: "tfjs's built-in GRU does not implement reset_after=True (the default since TF 2 / Keras 3)",
-      });
     }
   });
   return out;

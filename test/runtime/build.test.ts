@@ -25,7 +25,6 @@ import {
 const EXPECTED_UNSUPPORTED: Record<string, string> = {
   '04_btc_transformer_mha_tfoplambda': 'tf-op-lambda',
   '06_ids_lstm_dot_attention': 'lambda',
-  '19_randomlist_bigru_masking_archive': 'unsupported-config',
 };
 
 async function errorOf(p: Promise<unknown>): Promise<{ code?: string; message: string }> {

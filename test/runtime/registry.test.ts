@@ -119,16 +119,6 @@ describe('layers tfjs cannot run fail with a named, actionable error', () => {
     }
   });
 
-  it("wild 19: tfjs's GRU lacks reset_after=True; the error says so and names the Bidirectional's weights", async () => {
-    const model = await readKerasModel(wildPath('19_randomlist_bigru_masking_archive', 'model.keras'));
-    const e = await rejection(model);
-    expect(e.code).toBe('UNSUPPORTED_LAYER');
-    expect([e.layerName, e.className]).toEqual(['gru', 'GRU']);
-    expect(e.message).toContain('reset_after=True');
-    expect(e.message).toContain('held by top-level layer "bidirectional"');
-    expect(e.message).toContain('[2,192]');
-  });
-
   it('CuDNNLSTM: notes the possible mapping to LSTM', () => {
     const config = normalizeConfig({
       class_name: 'Sequential',
