@@ -107,7 +107,7 @@ export function readStringAttr(obj: H5Group | H5Dataset, name: string, file: str
 function asStringList(v: unknown, name: string, obj: H5Group | H5Dataset, file: string): string[] {
   if (v == null) return [];
   // Keras writes an empty list as a zero-length float64 array.
-  if (ArrayBuffer.isView(v) && (v as ArrayLike<unknown>).length === 0) return [];
+  if (ArrayBuffer.isView(v) && v.byteLength === 0) return [];
   if (typeof v === 'string') return [v];
   if (Array.isArray(v)) {
     return v.map((item, i) => {

@@ -57,7 +57,8 @@ function readOpen(h5: H5File, file: string, opts: ReadOptions, limits: ReadLimit
     if (!isJsonObject(config)) {
       throw new KerasInteropError('CONFIG_INVALID', 'model_config should be a JSON object', { file, place: '/@model_config' });
     }
-    const extras: Record<string, JsonValue> = {};
+    // The raw text too, so that a same-format round trip writes it back byte for byte.
+    const extras: Record<string, JsonValue> = { model_config: modelConfigText };
     const trainingConfig = readStringAttr(root, 'training_config', file);
     if (trainingConfig !== undefined) extras.training_config = trainingConfig;
     const weightsKerasVersion = readStringAttr(modelWeights, 'keras_version', file);

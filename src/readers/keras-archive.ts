@@ -23,7 +23,8 @@ export async function readKerasArchive(file: string, opts: ReadOptions = {}): Pr
   if (!entries.has('config.json')) {
     throw new KerasInteropError('CONFIG_MISSING', 'archive has no config.json', { file, place: 'config.json' });
   }
-  const config = parseJsonText(text('config.json'), file, 'config.json', opts.maxConfigDepth);
+  const configText = text('config.json');
+  const config = parseJsonText(configText, file, 'config.json', opts.maxConfigDepth);
   if (!isJsonObject(config) || typeof config.class_name !== 'string') {
     throw new KerasInteropError('CONFIG_INVALID', 'config.json should be an object with "class_name" and "config"', {
       file,
@@ -53,7 +54,7 @@ export async function readKerasArchive(file: string, opts: ReadOptions = {}): Pr
       format: 'keras3-archive',
       file,
       kerasVersion: typeof meta.keras_version === 'string' ? meta.keras_version : undefined,
-      extras: { metadata },
+      extras: { metadata, config_json: configText },
     },
     config,
     weights,
