@@ -12,6 +12,7 @@ import { MultiHead } from './multi-head.js';
 import { KmhMultiHeadAttention } from './multi-head-attention.js';
 import { MultiHeadAttention } from './keras-multi-head-attention.js';
 import { GlobalAveragePooling1D, GlobalMaxPooling1D } from './pooling.js';
+import { NoMask } from './no-mask.js';
 import { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell } from './recurrent.js';
 
 export {
@@ -25,6 +26,7 @@ export {
   MultiHeadAttention,
   GlobalAveragePooling1D,
   GlobalMaxPooling1D,
+  NoMask,
   RNN,
   LSTM,
   GRU,
@@ -55,6 +57,8 @@ export const LAYER_CLASSES = [
   GRUCell,
   SimpleRNNCell,
   Bidirectional,
+  // Marks calls Keras ran without a mask (inserted by the runtime and the tfjs writer).
+  NoMask,
 ] as const;
 
 for (const cls of LAYER_CLASSES) {

@@ -3,12 +3,10 @@
  * deserialize, then assign the file's weights by order, layer by layer.
  */
 import * as tf from '@tensorflow/tfjs';
-import { KerasInteropError, isKerasInteropError } from '../errors.js';
+import { KerasInteropError } from '../errors.js';
 import { float16BitsToFloat32 } from '../model/float16.js';
-import type { JsonObject, JsonValue, KerasModel, Weight } from '../model/types.js';
-import { isJsonObject } from '../model/types.js';
+import type { KerasModel, Weight } from '../model/types.js';
 import { useBackend } from './backend.js';
-import { forEachLayer } from './config-walk.js';
 import { type NormalizeResult, normalizeConfigDetailed } from './normalize.js';
 import { findUnsupportedLayers, unsupportedLayerError } from './registry.js';
 import { buildTopology, insertNoMaskLayers } from './topology.js';
@@ -56,11 +54,6 @@ export async function buildModelDetailed(model: KerasModel, opts: BuildOptions =
   }
   return { model: tfModel, normalized, backend };
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// Masks.
-
-type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
 
 function shapeText(s: readonly (number | null)[]): string {
   return `[${s.join(', ')}]`;
