@@ -43,3 +43,27 @@ export function layerName(layer: JsonObject): string | undefined {
   if (isJsonObject(inner) && typeof inner.name === 'string') return inner.name;
   return typeof layer.name === 'string' ? layer.name : undefined;
 }
+
+/** Keras's `to_snake_case`, which names Keras 3's saved objects after their class. */
+export function toSnakeCase(name: string): string {
+  return name
+    .replace(/\W+/g, '')
+    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+/** Names each list item the way Keras 3 does: snake_case of its class, `_1`, `_2` for repeats. */
+export function listItemNames(classNames: string[]): string[] {
+  const used = new Map<string, number>();
+  return classNames.map((cls) => {
+    const base = toSnakeCase(cls);
+    const n = used.get(base);
+    if (n === undefined) {
+      used.set(base, 0);
+      return base;
+    }
+    used.set(base, n + 1);
+    return `${base}_${n + 1}`;
+  });
+}

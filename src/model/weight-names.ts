@@ -15,7 +15,7 @@
  */
 import type { JsonObject } from './types.js';
 import { isJsonObject } from './types.js';
-import { isMaskPseudoLayer, layerEntries, pythonClassName } from './config.js';
+import { isMaskPseudoLayer, layerEntries, listItemNames, pythonClassName, toSnakeCase } from './config.js';
 
 export type KerasGeneration = 'keras2' | 'keras3';
 
@@ -88,30 +88,6 @@ const RNN_CELLS: Record<string, [string, string]> = {
   SimpleRNN: ['SimpleRNNCell', 'simple_rnn_cell'],
 };
 const MODEL_CLASSES = new Set(['Functional', 'Sequential', 'Model']);
-
-/** Keras's snake_case of a class name (`MultiHeadAttention` → `multi_head_attention`). */
-export function toSnakeCase(name: string): string {
-  return name
-    .replace(/\W+/g, '')
-    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
-    .replace(/([a-z])([A-Z])/g, '$1_$2')
-    .toLowerCase();
-}
-
-/** Names list items the way Keras 3's object tree does: snake_case of the class, `_1`, `_2` for repeats. */
-export function listItemNames(classNames: string[]): string[] {
-  const used = new Map<string, number>();
-  return classNames.map((cls) => {
-    const base = toSnakeCase(cls);
-    const n = used.get(base);
-    if (n === undefined) {
-      used.set(base, 0);
-      return base;
-    }
-    used.set(base, n + 1);
-    return `${base}_${n + 1}`;
-  });
-}
 
 /** The model's layers as Keras 3's object tree lists them (mask pseudo-layers are no layers). */
 export function treeLayers(model: JsonObject): { layer: JsonObject; item: string }[] {

@@ -11,7 +11,7 @@
 import { KerasInteropError } from '../errors.js';
 import type { JsonObject, LayerWeights, Weight } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
-import { isMaskPseudoLayer, layerEntries, pythonClassName } from '../model/config.js';
+import { isMaskPseudoLayer, layerEntries, listItemNames, pythonClassName } from '../model/config.js';
 import {
   type H5Group,
   type ReadLimits,
@@ -25,14 +25,6 @@ import {
   readWeight,
 } from './h5.js';
 
-export function toSnakeCase(name: string): string {
-  return name
-    .replace(/\W+/g, '')
-    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
-    .replace(/([a-z])([A-Z])/g, '$1_$2')
-    .toLowerCase();
-}
-
 interface Ctx {
   file: string;
   limits: ReadLimits;
@@ -42,21 +34,6 @@ interface Ctx {
 interface Collected {
   weight: Weight;
   trainable: boolean;
-}
-
-/** Names each list item the way Keras 3 does: snake_case of its class, `_1`, `_2` for repeats. */
-export function listItemNames(classNames: string[]): string[] {
-  const used = new Map<string, number>();
-  return classNames.map((cls) => {
-    const base = toSnakeCase(cls);
-    const n = used.get(base);
-    if (n === undefined) {
-      used.set(base, 0);
-      return base;
-    }
-    used.set(base, n + 1);
-    return `${base}_${n + 1}`;
-  });
 }
 
 /** Walk order of an object's attribute children: public before private, then sorted. */

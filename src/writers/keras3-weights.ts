@@ -14,7 +14,8 @@ import { KerasInteropError } from '../errors.js';
 import type { JsonObject, KerasModel, LayerWeights, Weight } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { layerName, pythonClassName } from '../model/config.js';
-import { type LayerObject, layerStructure, listItemNames, parseTreeName, treeLayers, treeObjects, weightSlots } from '../model/weight-names.js';
+import { listItemNames } from '../model/config.js';
+import { type LayerObject, layerStructure, parseTreeName, treeLayers, treeObjects, weightSlots } from '../model/weight-names.js';
 import { type H5Group } from './h5-builder.js';
 
 export interface Keras3TreeOptions {

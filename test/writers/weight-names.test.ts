@@ -2,14 +2,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readModel } from '../../src/readers/index.js';
-import { layerName } from '../../src/model/config.js';
+import { layerName, listItemNames, toSnakeCase } from '../../src/model/config.js';
 import type { JsonObject } from '../../src/model/types.js';
 import {
   kerasWeightNames,
   layerStructure,
-  listItemNames,
   spellWeightName,
-  toSnakeCase,
   treeLayers,
   weightSlots,
 } from '../../src/model/weight-names.js';
