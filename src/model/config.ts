@@ -6,7 +6,7 @@ import { isJsonObject } from './types.js';
  * Keras 3 records mask computations of a functional model as operation "layers" (`NotEqual` after
  * `Embedding(mask_zero=True)`, `Any` after `Masking`). They hold no weights and are no Layer objects.
  */
-export const MASK_PSEUDO_LAYERS: ReadonlySet<string> = new Set(['NotEqual', 'Any']);
+export const MASK_PSEUDO_LAYERS: ReadonlySet<string> = new Set(['NotEqual', 'Any', 'All', 'Equal', 'LogicalAnd', 'LogicalOr', 'LogicalNot', 'Cast']);
 
 export function isMaskPseudoLayer(layer: JsonObject): boolean {
   return typeof layer.class_name === 'string' && MASK_PSEUDO_LAYERS.has(layer.class_name);

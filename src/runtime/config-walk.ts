@@ -3,6 +3,7 @@
  * `normalize.ts`, and later tf.keras 2 → Keras 3 for the writers). They only read; every conversion builds
  * new objects.
  */
+import { isModelClass, layerName } from '../model/config.js';
 import type { JsonObject, JsonValue } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 
@@ -17,9 +18,8 @@ export function isKerasObject(v: unknown): v is KerasObject {
 export const LAYER_HOLDING_KEYS: readonly string[] = ['layer', 'forward_layer', 'backward_layer', 'layers', 'cell', 'cells'];
 
 /** Classes whose config is itself a model config. `Model` is what Keras before 2.4 called `Functional`. */
-export function isModelClassName(className: string): boolean {
-  return className === 'Functional' || className === 'Model' || className === 'Sequential';
-}
+/** A layer class that is itself a model (its config holds layers). */
+export const isModelClassName = isModelClass;
 
 /** Appends segments to a JSON pointer (RFC 6901 escaping). */
 export function pointer(base: string, ...segments: (string | number)[]): string {
@@ -38,9 +38,7 @@ export function modelLayerList(model: JsonObject, modelPath = ''): { layers: Jso
 
 /** A layer's name: `config.name`, else the entry's own `name`. */
 export function layerNameOf(layer: JsonObject): string {
-  const inner = layer.config;
-  if (isJsonObject(inner) && typeof inner.name === 'string') return inner.name;
-  return typeof layer.name === 'string' ? layer.name : '';
+  return layerName(layer) ?? '';
 }
 
 export interface LayerVisit {

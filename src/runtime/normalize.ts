@@ -11,6 +11,7 @@
  * `attention_mask` → `attentionMask`). Non-tensor kwargs (`return_attention_scores`, `training`, ...)
  * stay kwargs.
  */
+import { MASK_PSEUDO_LAYERS } from '../model/config.js';
 import { KerasInteropError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
@@ -173,7 +174,7 @@ export const CALL_SIGNATURES: Readonly<Record<string, CallSignature>> = {
 };
 
 /** Keras 3 operation "layers" that compute masks; tfjs recomputes masks through `computeMask`. */
-export const MASK_PSEUDO_CLASSES: ReadonlySet<string> = new Set(['NotEqual', 'Any', 'All', 'Equal', 'LogicalAnd', 'LogicalOr', 'LogicalNot', 'Cast']);
+export const MASK_PSEUDO_CLASSES = MASK_PSEUDO_LAYERS;
 
 // ---------------------------------------------------------------------------------------------------------
 
