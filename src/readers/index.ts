@@ -18,6 +18,8 @@ export async function readModel(path: string, opts: ReadOptions = {}): Promise<K
       return readHdf5(path, opts);
     case 'keras-archive':
       return readKerasArchive(path, opts);
+    case 'savedmodel':
+      return (await import('./savedmodel/index.js')).readSavedModel(path, opts);
     case 'json-config':
       throw new KerasInteropError('UNKNOWN_FORMAT', 'this JSON file holds a config but no weights; pass it with --config next to a weights file', { file: path });
     default:
