@@ -7,6 +7,7 @@ import { detectFormat } from './detect.js';
 import { type ReadOptions, readHdf5 } from './hdf5.js';
 import { parseJsonText } from './json.js';
 import { readKerasArchive } from './keras-archive.js';
+import { readTfjs } from './tfjs-files.js';
 
 export type { ReadOptions } from './hdf5.js';
 export { detectFormat } from './detect.js';
@@ -20,6 +21,8 @@ export async function readModel(path: string, opts: ReadOptions = {}): Promise<K
       return readKerasArchive(path, opts);
     case 'savedmodel':
       return (await import('./savedmodel/index.js')).readSavedModel(path, opts);
+    case 'tfjs-layers':
+      return readTfjs(path, opts);
     case 'json-config':
       throw new KerasInteropError('UNKNOWN_FORMAT', 'this JSON file holds a config but no weights; pass it with --config next to a weights file', { file: path });
     default:

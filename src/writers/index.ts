@@ -2,15 +2,18 @@
 import { basename, extname, join } from 'node:path';
 import { KerasInteropError } from '../errors.js';
 import type { KerasModel } from '../model/types.js';
-import { isDirectory, writeFileAtomic } from './fs.js';
+import { isDirectory, writeFileAtomic, writeFilesAtomic } from './fs.js';
 import { buildHdf5Tree } from './hdf5.js';
 import { serializeH5Parts } from './h5-builder.js';
 import { writeKerasArchive } from './keras-archive.js';
+import { parseQuantizeOption, writeTfjs } from './tfjs.js';
 
 export type { WriteHdf5Options, WriteWeightsOptions } from './hdf5.js';
 export { buildHdf5Tree, buildWeightsHdf5Tree, writeHdf5, writeHdf5File, writeWeightsHdf5, writeWeightsHdf5File } from './hdf5.js';
 export type { WriteKerasArchiveOptions } from './keras-archive.js';
 export { writeKerasArchive, writeKerasArchiveFile } from './keras-archive.js';
+export type { TfjsQuantizeOptions, WriteTfjsOptions } from './tfjs.js';
+export { writeTfjs } from './tfjs.js';
 
 export type ConvertTarget = 'tfjs' | 'h5' | 'keras';
 
@@ -30,7 +33,14 @@ const EXT: Record<Exclude<ConvertTarget, 'tfjs'>, string> = { h5: '.h5', keras: 
  * under a temporary name and renamed into place; nothing is written outside `out`'s folder.
  */
 export async function convertModel(model: KerasModel, to: ConvertTarget, out: string, opts: ConvertOptions = {}): Promise<string[]> {
-  if (to === 'tfjs') throw new KerasInteropError('USAGE', 'tfjs output lands with the tfjs writer');
+  if (to === 'tfjs') {
+    // `out` is the model folder. Shards first, model.json last: a folder whose model.json exists is complete.
+    const files = await writeTfjs(model, { shardSize: opts.shardSize, quantize: parseQuantizeOption(opts.quantize) });
+    const names = [...files.keys()].filter((n) => n !== 'model.json').concat('model.json');
+    opts.progress?.(`writing ${out} (model.json and ${names.length - 1} weight shard(s))`);
+    const written = await writeFilesAtomic(out, names.map((n) => [n, files.get(n) as Uint8Array]));
+    return [written[written.length - 1], ...written.slice(0, -1)];
+  }
   if (to !== 'h5' && to !== 'keras') throw new KerasInteropError('USAGE', `unknown target format "${String(to)}" (tfjs, h5, keras)`);
   if (opts.quantize !== undefined) throw new KerasInteropError('USAGE', `--quantize applies to tfjs output, not ${to}`);
   if (opts.shardSize !== undefined) throw new KerasInteropError('USAGE', `--shard-size applies to tfjs output, not ${to}`);
