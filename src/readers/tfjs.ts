@@ -19,7 +19,7 @@ import { isJsonObject } from '../model/types.js';
 import { NO_MASK_CLASS_NAME } from '../layers/no-mask.js';
 import { isKerasObject, layerNameOf, modelLayerList } from '../runtime/config-walk.js';
 import { tfjsLayout } from '../runtime/topology.js';
-import { type QuantizationDType, type TfjsQuantization, METADATA_KEY, dequantizeWeight } from '../writers/tfjs.js';
+import { type QuantizationDType, type TfjsQuantization, METADATA_KEY, dequantizeWeight, topologyFingerprint } from '../writers/tfjs.js';
 import { DEFAULT_MAX_CONFIG_DEPTH, parseJsonText } from './json.js';
 
 /** `{relative path: bytes}`: `model.json` and the shard files its manifest names. */
@@ -283,11 +283,12 @@ function toWeight(d: DecodedWeight): Weight {
 function configOf(parsed: ParsedTfjsModelJson, file: string | undefined): { config: JsonObject; meta?: JsonObject } {
   const udm = get(parsed.json, 'userDefinedMetadata');
   const meta = isJsonObject(udm) ? get(udm, METADATA_KEY) : undefined;
+  const mc = get(parsed.topology, 'model_config');
   if (isJsonObject(meta)) {
     const kept = get(meta, 'config');
-    if (isKerasObject(kept)) return { config: kept, meta };
+    // Only beside the model_config it was written with (see topologyFingerprint).
+    if (isKerasObject(kept) && mc !== undefined && get(meta, 'model_config_fingerprint') === topologyFingerprint(mc)) return { config: kept, meta };
   }
-  const mc = get(parsed.topology, 'model_config');
   if (isKerasObject(mc)) return { config: mc };
   if (isKerasObject(parsed.topology)) return { config: parsed.topology };
   throw invalid('modelTopology holds no model config (neither "model_config" nor "class_name"/"config")', file, '/modelTopology');

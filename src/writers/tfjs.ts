@@ -19,7 +19,7 @@
 import '../layers/index.js';
 import { KerasInteropError } from '../errors.js';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../model/float16.js';
-import type { JsonObject, KerasModel, Weight } from '../model/types.js';
+import type { JsonObject, JsonValue, KerasModel, Weight } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { type TfjsWeightDType, type TfjsWeightSpec, tfjsLayout } from '../runtime/topology.js';
 import { VERSION } from '../version.js';
@@ -113,7 +113,7 @@ export async function writeTfjs(model: KerasModel, opts: WriteTfjsOptions = {}):
     convertedBy: `keras-interop ${VERSION}`,
     modelTopology: modelTopology(model, layout.modelConfig),
     weightsManifest: [{ paths, weights: manifest }],
-    userDefinedMetadata: { [METADATA_KEY]: roundTripMetadata(model) },
+    userDefinedMetadata: { [METADATA_KEY]: roundTripMetadata(model, layout.modelConfig) },
   };
   const out = new Map<string, Uint8Array>();
   out.set('model.json', new TextEncoder().encode(JSON.stringify(modelJson)));
@@ -132,8 +132,28 @@ function modelTopology(model: KerasModel, modelConfig: JsonObject): JsonObject {
   return topology;
 }
 
-function roundTripMetadata(model: KerasModel): JsonObject {
-  const meta: JsonObject = { version: VERSION, source_format: model.source.format, config: model.config };
+/**
+ * FNV-1a (53 bits) of a JSON value's text: ties the kept verbatim config to the `model_config` written
+ * beside it, so a folder whose topology was replaced later (tfjs's own `model.save()` keeps user metadata)
+ * is not read with a stale config.
+ */
+export function topologyFingerprint(v: JsonValue): string {
+  const text = JSON.stringify(v);
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) {
+    h ^= BigInt(text.charCodeAt(i));
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h.toString(16).padStart(16, '0');
+}
+
+function roundTripMetadata(model: KerasModel, modelConfig: JsonObject): JsonObject {
+  const meta: JsonObject = {
+    version: VERSION,
+    source_format: model.source.format,
+    config: model.config,
+    model_config_fingerprint: topologyFingerprint(modelConfig),
+  };
   if (model.source.kerasVersion !== undefined) meta.keras_version = model.source.kerasVersion;
   if (model.source.backend !== undefined) meta.backend = model.source.backend;
   return meta;
