@@ -32,6 +32,11 @@ const FILES: Record<string, { runs: boolean; blocker?: { layer: string; cls: str
   '17_retail_transformer_mha_archive/transformer_model.keras': { runs: true },
   '20_tree_lstm_embedding_archive/lstm_tree_model.keras': { runs: true },
   '21_rssi_hybrid_bn_bilstm_archive/hybrid_model.keras': { runs: true },
+  '14_nlx_transformer_encoder_mha_savedmodel/transformer_model': {
+    runs: false,
+    blocker: { layer: 'transformer_encoder_9', cls: 'TransformerEncoder', code: 'UNSUPPORTED_LAYER' },
+  },
+  '15_nlx_stock_lstm_savedmodel/stock_model': { runs: true },
 };
 
 describe('real files', () => {
