@@ -39,7 +39,7 @@ export class NoMask extends tf.layers.Layer {
   }
 
   // tfjs types computeMask as never returning null, but null is how its graph code spells "no mask".
-  override computeMask(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+  override computeMask(inputs: tf.Tensor | tf.Tensor[], _mask?: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
     const none = Array.isArray(inputs) && inputs.length > 1 ? inputs.map(() => null) : null;
     return none as unknown as tf.Tensor | tf.Tensor[];
   }
