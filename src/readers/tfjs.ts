@@ -327,8 +327,10 @@ export async function readTfjsFiles(files: TfjsFileMap, opts: TfjsReadOptions = 
   const quantized = decoded.filter((d) => d.entry.quantization).map((d) => d.entry.name);
   if (quantized.length > 0) extras.quantized_weights = quantized;
 
-  const kerasVersion = stringOf(meta && get(meta, 'keras_version')) ?? stringOf(get(parsed.topology, 'keras_version'));
-  const backend = stringOf(meta && get(meta, 'backend')) ?? stringOf(get(parsed.topology, 'backend'));
+  // Our own folders say what the source said (the topology's fields must be filled in for tfjs).
+  const from = meta ?? parsed.topology;
+  const kerasVersion = stringOf(get(from, 'keras_version'));
+  const backend = stringOf(get(from, 'backend'));
   const model: KerasModel = {
     source: { format: 'tfjs-layers', file: file ?? '', kerasVersion, backend, extras },
     config,

@@ -4,7 +4,7 @@
  * weights shard at 4 MiB (or any size) and may straddle shards; quantization is tfjs-converter's and stays
  * within the documented bounds.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModel } from '../../src/readers/index.js';
@@ -28,7 +28,7 @@ import {
   quantizeWeight,
   writeTfjs,
 } from '../../src/writers/tfjs.js';
-import { GOLDEN, goldenCases } from '../helpers/paths.js';
+import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
 import { type PlainOutput, maxDiff, pool, predictInFreshProcess, tfjsTempDir, writeFolder } from './tfjs-helpers.js';
 
 const temp = tfjsTempDir();
@@ -132,6 +132,44 @@ describe('every golden case: convert → plain tf.loadLayersModel in a fresh pro
       });
     }
   }, 120_000);
+});
+
+describe('tf.keras 2 files and real files with goldens: convert → plain tfjs in a fresh process → golden outputs', () => {
+  const sources: { label: string; dir: string; file?: string }[] = [
+    ...goldenCases()
+      .filter((c) => existsSync(join(GOLDEN, c, 'model.tfkeras2.h5')))
+      .map((c) => ({ label: `${c}/model.tfkeras2.h5`, dir: join(GOLDEN, c), file: join(GOLDEN, c, 'model.tfkeras2.h5') })),
+    ...['01_dsRNA_seqselfattention', '17_retail_transformer_mha_archive', '19_randomlist_bigru_masking_archive', '20_tree_lstm_embedding_archive', '21_rssi_hybrid_bn_bilstm_archive'].map(
+      (id) => ({ label: `wild/${id}`, dir: join(requireWild(), id, 'golden') }),
+    ),
+  ];
+  const results = new Map<string, { pass: boolean; detail: string }>();
+  beforeAll(async () => {
+    await pool(
+      sources.map((src) => async () => {
+        const kase = readGoldenCase(src.dir);
+        const model = await readModel(src.file ?? kase.files[0].path);
+        const folder = join(temp.dir, 'more', src.label.replace(/[/.]/g, '_'));
+        await convertModel(model, 'tfjs', folder);
+        const plain = await predictInFreshProcess(folder, kase.inputs.map((t) => readNpyFileSync(t.path)));
+        const reports = kase.outputs.map((t, i) =>
+          compareArrays({ shape: plain.outputs[i].shape, data: plain.outputs[i].data }, readNpyFileSync(t.path), kase.tolerance, t.name ?? t.file),
+        );
+        results.set(src.label, { pass: reports.every((r) => r.pass), detail: reports.map((r) => `max abs ${r.maxAbsError}, ${r.mismatches} mismatches`).join('; ') });
+      }),
+      6,
+    );
+  }, 300_000);
+  it('has tf.keras 2 files and real files to check', () => {
+    expect(sources.length).toBeGreaterThanOrEqual(15);
+  });
+  for (const src of sources) {
+    it(src.label, () => {
+      const r = results.get(src.label);
+      expect(r, `${src.label} did not convert or load`).toBeDefined();
+      expect(r!.pass, r!.detail).toBe(true);
+    });
+  }
 });
 
 // ---------------------------------------------------------------------------------------------------------
