@@ -37,7 +37,6 @@ describe('convertModel', () => {
     const dir = join(tmp.dir, 'b');
     mkdirSync(dir);
     for (const [to, opts, pattern] of [
-      ['tfjs', {}, /tfjs output lands with the tfjs writer/],
       ['h5', { quantize: 'uint8' }, /--quantize applies to tfjs output/],
       ['keras', {}, /cross-generation/],
     ] as const) {
