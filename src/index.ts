@@ -14,4 +14,11 @@ export { compareArrays, formatReport, type CompareReport } from './parity/compar
 export { readGoldenCase, type GoldenCase } from './parity/case.js';
 export { verifyCase, verifyModelFile, type VerifyResult } from './parity/verify.js';
 export * from './layers/index.js';
+export { convertModel } from './writers/index.js';
+export { writeHdf5, writeWeightsHdf5 } from './writers/hdf5.js';
+export { writeKerasArchive } from './writers/keras-archive.js';
+export { writeTfjs } from './writers/tfjs.js';
+export { readTfjsFiles } from './readers/tfjs.js';
+export { readTfjs } from './readers/tfjs-files.js';
+export { readSavedModel } from './readers/savedmodel/index.js';
 export { VERSION } from './version.js';
