@@ -22,7 +22,7 @@ Usage:
   keras-interop predict <model> --inputs a.npy[,b.npy] --out <dir>
   keras-interop verify <model> --inputs a.npy[,b.npy] --expected o.npy[,p.npy] [--json]
   keras-interop verify <case-dir> [--json]
-  keras-interop convert <model> --to tfjs|h5|keras <out>
+  keras-interop convert <model> --to tfjs|h5|keras <out> [--generation keras2|keras3]
 
 <model> is a Keras HDF5 file (.h5: tf.keras 2, Keras 3 legacy, or weights-only), a .keras archive,
 a SavedModel folder or a tfjs layers-model folder.
@@ -31,6 +31,7 @@ Options:
   --config <file>          config for a weights-only file: a model file or a JSON config
   --backend <name>         wasm | cpu | tensorflow (tfjs-node, when installed); default: fastest available
   --json                   machine-readable output on stdout
+  --generation <g>         convert --to h5: write tf.keras 2 (keras2) or Keras 3 (keras3); default: the source's
   --atol <x> --rtol <x>    verify tolerance (default: the case's, else 1e-5 and 1e-4)
   --max-tensor-bytes <n>   refuse any tensor larger than this (default 2 GiB)
   --max-total-bytes <n>    refuse models whose weights exceed this (default 8 GiB)
@@ -176,6 +177,7 @@ async function cmdConvert(positionals: string[], values: Values, io: Io): Promis
   const written = await convertModel(model, to as 'tfjs' | 'h5' | 'keras', out, {
     quantize: values.quantize as string | undefined,
     shardSize: numberOption(values['shard-size'] as string | undefined, '--shard-size'),
+    generation: values.generation as 'keras2' | 'keras3' | undefined,
     progress: !values.json && process.stderr.isTTY ? (s: string) => process.stderr.write(`\r${s}`) : undefined,
   });
   if (values.json) io.out(JSON.stringify({ written }, null, 2));
@@ -202,6 +204,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         to: { type: 'string' },
         quantize: { type: 'string' },
         'shard-size': { type: 'string' },
+        generation: { type: 'string' },
         atol: { type: 'string' },
         rtol: { type: 'string' },
         'max-tensor-bytes': { type: 'string' },

@@ -28,6 +28,8 @@ import {
   pointer,
 } from './config-walk.js';
 
+export { toKeras3Config, toKeras2Config } from './dialect.js';
+
 export interface NormalizeOptions {
   /** Named in errors. */
   file?: string;

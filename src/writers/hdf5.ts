@@ -16,6 +16,7 @@ import type { JsonObject, JsonValue, KerasModel, LayerWeights } from '../model/t
 import { isJsonObject } from '../model/types.js';
 import { layerName } from '../model/config.js';
 import { type KerasGeneration, kerasWeightNames, treeLayers } from '../model/weight-names.js';
+import { toKeras2Config, toKeras3Config } from '../runtime/dialect.js';
 import { H5Group, serializeH5, serializeH5Parts } from './h5-builder.js';
 import { buildKeras3WeightsTree } from './keras3-weights.js';
 import { jsonTextFor, pythonJsonDumps } from './py-json.js';
@@ -92,16 +93,17 @@ export function modelGeneration(model: KerasModel): KerasGeneration {
 }
 
 function resolveGeneration(model: KerasModel, opts: WriteHdf5Options): KerasGeneration {
-  const own = modelGeneration(model);
-  const want = opts.generation ?? own;
-  if (want !== own && model.config) {
-    throw new KerasInteropError(
-      'USAGE',
-      `the model's config is in the ${own === 'keras2' ? 'tf.keras 2' : 'Keras 3'} dialect; cross-generation conversion to ${want === 'keras2' ? 'tf.keras 2' : 'Keras 3'} is not yet supported`,
-      { file: model.source.file },
-    );
-  }
-  return want;
+  return opts.generation ?? modelGeneration(model);
+}
+
+/**
+ * The model's config in a generation's dialect: its own, or converted (tf.keras 2 ↔ Keras 3). Keras 3
+ * writes a legacy `.h5` file's `model_config` with its legacy serialization.
+ */
+function configFor(model: KerasModel, config: JsonObject, generation: KerasGeneration, layout: 'h5' | 'keras3-tree'): JsonObject {
+  if (generation === modelGeneration(model)) return config;
+  const file = model.source.file;
+  return generation === 'keras2' ? toKeras2Config(config, { file }) : toKeras3Config(config, { file, legacyH5: layout === 'h5' });
 }
 
 function versionFor(model: KerasModel, generation: KerasGeneration, opts: WriteHdf5Options): string {
@@ -281,23 +283,27 @@ export function buildHdf5Tree(model: KerasModel, opts: WriteHdf5Options = {}): H
     });
   }
   const generation = resolveGeneration(model, opts);
+  const config = configFor(model, model.config, generation, 'h5');
+  const crossing = config !== model.config;
   const version = versionFor(model, generation, opts);
-  const backend = backendFor(model, opts);
+  // tf.keras 2 knows only the tensorflow backend
+  const backend = crossing && generation === 'keras2' ? (opts.backend ?? 'tensorflow') : backendFor(model, opts);
   const root = new H5Group();
   // Keras writes the metadata in this order: keras_version, backend, model_config, training_config.
   const cset = rootCset(version, generation);
   root.setAttr('keras_version', { kind: 'vlen-string', cset, value: version });
   root.setAttr('backend', { kind: 'vlen-string', cset, value: backend });
-  root.setAttr('model_config', ascii(jsonTextFor(model.config, model.source.extras.model_config)));
-  const training = trainingConfigText(model);
+  root.setAttr('model_config', ascii(crossing ? pythonJsonDumps(config) : jsonTextFor(config, model.source.extras.model_config)));
+  // The other generation's optimizer and loss configs do not load there (unknown arguments): left out.
+  const training = crossing ? undefined : trainingConfigText(model);
   if (training !== undefined) root.setAttr('training_config', ascii(training));
   const extras = model.source.extras;
   const weightsVersion =
     opts.kerasVersion ?? (typeof extras.model_weights_keras_version === 'string' && versionMatches(extras.model_weights_keras_version, generation)
       ? extras.model_weights_keras_version
       : version);
-  const weightsBackend = opts.backend ?? (typeof extras.model_weights_backend === 'string' ? extras.model_weights_backend : backend);
-  writeLegacyWeights(root.group('model_weights'), model, generation, weightsVersion, weightsBackend, opts);
+  const weightsBackend = opts.backend ?? (!crossing && typeof extras.model_weights_backend === 'string' ? extras.model_weights_backend : backend);
+  writeLegacyWeights(root.group('model_weights'), { ...model, config }, generation, weightsVersion, weightsBackend, opts);
   return root;
 }
 
@@ -315,19 +321,15 @@ export async function writeHdf5(model: KerasModel, opts: WriteHdf5Options = {}):
 export function buildWeightsHdf5Tree(model: KerasModel, opts: WriteWeightsOptions): H5Group {
   const root = new H5Group();
   if (opts.layout === 'keras3') {
-    if (model.config && configGeneration(model.config) !== 'keras3' && model.source.format !== 'keras3-h5' && model.source.format !== 'keras3-archive') {
-      throw new KerasInteropError(
-        'USAGE',
-        "Keras 3's .weights.h5 layout follows a Keras 3 config; this model's config is tf.keras 2 (cross-generation conversion is not yet supported)",
-        { file: model.source.file },
-      );
-    }
-    buildKeras3WeightsTree(model, root, { kerasVersion: versionFor(model, 'keras3', opts) });
+    // Keras 3's .weights.h5 layout follows the Keras 3 form of the config.
+    const config = model.config ? configFor(model, model.config, 'keras3', 'keras3-tree') : null;
+    buildKeras3WeightsTree({ ...model, config }, root, { kerasVersion: versionFor(model, 'keras3', opts) });
     return root;
   }
-  const generation = model.config ? resolveGeneration(model, opts) : (opts.generation ?? modelGeneration(model));
+  const generation = resolveGeneration(model, opts);
+  const config = model.config ? configFor(model, model.config, generation, 'h5') : null;
   const version = versionFor(model, generation, opts);
-  writeLegacyWeights(root, model, generation, version, backendFor(model, opts), opts);
+  writeLegacyWeights(root, { ...model, config }, generation, version, backendFor(model, opts), opts);
   return root;
 }
 

@@ -2,6 +2,7 @@
 import { basename, extname, join } from 'node:path';
 import { KerasInteropError } from '../errors.js';
 import type { KerasModel } from '../model/types.js';
+import type { KerasGeneration } from '../model/weight-names.js';
 import { isDirectory, writeFileAtomic, writeFilesAtomic } from './fs.js';
 import { buildHdf5Tree } from './hdf5.js';
 import { serializeH5Parts } from './h5-builder.js';
@@ -23,6 +24,11 @@ export interface ConvertOptions {
   /** tfjs only: bytes per weights shard. */
   shardSize?: number;
   progress?: (s: string) => void;
+  /**
+   * h5 only: the Keras generation to write (`keras2`: tf.keras 2's layout and config dialect, `keras3`:
+   * Keras 3's legacy layout); default: the source's. `.keras` archives are always Keras 3.
+   */
+  generation?: KerasGeneration;
 }
 
 const EXT: Record<Exclude<ConvertTarget, 'tfjs'>, string> = { h5: '.h5', keras: '.keras' };
@@ -33,6 +39,7 @@ const EXT: Record<Exclude<ConvertTarget, 'tfjs'>, string> = { h5: '.h5', keras: 
  * under a temporary name and renamed into place; nothing is written outside `out`'s folder.
  */
 export async function convertModel(model: KerasModel, to: ConvertTarget, out: string, opts: ConvertOptions = {}): Promise<string[]> {
+  if (to === 'tfjs' && opts.generation !== undefined) throw new KerasInteropError('USAGE', '--generation applies to h5 output, not tfjs');
   if (to === 'tfjs') {
     // `out` is the model folder. Shards first, model.json last: a folder whose model.json exists is complete.
     const files = await writeTfjs(model, { shardSize: opts.shardSize, quantize: parseQuantizeOption(opts.quantize) });
@@ -44,13 +51,17 @@ export async function convertModel(model: KerasModel, to: ConvertTarget, out: st
   if (to !== 'h5' && to !== 'keras') throw new KerasInteropError('USAGE', `unknown target format "${String(to)}" (tfjs, h5, keras)`);
   if (opts.quantize !== undefined) throw new KerasInteropError('USAGE', `--quantize applies to tfjs output, not ${to}`);
   if (opts.shardSize !== undefined) throw new KerasInteropError('USAGE', `--shard-size applies to tfjs output, not ${to}`);
+  if (opts.generation !== undefined && opts.generation !== 'keras2' && opts.generation !== 'keras3') {
+    throw new KerasInteropError('USAGE', `unknown generation "${String(opts.generation)}" (keras2, keras3)`);
+  }
+  if (to === 'keras' && opts.generation === 'keras2') throw new KerasInteropError('USAGE', '.keras archives are Keras 3; --generation keras2 applies to h5 output');
   let path = out;
   if (await isDirectory(out)) {
     const stem = basename(model.source.file, extname(model.source.file)) || 'model';
     path = join(out, `${stem}${EXT[to]}`);
   }
   opts.progress?.(`writing ${path}`);
-  const parts = to === 'h5' ? serializeH5Parts(buildHdf5Tree(model)) : [await writeKerasArchive(model)];
+  const parts = to === 'h5' ? serializeH5Parts(buildHdf5Tree(model, { generation: opts.generation })) : [await writeKerasArchive(model)];
   await writeFileAtomic(path, parts);
   opts.progress?.(`wrote ${path} (${parts.reduce((a, p) => a + p.length, 0)} bytes)`);
   return [path];

@@ -7,7 +7,7 @@ import { zipSync } from 'fflate';
 import { KerasInteropError } from '../errors.js';
 import type { JsonObject, JsonValue, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
-import * as normalize from '../runtime/normalize.js';
+import { inferOutputShapes, toKeras3Config } from '../runtime/dialect.js';
 import { H5Group, serializeH5 } from './h5-builder.js';
 import { DEFAULT_KERAS3_VERSION, modelGeneration } from './hdf5.js';
 import { buildKeras3WeightsTree } from './keras3-weights.js';
@@ -28,21 +28,16 @@ export function kerasDateSaved(d: Date): string {
 
 const ZIP32_LIMIT = 0xffffffff;
 
-/** The Keras 3 config to store: the model's own when it is Keras 3, else a converted one if available. */
-function keras3Config(model: KerasModel): JsonObject {
+/** The Keras 3 config to store: the model's own when it is Keras 3, else its Keras 3 form. */
+async function keras3Config(model: KerasModel): Promise<JsonObject> {
   if (!model.config) {
     throw new KerasInteropError('USAGE', 'a .keras archive needs the model config; this model has weights only (pass --config)', {
       file: model.source.file,
     });
   }
   if (modelGeneration(model) === 'keras3') return model.config;
-  const convert = (normalize as Record<string, unknown>).toKeras3Config;
-  if (typeof convert === 'function') return (convert as (c: JsonObject) => JsonObject)(model.config);
-  throw new KerasInteropError(
-    'USAGE',
-    'cross-generation conversion (tf.keras 2 config to a Keras 3 .keras archive) is not yet supported; write .h5 instead',
-    { file: model.source.file },
-  );
+  // Keras 3 records every call argument's shape; the graph tfjs builds for the model knows them.
+  return toKeras3Config(model.config, { outputShapes: await inferOutputShapes(model.config), file: model.source.file });
 }
 
 function metadataFor(model: KerasModel, opts: WriteKerasArchiveOptions): JsonObject {
@@ -69,7 +64,7 @@ export function writeKeras3WeightsBytes(model: KerasModel, kerasVersion?: string
 
 /** A `.keras` archive, as zip bytes. */
 export async function writeKerasArchive(model: KerasModel, opts: WriteKerasArchiveOptions = {}): Promise<Uint8Array> {
-  const config = keras3Config(model);
+  const config = await keras3Config(model);
   const enc = new TextEncoder();
   const meta = metadataFor(model, opts);
   const metadata = enc.encode(pythonJsonDumps(meta));

@@ -38,7 +38,9 @@ describe('convertModel', () => {
     mkdirSync(dir);
     for (const [to, opts, pattern] of [
       ['h5', { quantize: 'uint8' }, /--quantize applies to tfjs output/],
-      ['keras', {}, /cross-generation/],
+      ['keras', { generation: 'keras2' }, /\.keras archives are Keras 3/],
+      ['tfjs', { generation: 'keras3' }, /--generation applies to h5 output/],
+      ['h5', { generation: 'keras4' as 'keras3' }, /unknown generation/],
     ] as const) {
       const err = await convertModel(m, to, join(dir, `x.${to}`), opts).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(KerasInteropError);

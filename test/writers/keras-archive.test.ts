@@ -4,7 +4,6 @@ import { unzipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readModel } from '../../src/readers/index.js';
 import { kerasDateSaved, writeKerasArchive } from '../../src/writers/keras-archive.js';
-import { KerasInteropError } from '../../src/errors.js';
 import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
 import { expectSameWeights, h5Header, h5List, tempDir, writeTemp } from './helpers.js';
 
@@ -99,12 +98,11 @@ describe('writeKerasArchive on the golden cases', () => {
     expect(config.startsWith('{"module": "keras.src.models.functional", "class_name": "Functional", "config": {"name": "functional"')).toBe(true);
   });
 
-  it('refuses a tf.keras 2 model (cross-generation) and a weights-only one', async () => {
+  it('converts a tf.keras 2 model (test/runtime/dialect.test.ts checks it) and refuses a weights-only one', async () => {
     const tf2 = await readModel(join(GOLDEN, 'mha_self', 'model.tfkeras2.h5'));
-    const err = await writeKerasArchive(tf2).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(KerasInteropError);
-    expect((err as KerasInteropError).code).toBe('USAGE');
-    expect((err as Error).message).toMatch(/cross-generation/);
+    const back = await readModel(out(await writeKerasArchive(tf2)));
+    expect(back.source.format).toBe('keras3-archive');
+    expect(back.config?.module).toBe('keras.src.models.functional');
     const m = await readModel(join(GOLDEN, 'mha_self', 'model.keras'));
     await expect(writeKerasArchive({ ...m, config: null })).rejects.toThrow(/needs the model config/);
   });
