@@ -347,13 +347,14 @@ function normalizeModel(model: KerasObject, path: string, ctx: Ctx): JsonObject 
   // Functional (tf.keras 2 "Functional", Keras < 2.4 "Model").
   const removedNames = findRemovablePseudoLayers(rawLayers as KerasObject[], inner, layersPath, ctx);
   const entries: KerasObject[] = [];
-  const modelLayers = new Set<string>();
+  const nestedModels = new Set<string>();
   const inputLayers = new Set<string>();
   (rawLayers as KerasObject[]).forEach((l) => {
     const n = entryName(l);
-    if (isModelClassName(l.class_name)) modelLayers.add(n);
+    if (isModelClassName(l.class_name)) nestedModels.add(n);
     if (l.class_name === 'InputLayer') inputLayers.add(n);
   });
+  const modelShifts = nestedModelShifts(rawLayers as KerasObject[], inner, nestedModels);
   (rawLayers as KerasObject[]).forEach((l, i) => {
     const lp = pointer(layersPath, i);
     const n = entryName(l);
@@ -368,13 +369,13 @@ function normalizeModel(model: KerasObject, path: string, ctx: Ctx): JsonObject 
     put(
       normalized,
       'inbound_nodes',
-      nodes.map((node, j) => convertNode(node, resolved, pointer(lp, 'inbound_nodes', j), n, removedNames, modelLayers, ctx)),
+      nodes.map((node, j) => convertNode(node, resolved, pointer(lp, 'inbound_nodes', j), n, removedNames, modelShifts, ctx)),
     );
     entries.push(normalized);
   });
   const ioRefs = (key: 'input_layers' | 'output_layers'): JsonValue[] => {
     const refs = ioTriples(inner[key], pointer(configPath, key), ctx);
-    return refs.map(([l, nIdx, t]) => [l, modelLayers.has(l) ? nIdx + 1 : nIdx, t]);
+    return refs.map(([l, nIdx, t]) => [l, nIdx + (modelShifts.get(l) ?? 0), t]);
   };
   const normalized: JsonObject = {
     name,
@@ -415,6 +416,29 @@ function markImplicitMaskStops(layers: KerasObject[], removed: Set<string>, ctx:
     const first = (Array.isArray(l.inbound_nodes) ? l.inbound_nodes : []).map((n) => nonMaskRefs(n)[0]).find((r) => r !== undefined);
     if (first && !producesMask(byName.get(first[0])) && !producesMask(l)) ctx.withoutMask.add(entryName(l));
   }
+}
+
+/**
+ * tfjs counts the node a nested model makes of itself when it is built, so its first call is node 1.
+ * tf.keras >= 2.4 writes references that way too (it skips that first node); Keras 3 and older
+ * standalone Keras number the calls from 0. A reference to node 0 of a nested model tells the latter.
+ */
+function nestedModelShifts(layers: KerasObject[], inner: JsonObject, nested: Set<string>): Map<string, number> {
+  const shifts = new Map<string, number>();
+  if (nested.size === 0) return shifts;
+  const refs: TensorRef[] = [];
+  for (const l of layers) for (const node of Array.isArray(l.inbound_nodes) ? l.inbound_nodes : []) refs.push(...nonMaskRefs(node));
+  for (const key of ['input_layers', 'output_layers'] as const) {
+    const v = inner[key];
+    const one = keras2TensorRef(v);
+    refs.push(...(one ? [one] : collectTensorRefs(v ?? null, 'keras2')));
+  }
+  const keras3 = layers.some((l) => Array.isArray(l.inbound_nodes) && l.inbound_nodes.some(isJsonObject));
+  for (const name of nested) {
+    const fromZero = keras3 || refs.some((r) => r[0] === name && r[1] === 0);
+    shifts.set(name, fromZero ? 1 : 0);
+  }
+  return shifts;
 }
 
 function entryName(l: JsonObject): string {
@@ -709,7 +733,7 @@ function convertNode(
   path: string,
   layer: string,
   removed: Set<string>,
-  modelLayers: Set<string>,
+  modelShifts: ReadonlyMap<string, number>,
   ctx: Ctx,
 ): JsonValue {
   const sig = CALL_SIGNATURES[className];
@@ -792,7 +816,7 @@ function convertNode(
       throw invalid(ctx, path, `layer "${layer}" reads the output of removed mask pseudo-layer "${r[0]}"`);
     }
   }
-  return positional.map(([l, n, t]) => [l, modelLayers.has(l) ? n + 1 : n, t, kwargsOut]);
+  return positional.map(([l, n, t]) => [l, n + (modelShifts.get(l) ?? 0), t, kwargsOut]);
 }
 
 function rank(order: string[], key: string): number {

@@ -460,3 +460,47 @@ function functional3(layers: JsonObject[], inputs: string[], output: string): Js
 it('support: the wild folder is where the tests look for it', () => {
   expect(wildPath('manifest.json')).toMatch(/manifest\.json$/);
 });
+
+describe('nested models', () => {
+  const inner = (name: string) => ({
+    class_name: 'Sequential',
+    config: { name, layers: [{ class_name: 'Dense', config: { name: `${name}_dense`, units: 2, batch_input_shape: [null, 3] } }] },
+  });
+
+  it('tf.keras >= 2.4 references count the nested model own node (kept), Keras 3 references do not (+1 for tfjs)', async () => {
+    const { normalizeConfig } = await import('../../src/runtime/normalize.js');
+    const k2 = {
+      class_name: 'Functional',
+      config: {
+        name: 'outer',
+        layers: [
+          { class_name: 'InputLayer', name: 'x', config: { name: 'x', batch_input_shape: [null, 3] }, inbound_nodes: [] },
+          { ...inner('inner'), name: 'inner', inbound_nodes: [[['x', 0, 0, {}]]] },
+          { class_name: 'Dense', name: 'head', config: { name: 'head', units: 1 }, inbound_nodes: [[['inner', 1, 0, {}]]] },
+        ],
+        input_layers: [['x', 0, 0]],
+        output_layers: [['inner', 1, 0]],
+      },
+    };
+    const out2 = normalizeConfig(k2) as { config: { layers: { name: string; inbound_nodes: unknown }[]; output_layers: unknown } };
+    expect(out2.config.layers[2].inbound_nodes).toEqual([[['inner', 1, 0, {}]]]);
+    expect(out2.config.output_layers).toEqual([['inner', 1, 0]]);
+    const kt = (l: string) => ({ class_name: '__keras_tensor__', config: { shape: [null, 3], dtype: 'float32', keras_history: [l, 0, 0] } });
+    const k3 = {
+      class_name: 'Functional',
+      config: {
+        name: 'outer',
+        layers: [
+          { class_name: 'InputLayer', name: 'x', config: { name: 'x', batch_shape: [null, 3] }, inbound_nodes: [] },
+          { ...inner('inner'), name: 'inner', inbound_nodes: [{ args: [kt('x')], kwargs: {} }] },
+          { class_name: 'Dense', name: 'head', config: { name: 'head', units: 1 }, inbound_nodes: [{ args: [kt('inner')], kwargs: {} }] },
+        ],
+        input_layers: [['x', 0, 0]],
+        output_layers: [['inner', 0, 0]],
+      },
+    };
+    const out3 = normalizeConfig(k3) as { config: { layers: { inbound_nodes: unknown[][][] }[]; output_layers: unknown } };
+    expect(out3.config.layers[2].inbound_nodes[0][0].slice(0, 3)).toEqual(['inner', 1, 0]);
+    expect(out3.config.output_layers).toEqual([['inner', 1, 0]]);
+  });
+});
