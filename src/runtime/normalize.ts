@@ -28,7 +28,6 @@ import {
   pointer,
 } from './config-walk.js';
 
-export { toKeras3Config, toKeras2Config } from './dialect.js';
 
 export interface NormalizeOptions {
   /** Named in errors. */
