@@ -10,7 +10,6 @@ import { readNpyFileSync } from '../../src/parity/npy-file.js';
 import { readModel } from '../../src/readers/index.js';
 import { keras3TensorRef } from '../../src/runtime/config-walk.js';
 import { inferOutputShapes, toKeras2Config, toKeras3Config } from '../../src/runtime/dialect.js';
-import * as normalize from '../../src/runtime/normalize.js';
 import { normalizeConfig, normalizeConfigDetailed } from '../../src/runtime/normalize.js';
 import { runModel } from '../../src/runtime/run.js';
 import { convertModel } from '../../src/writers/index.js';
@@ -277,11 +276,6 @@ function expectError(f: () => unknown, code: string, pattern: RegExp): void {
 }
 
 describe('toKeras3Config details', () => {
-  it('is what normalize.ts exports to the archive writer', () => {
-    expect(normalize.toKeras3Config).toBe(toKeras3Config);
-    expect(normalize.toKeras2Config).toBe(toKeras2Config);
-  });
-
   it('Keras 2.1 bare-list Sequential: an InputLayer in front, batch_input_shape gone, no time_major, one-item axis an int', () => {
     const k2: JsonObject = {
       class_name: 'Sequential',

@@ -482,7 +482,7 @@ describe('nested models', () => {
         output_layers: [['inner', 1, 0]],
       },
     };
-    const out2 = normalizeConfig(k2) as { config: { layers: { name: string; inbound_nodes: unknown }[]; output_layers: unknown } };
+    const out2 = normalizeConfig(k2 as unknown as JsonObject) as { config: { layers: { name: string; inbound_nodes: unknown }[]; output_layers: unknown } };
     expect(out2.config.layers[2].inbound_nodes).toEqual([[['inner', 1, 0, {}]]]);
     expect(out2.config.output_layers).toEqual([['inner', 1, 0]]);
     const kt = (l: string) => ({ class_name: '__keras_tensor__', config: { shape: [null, 3], dtype: 'float32', keras_history: [l, 0, 0] } });
@@ -499,7 +499,7 @@ describe('nested models', () => {
         output_layers: [['inner', 0, 0]],
       },
     };
-    const out3 = normalizeConfig(k3) as { config: { layers: { inbound_nodes: unknown[][][] }[]; output_layers: unknown } };
+    const out3 = normalizeConfig(k3 as unknown as JsonObject) as { config: { layers: { inbound_nodes: unknown[][][] }[]; output_layers: unknown } };
     expect(out3.config.layers[2].inbound_nodes[0][0].slice(0, 3)).toEqual(['inner', 1, 0]);
     expect(out3.config.output_layers).toEqual([['inner', 1, 0]]);
   });
