@@ -187,6 +187,7 @@ async function cmdConvert(positionals: string[], values: Values, io: Io): Promis
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   let values: Values = {};
+  let positionals: string[] = [];
   try {
     const parsed = parseArgs({
       args: argv,
@@ -214,7 +215,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       },
     });
     values = parsed.values as Values;
-    const positionals = parsed.positionals;
+    positionals = parsed.positionals;
     if (values.version) {
       io.out(VERSION);
       return 0;
@@ -236,12 +237,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         throw new KerasInteropError('USAGE', `unknown command "${positionals[0]}" (inspect, predict, verify, convert)`);
     }
   } catch (e) {
-    const err =
+    let err =
       e instanceof KerasInteropError
         ? e
         : (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
           ? new KerasInteropError('USAGE', (e as Error).message)
           : new KerasInteropError('INTERNAL', `unexpected failure: ${(e as Error)?.message ?? String(e)}`, {}, { cause: e });
+    // Errors raised past the readers (building, running, writing) name the model the user gave.
+    if (!err.file && err.code !== 'USAGE' && positionals[1]) err = err.withFile(positionals[1]);
     if (values.json) io.out(JSON.stringify({ error: err.toJSON(), exitCode: 2 }, null, 2));
     io.err(`error [${err.code}]: ${err.message}`);
     if (err.code === 'INTERNAL' && process.env.KERAS_INTEROP_DEBUG) io.err(String((e as Error)?.stack));

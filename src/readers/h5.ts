@@ -36,11 +36,18 @@ export async function h5Ready(): Promise<typeof h5wasm> {
 /** Opens an HDF5 file read-only; the caller must close it. */
 export async function openH5(file: string): Promise<H5File> {
   const h5 = await h5Ready();
+  let f: H5File;
   try {
-    return new h5.File(file, 'r');
+    f = new h5.File(file, 'r');
   } catch (e) {
     throw new KerasInteropError('HDF5_INVALID', `cannot open as HDF5 (${(e as Error).message})`, { file });
   }
+  // h5wasm does not check H5Fopen's result: a file HDF5 refuses comes back with id -1, and calls on
+  // that id answer from stale memory (a group "found" in the previous file) instead of failing.
+  if (f.file_id < 0n) {
+    throw new KerasInteropError('HDF5_INVALID', 'cannot open as HDF5 (no valid superblock)', { file });
+  }
+  return f;
 }
 
 export function isGroup(e: unknown): e is H5Group {
@@ -51,13 +58,27 @@ export function isDataset(e: unknown): e is H5Dataset {
   return e instanceof h5wasm.Dataset;
 }
 
-export function getGroup(parent: H5Group, path: string, file: string): H5Group | undefined {
-  let e: unknown;
+/**
+ * Runs one h5wasm call. h5wasm reports a damaged file by throwing strings ("error - name not
+ * defined!") or Errors, and a wasm trap ("memory access out of bounds") when HDF5 reads past its
+ * buffers; all of them mean an unreadable HDF5 file.
+ */
+export function h5call<T>(what: string, file: string, place: string, fn: () => T): T {
   try {
-    e = parent.get(path);
-  } catch (err) {
-    throw new KerasInteropError('HDF5_INVALID', `cannot read group (${(err as Error).message})`, { file, place: joinPath(parent.path, path) });
+    return fn();
+  } catch (e) {
+    if (e instanceof KerasInteropError) throw e;
+    throw new KerasInteropError('HDF5_INVALID', `${what} (${e instanceof Error ? e.message : String(e)})`, { file, place }, { cause: e });
   }
+}
+
+/** A member of a group (group, dataset, link), or null when absent. */
+export function getMember(parent: H5Group, name: string, file: string): unknown {
+  return h5call(`cannot read "${name}"`, file, joinPath(parent.path, name), () => parent.get(name));
+}
+
+export function getGroup(parent: H5Group, path: string, file: string): H5Group | undefined {
+  const e = h5call('cannot read group', file, joinPath(parent.path, path), () => parent.get(path));
   if (e == null) return undefined;
   if (!isGroup(e)) {
     throw new KerasInteropError('HDF5_INVALID', 'expected a group, found a dataset', { file, place: joinPath(parent.path, path) });
@@ -71,17 +92,12 @@ export function joinPath(a: string, b: string): string {
 }
 
 function attrValue(obj: H5Group | H5Dataset, name: string, file: string): unknown {
-  const attrs = obj.attrs;
-  if (!Object.prototype.hasOwnProperty.call(attrs, name)) return undefined;
-  try {
-    return attrs[name].value;
-  } catch (e) {
-    throw new KerasInteropError('HDF5_INVALID', `cannot read attribute "${name}" (${(e as Error).message})`, { file, place: obj.path });
-  }
+  if (!hasAttr(obj, name, file)) return undefined;
+  return h5call(`cannot read attribute "${name}"`, file, obj.path, () => obj.attrs[name].value);
 }
 
-export function hasAttr(obj: H5Group | H5Dataset, name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(obj.attrs, name);
+export function hasAttr(obj: H5Group | H5Dataset, name: string, file: string): boolean {
+  return h5call('cannot list attributes', file, obj.path, () => Object.prototype.hasOwnProperty.call(obj.attrs, name));
 }
 
 const decoder = new TextDecoder();
@@ -126,10 +142,10 @@ function asStringList(v: unknown, name: string, obj: H5Group | H5Dataset, file: 
  * `name0`, `name1`, ...; those are concatenated until one is missing.
  */
 export function readStringListAttr(obj: H5Group | H5Dataset, name: string, file: string): string[] | undefined {
-  if (hasAttr(obj, name)) return asStringList(attrValue(obj, name, file), name, obj, file);
-  if (!hasAttr(obj, `${name}0`)) return undefined;
+  if (hasAttr(obj, name, file)) return asStringList(attrValue(obj, name, file), name, obj, file);
+  if (!hasAttr(obj, `${name}0`, file)) return undefined;
   const out: string[] = [];
-  for (let i = 0; hasAttr(obj, `${name}${i}`); i++) {
+  for (let i = 0; hasAttr(obj, `${name}${i}`, file); i++) {
     out.push(...asStringList(attrValue(obj, `${name}${i}`, file), `${name}${i}`, obj, file));
   }
   return out;
@@ -137,13 +153,7 @@ export function readStringListAttr(obj: H5Group | H5Dataset, name: string, file:
 
 /** The names of a group's members, numeric names in numeric order (`vars/0`, `vars/1`, ..., `vars/10`). */
 export function memberNames(group: H5Group, file: string): string[] {
-  let keys: string[];
-  try {
-    keys = group.keys();
-  } catch (e) {
-    throw new KerasInteropError('HDF5_INVALID', `cannot list group members (${(e as Error).message})`, { file, place: group.path });
-  }
-  return keys;
+  return h5call('cannot list group members', file, group.path, () => group.keys());
 }
 
 export function numericMembers(group: H5Group, file: string): string[] {
@@ -153,8 +163,8 @@ export function numericMembers(group: H5Group, file: string): string[] {
 }
 
 function dtypeOf(ds: H5Dataset, file: string): WeightDType {
-  const m = ds.metadata;
   const place = ds.path;
+  const m = h5call('cannot read the dataset header', file, place, () => ds.metadata);
   if (!m.littleEndian && m.size > 1) {
     throw new KerasInteropError('UNSUPPORTED_DTYPE', 'big-endian datasets are not supported', { file, place });
   }
@@ -217,8 +227,8 @@ export function readWeight(
   budget: { used: number },
 ): Weight {
   const place = ds.path;
-  const shape = ds.shape ?? [];
   const dtype = dtypeOf(ds, file);
+  const shape = ds.metadata.shape ?? [];
   const count = shape.reduce((a, b) => a * b, 1);
   const bytes = count * BYTES[dtype];
   if (bytes > limits.maxTensorBytes) {
@@ -236,12 +246,7 @@ export function readWeight(
       { file, place },
     );
   }
-  let value: unknown;
-  try {
-    value = ds.value;
-  } catch (e) {
-    throw new KerasInteropError('HDF5_INVALID', `cannot read dataset (${(e as Error).message})`, { file, place });
-  }
+  const value = h5call('cannot read dataset', file, place, () => ds.value);
   return { name, path: place, shape: [...shape], dtype, data: coerce(value, dtype, count, file, place) };
 }
 

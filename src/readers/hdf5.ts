@@ -11,6 +11,7 @@ import {
   type H5Group,
   type ReadLimits,
   getGroup,
+  getMember,
   isDataset,
   joinPath,
   openH5,
@@ -121,12 +122,7 @@ export function readLegacyWeights(group: H5Group, groupPath: string, file: strin
     }
     const names = readStringListAttr(g, 'weight_names', file) ?? [];
     const weights = names.map((name) => {
-      let ds: unknown;
-      try {
-        ds = g.get(name);
-      } catch (e) {
-        throw new KerasInteropError('HDF5_INVALID', `cannot read weight "${name}" (${(e as Error).message})`, { file, place: joinPath(place, name) });
-      }
+      const ds = getMember(g, name, file);
       if (!isDataset(ds)) {
         throw new KerasInteropError('HDF5_MISSING', `weight "${name}" is listed in weight_names but has no dataset`, {
           file,

@@ -16,6 +16,7 @@ import {
   type H5Group,
   type ReadLimits,
   getGroup,
+  getMember,
   isDataset,
   isGroup,
   joinPath,
@@ -50,7 +51,7 @@ function ownVars(group: H5Group, ownerName: string, ctx: Ctx, trainable: (i: num
   const vars = getGroup(group, 'vars', ctx.file);
   if (!vars) return [];
   return numericMembers(vars, ctx.file).map((k) => {
-    const ds = vars.get(k);
+    const ds = getMember(vars, k, ctx.file);
     if (!isDataset(ds)) {
       throw new KerasInteropError('HDF5_INVALID', 'expected a dataset', { file: ctx.file, place: joinPath(vars.path, k) });
     }
@@ -59,7 +60,7 @@ function ownVars(group: H5Group, ownerName: string, ctx: Ctx, trainable: (i: num
 }
 
 function childGroups(group: H5Group, ctx: Ctx): string[] {
-  return walkOrder(memberNames(group, ctx.file).filter((k) => k !== 'vars' && isGroup(group.get(k))));
+  return walkOrder(memberNames(group, ctx.file).filter((k) => k !== 'vars' && isGroup(getMember(group, k, ctx.file))));
 }
 
 function innerConfig(layer: JsonObject | undefined): JsonObject {

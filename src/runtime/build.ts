@@ -217,6 +217,10 @@ export function predict(tfModel: tf.LayersModel, inputs: InputArray[]): OutputAr
     inputs.forEach((input, i) => {
       const name = names[i];
       const want = expected[i].shape;
+      if (!Array.isArray(want)) {
+        // tfjs takes whatever the config's batch_input_shape holds (a string, a number) as the shape.
+        throw new KerasInteropError('CONFIG_INVALID', `input ${i} "${name}" has no list of dimensions (${JSON.stringify(want)}); check its layer's batch_input_shape`);
+      }
       const okShape = input.shape.length === want.length && input.shape.every((d, j) => want[j] == null || want[j] === d);
       if (!okShape) {
         throw new KerasInteropError('INPUT_MISMATCH', `input ${i} "${name}" has shape ${shapeText(input.shape)}; the model expects ${shapeText(want)}`);
@@ -230,7 +234,15 @@ export function predict(tfModel: tf.LayersModel, inputs: InputArray[]): OutputAr
       if (dtype === 'int32' || dtype === 'bool') tensors.push(tf.tensor(toInt32(input.data, input.dtype, {}, what), input.shape, dtype));
       else tensors.push(tf.tensor(toFloat32(input.data, input.dtype), input.shape, 'float32'));
     });
-    const result = tfModel.predict(tensors.length === 1 ? tensors[0] : tensors);
+    let result: tf.Tensor | tf.Tensor[];
+    try {
+      result = tfModel.predict(tensors.length === 1 ? tensors[0] : tensors);
+    } catch (e) {
+      // tfjs's kernels check values the shapes cannot (an Embedding index past the vocabulary, an
+      // input dtype the config's InputLayer cannot take): these inputs cannot run on this model.
+      if (e instanceof KerasInteropError) throw e;
+      throw new KerasInteropError('INPUT_MISMATCH', `tfjs cannot run the model on these inputs: ${(e as Error)?.message ?? String(e)}`, {}, { cause: e });
+    }
     const outs = Array.isArray(result) ? result : [result as tf.Tensor];
     try {
       return outs.map((t, j) => {

@@ -1,0 +1,77 @@
+/**
+ * Inputs the fuzzer (fuzz/, `npm run fuzz`) found breaking the contract, kept as small fixtures in
+ * fixtures/fuzz/: each must end in a KerasInteropError with a stable code that names the file.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
+import { KerasInteropError } from '../../src/errors.js';
+import { readModel } from '../../src/readers/index.js';
+import { unzipEntries } from '../../src/readers/zip.js';
+import { GOLDEN, ROOT } from '../helpers/paths.js';
+
+const FUZZ = join(ROOT, 'fixtures', 'fuzz');
+
+async function run(...args: string[]) {
+  const out: string[] = [];
+  const code = await main([...args, '--json', '--backend', 'cpu'], { out: (s) => out.push(s), err: () => {} });
+  return { code, report: JSON.parse(out.join('\n')) as { error?: { code: string; file?: string; place?: string; message: string } } };
+}
+
+async function expectError(args: string[], code: string, file: string) {
+  const r = await run(...args);
+  expect(r.code, JSON.stringify(r.report)).toBe(2);
+  expect(r.report.error?.code, r.report.error?.message).toBe(code);
+  expect(r.report.error?.file).toContain(file);
+  return r.report.error!;
+}
+
+describe('fuzz regressions', () => {
+  it('a dataset header h5wasm cannot decode is HDF5_INVALID, not INTERNAL (h5wasm throws bare Errors from metadata)', async () => {
+    const f = join(FUZZ, 'h5-dataset-header.h5');
+    for (const cmd of [['inspect', f], ['convert', f, '--to', 'keras', mkdtempSync(join(tmpdir(), 'ki-fuzz-'))]]) {
+      const e = await expectError(cmd, 'HDF5_INVALID', f);
+      expect(e.place).toMatch(/^\/model_weights\//);
+    }
+  });
+
+  it('bytes HDF5 cannot open are refused at open: h5wasm hands back id -1, whose calls answer from the previous file', async () => {
+    // Read a good archive first: with the bad id, the zeroed weights file "had" that archive's groups.
+    await readModel(join(GOLDEN, 'mha_qkv', 'model.keras'));
+    const f = join(FUZZ, 'keras-zero-weights.keras');
+    const e = await expectError(['inspect', f], 'HDF5_INVALID', f);
+    expect(e.message).toContain('cannot open as HDF5');
+  });
+
+  it('a .keras entry that does not match its CRC-32 is CHECKSUM_MISMATCH, never a silently different model', async () => {
+    const f = join(FUZZ, 'keras-config-crc.keras');
+    const e = await expectError(['inspect', f], 'CHECKSUM_MISMATCH', f);
+    expect(e.place).toBe('config.json');
+    expect(() => unzipEntries(readFileSync(f), f)).toThrow(KerasInteropError);
+  });
+
+  it('an Embedding index past the vocabulary is INPUT_MISMATCH naming the model, not a tfjs GatherV2 failure', async () => {
+    const model = join(GOLDEN, 'sa_return_attention', 'model.keras');
+    const input = join(FUZZ, 'embedding-index-input.npy');
+    const e = await expectError(['predict', model, '--inputs', input, '--out', mkdtempSync(join(tmpdir(), 'ki-fuzz-'))], 'INPUT_MISMATCH', model);
+    expect(e.message).toContain('GatherV2');
+  });
+
+  it('a batch_input_shape that is not a list is CONFIG_INVALID at predict time', async () => {
+    const f = join(FUZZ, 'input-shape-not-list.h5');
+    const c = join(GOLDEN, 'sdpa_qkv');
+    const inputs = ['input_0.npy', 'input_1.npy', 'input_2.npy'].map((i) => join(c, i)).join(',');
+    const e = await expectError(['predict', f, '--inputs', inputs, '--out', mkdtempSync(join(tmpdir(), 'ki-fuzz-'))], 'CONFIG_INVALID', f);
+    expect(e.message).toContain('batch_input_shape');
+  });
+
+  it('errors raised while building the model name the model file (here: a config turning use_gate on)', async () => {
+    const weights = join(GOLDEN, 'kmha_basic', 'model.weights.h5');
+    const config = join(FUZZ, 'use-gate-config.json');
+    const c = join(GOLDEN, 'kmha_basic');
+    const out = mkdtempSync(join(tmpdir(), 'ki-fuzz-'));
+    await expectError(['predict', weights, '--config', config, '--inputs', join(c, 'input_0.npy'), '--out', out], 'UNSUPPORTED_LAYER', weights);
+  });
+});
