@@ -4,14 +4,16 @@
  */
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/runtime/backend.js';
 import { installWasmKernels, sliceInto, tileInto, uninstallWasmKernels } from '../../src/runtime/wasm-kernels.js';
 import { verifyCase } from '../../src/parity/verify.js';
 import { GOLDEN, goldenCases } from '../helpers/paths.js';
 
-// The wasm backend is a dependency, so it loads wherever the package installs; skip loudly otherwise.
-const wasm = (await useBackend('wasm').catch(() => null)) === 'wasm';
+// The wasm backend is a dependency, so it loads wherever the package installs: failing to load it is a failure.
+beforeAll(async () => {
+  expect(await useBackend('wasm')).toBe('wasm');
+});
 
 function withOriginals<T>(f: () => T): T {
   uninstallWasmKernels();
@@ -31,7 +33,7 @@ function seeded(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(data, shape);
 }
 
-describe.skipIf(!wasm)('wasm BatchMatMul', () => {
+describe('wasm BatchMatMul', () => {
   const cases: [number[], number[], boolean, boolean][] = [
     [[6, 8, 4], [6, 8, 4], false, true], // attention scores: q k^T
     [[6, 8, 8], [6, 8, 4], false, false], // attention x values
@@ -69,7 +71,7 @@ describe.skipIf(!wasm)('wasm BatchMatMul', () => {
   });
 });
 
-describe.skipIf(!wasm)('wasm Tile', () => {
+describe('wasm Tile', () => {
   const cases: [number[], number[]][] = [
     [[4, 6, 1], [1, 1, 5]],
     [[1, 1, 6], [4, 3, 1]],
@@ -105,7 +107,7 @@ describe.skipIf(!wasm)('wasm Tile', () => {
   });
 });
 
-describe.skipIf(!wasm)('wasm Slice, Unpack, SplitV', () => {
+describe('wasm Slice, Unpack, SplitV', () => {
   const same = (got: tf.Tensor | tf.Tensor[], expected: tf.Tensor | tf.Tensor[]) => {
     const g = Array.isArray(got) ? got : [got];
     const e = Array.isArray(expected) ? expected : [expected];
@@ -150,7 +152,7 @@ describe.skipIf(!wasm)('wasm Slice, Unpack, SplitV', () => {
   });
 });
 
-describe.skipIf(!wasm)('golden cases verify on wasm', () => {
+describe('golden cases verify on wasm', () => {
   for (const name of goldenCases()) {
     it(name, async () => {
       const r = await verifyCase(join(GOLDEN, name), { backend: 'wasm' });
