@@ -5,9 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
+import type { ConfigDict, ConfigDictValue } from './types.js';
 
-type ConfigDict = tf.serialization.ConfigDict;
-type ConfigDictValue = tf.serialization.ConfigDictValue;
 
 /** A nested layer as tfjs configs carry it (Python `{class_name, config}` after camelCasing). */
 export interface SerializedLayer {

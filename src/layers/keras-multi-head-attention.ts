@@ -16,13 +16,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
 import { configValue, resolveInitializer, resolveRegistered } from './deserialize.js';
+import type { Constraint, Kwargs, LayerArgs, LayerVariable, Regularizer, Shape } from './types.js';
 
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
-type Kwargs = Parameters<tf.layers.Layer['call']>[1];
-type Shape = (number | null)[];
-type LayerVariable = tf.LayerVariable;
-type Regularizer = NonNullable<Parameters<tf.layers.Layer['addWeight']>[4]>;
-type Constraint = NonNullable<Parameters<tf.layers.Layer['addWeight']>[6]>;
 
 export interface MultiHeadAttentionArgs extends LayerArgs {
   numHeads: number;

@@ -8,11 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
 import { cloneConfig, deserializeLayer, serializeLayer, type SerializedLayer } from './deserialize.js';
+import type { Kwargs, LayerArgs, LayerVariable, Shape } from './types.js';
 
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
-type Kwargs = Parameters<tf.layers.Layer['call']>[1];
-type Shape = (number | null)[];
-type LayerVariable = tf.LayerVariable;
 
 /** One Python `slice` as `get_config` writes it: `[start, stop, step]`, each possibly null. */
 export type PySlice = [number | null, number | null, number | null];

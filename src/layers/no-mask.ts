@@ -9,8 +9,8 @@
  * by the layers entry point.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Kwargs } from './types.js';
 
-type Kwargs = Parameters<tf.layers.Layer['call']>[1];
 
 export const NO_MASK_CLASS_NAME = 'KerasInterop>NoMask';
 

@@ -6,9 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
+import type { Kwargs, LayerArgs } from './types.js';
 
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
-type Kwargs = Parameters<tf.layers.Layer['call']>[1];
 
 interface GlobalPooling1DArgs extends LayerArgs {
   dataFormat?: 'channelsLast' | 'channelsFirst' | 'channels_last' | 'channels_first';

@@ -13,15 +13,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
 import { configValue, deserializeLayer, resolveActivation, resolveInitializer, resolveRegistered, type SerializedLayer } from './deserialize.js';
+import type { ConfigDict, ConfigDictValue, Constraint, Initializer, Kwargs, LayerArgs, Regularizer, Shape } from './types.js';
 
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
-type Kwargs = Parameters<tf.layers.Layer['call']>[1];
-type Shape = (number | null)[];
-type ConfigDict = tf.serialization.ConfigDict;
-type ConfigDictValue = tf.serialization.ConfigDictValue;
-type Regularizer = NonNullable<Parameters<tf.layers.Layer['addWeight']>[4]>;
-type Constraint = NonNullable<Parameters<tf.layers.Layer['addWeight']>[6]>;
-type Initializer = ReturnType<typeof resolveInitializer>;
 /** tfjs's RNNCell type (the class itself is not exported). */
 type RNNCell = tf.RNN['cell'];
 type RNNArgs = ConstructorParameters<typeof tf.RNN>[0];

@@ -10,9 +10,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
 import { checkRank3, penalize, pickMask, scaledScores } from './scaled-dot-product-attention.js';
+import type { Kwargs, LayerArgs } from './types.js';
 
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
-type Kwargs = Parameters<tf.layers.Layer['call']>[1];
 
 export interface ResidualScaledDotProductAttentionArgs extends LayerArgs {
   returnAttention?: boolean;

@@ -6,9 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
+import type { Kwargs, LayerArgs } from './types.js';
 
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
-type Kwargs = Parameters<tf.layers.Layer['call']>[1];
 
 export interface ScaledDotProductAttentionArgs extends LayerArgs {
   returnAttention?: boolean;

@@ -9,14 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
+import type { ConfigDict, Constraint, Initializer, Kwargs, LayerArgs, LayerVariable, Regularizer } from './types.js';
 
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
-type Kwargs = Parameters<tf.layers.Layer['call']>[1];
-type Initializer = ReturnType<typeof tf.initializers.glorotNormal>;
-type Regularizer = ReturnType<typeof tf.regularizers.l1l2>;
-type Constraint = ReturnType<typeof tf.constraints.nonNeg>;
-type LayerVariable = tf.LayerVariable;
-type ConfigDict = tf.serialization.ConfigDict;
 
 /** A Keras/tfjs identifier: a name ('glorot_normal', 'glorotNormal'), a `{className, config}` dict, or an instance. */
 export type InitializerIdentifier = string | ConfigDict | Initializer;

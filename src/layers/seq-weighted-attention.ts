@@ -7,9 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
 import { firstMask, singleShape, singleTensor } from './seq-self-attention.js';
+import type { Kwargs, LayerArgs } from './types.js';
 
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
-type Kwargs = Parameters<tf.layers.Layer['call']>[1];
 
 /** `K.epsilon()` of Keras. */
 const EPSILON = 1e-7;

@@ -1,0 +1,21 @@
+/**
+ * Type aliases the layers share. tfjs does not export several of its types by name (the Layer constructor
+ * arguments, its Initializer/Regularizer/Constraint base classes), so they are taken from signatures here, once.
+ */
+import type * as tf from '@tensorflow/tfjs';
+
+/** The constructor arguments every tfjs layer takes (name, trainable, dtype, input shapes, ...). */
+export type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+/** The keyword arguments of `Layer.call` (mask, training, ...). */
+export type Kwargs = Parameters<tf.layers.Layer['call']>[1];
+/** A shape with unknown dimensions as null. */
+export type Shape = tf.Shape;
+export type LayerVariable = tf.LayerVariable;
+export type ConfigDict = tf.serialization.ConfigDict;
+export type ConfigDictValue = tf.serialization.ConfigDictValue;
+/** tfjs's Initializer, Regularizer and Constraint base classes, as `addWeight` takes them. */
+export type Initializer = NonNullable<Parameters<tf.layers.Layer['addWeight']>[3]>;
+export type Regularizer = NonNullable<Parameters<tf.layers.Layer['addWeight']>[4]>;
+export type Constraint = NonNullable<Parameters<tf.layers.Layer['addWeight']>[6]>;
+/** An activation as a function on tensors. */
+export type ActivationFn = (x: tf.Tensor) => tf.Tensor;
