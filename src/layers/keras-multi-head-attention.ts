@@ -15,8 +15,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
-import { configValue, resolveInitializer, resolveRegistered } from './deserialize.js';
-import type { Constraint, Kwargs, LayerArgs, LayerVariable, Regularizer, Shape } from './types.js';
+import { configValue, weightSettings } from './keras-objects.js';
+import type { Kwargs, LayerArgs, LayerVariable, Shape } from './types.js';
 
 
 export interface MultiHeadAttentionArgs extends LayerArgs {
@@ -231,16 +231,12 @@ export class MultiHeadAttention extends tf.layers.Layer {
         `MultiHeadAttention "${this.name}": all dimensions of value and key except the last must be equal, got value ${JSON.stringify(value)} and key ${JSON.stringify(key)}`,
       );
     }
-    const kernelInit = resolveInitializer(this.initializers.kernel, 'glorotUniform');
-    const biasInit = resolveInitializer(this.initializers.bias, 'zeros');
-    const kernelReg = resolveRegistered(this.regularizers.kernel, tf.serialization.Serializable) as Regularizer | undefined;
-    const biasReg = resolveRegistered(this.regularizers.bias, tf.serialization.Serializable) as Regularizer | undefined;
-    const kernelCon = resolveRegistered(this.constraints.kernel, tf.serialization.Serializable) as Constraint | undefined;
-    const biasCon = resolveRegistered(this.constraints.bias, tf.serialization.Serializable) as Constraint | undefined;
+    const kernel = weightSettings(this.initializers.kernel, 'glorotUniform', this.regularizers.kernel, this.constraints.kernel);
+    const bias = weightSettings(this.initializers.bias, 'zeros', this.regularizers.bias, this.constraints.bias);
     const dense = (name: string, kernelShape: number[], biasShape: number[]) => {
-      this.weightsByName[`${name}/kernel`] = this.addWeight(`${name}/kernel`, kernelShape, 'float32', kernelInit, kernelReg, true, kernelCon);
+      this.weightsByName[`${name}/kernel`] = this.addWeight(`${name}/kernel`, kernelShape, 'float32', kernel.initializer, kernel.regularizer, true, kernel.constraint);
       this.weightsByName[`${name}/bias`] = this.useBias
-        ? this.addWeight(`${name}/bias`, biasShape, 'float32', biasInit, biasReg, true, biasCon)
+        ? this.addWeight(`${name}/bias`, biasShape, 'float32', bias.initializer, bias.regularizer, true, bias.constraint)
         : null;
     };
     const outShape = this.outputShapeSpec ?? [this.lastDim(query, 'query')];

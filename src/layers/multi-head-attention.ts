@@ -10,8 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
-import { configValue, resolveActivation, resolveInitializer, resolveRegistered } from './deserialize.js';
-import type { Constraint, Kwargs, LayerArgs, LayerVariable, Regularizer, Shape } from './types.js';
+import { configValue, resolveActivation, weightSettings } from './keras-objects.js';
+import type { ActivationFn, Kwargs, LayerArgs, LayerVariable, Shape } from './types.js';
 
 
 export interface KmhMultiHeadAttentionArgs extends LayerArgs {
@@ -52,7 +52,7 @@ export class KmhMultiHeadAttention extends tf.layers.Layer {
   readonly useBias: boolean;
   readonly historyOnly: boolean;
   private readonly activationConfig: unknown;
-  private readonly activationFn: (x: tf.Tensor) => tf.Tensor;
+  private readonly activationFn: ActivationFn;
   private readonly initializers: { kernel: unknown; bias: unknown };
   private readonly regularizers: { kernel: unknown; bias: unknown };
   private readonly constraints: { kernel: unknown; bias: unknown };
@@ -73,7 +73,7 @@ export class KmhMultiHeadAttention extends tf.layers.Layer {
     }
     this.headNum = args.headNum;
     this.activationConfig = args.activation === undefined ? 'relu' : args.activation;
-    this.activationFn = resolveActivation(this.activationConfig, `${this.name}/activation`);
+    this.activationFn = resolveActivation(this.activationConfig, this.name).fn;
     this.useBias = args.useBias ?? true;
     this.historyOnly = args.historyOnly ?? false;
     this.initializers = {
@@ -104,16 +104,12 @@ export class KmhMultiHeadAttention extends tf.layers.Layer {
     if (feature % this.headNum !== 0) {
       throw new KerasInteropError('CONFIG_INVALID', `MultiHeadAttention "${this.name}": invalid head number ${this.headNum} with the given input dim ${feature}`);
     }
-    const kernelInit = resolveInitializer(this.initializers.kernel, 'glorotNormal');
-    const biasInit = resolveInitializer(this.initializers.bias, 'zeros');
-    const kernelReg = resolveRegistered(this.regularizers.kernel, tf.serialization.Serializable) as Regularizer | undefined;
-    const biasReg = resolveRegistered(this.regularizers.bias, tf.serialization.Serializable) as Regularizer | undefined;
-    const kernelCon = resolveRegistered(this.constraints.kernel, tf.serialization.Serializable) as Constraint | undefined;
-    const biasCon = resolveRegistered(this.constraints.bias, tf.serialization.Serializable) as Constraint | undefined;
+    const kernelSettings = weightSettings(this.initializers.kernel, 'glorotNormal', this.regularizers.kernel, this.constraints.kernel);
+    const biasSettings = weightSettings(this.initializers.bias, 'zeros', this.regularizers.bias, this.constraints.bias);
     const kernel = (suffix: string, rows: number) =>
-      this.addWeight(validWeightName(this.name, suffix), [rows, feature], 'float32', kernelInit, kernelReg, true, kernelCon);
+      this.addWeight(validWeightName(this.name, suffix), [rows, feature], 'float32', kernelSettings.initializer, kernelSettings.regularizer, true, kernelSettings.constraint);
     const bias = (suffix: string) =>
-      this.useBias ? this.addWeight(validWeightName(this.name, suffix), [feature], 'float32', biasInit, biasReg, true, biasCon) : null;
+      this.useBias ? this.addWeight(validWeightName(this.name, suffix), [feature], 'float32', biasSettings.initializer, biasSettings.regularizer, true, biasSettings.constraint) : null;
     // Python's order: Wq, bq, Wk, bk, Wv, bv, Wo, bo.
     this.Wq = kernel('Wq', last(q));
     this.bq = bias('bq');

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
-import { cloneConfig, deserializeLayer, serializeLayer, type SerializedLayer } from './deserialize.js';
+import { cloneConfig, deserializeLayer, serializeLayer, type SerializedLayer } from './keras-objects.js';
 import type { Kwargs, LayerArgs, LayerVariable, Shape } from './types.js';
 
 

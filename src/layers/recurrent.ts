@@ -5,43 +5,32 @@
  *   part computed with its own bias and multiplied by the reset gate after the matmul), which tfjs refuses;
  * - `zero_output_for_mask`: Keras writes zeros at masked steps of the returned sequence (Bidirectional forces
  *   it whenever it returns sequences), tfjs repeats the previous output;
- * - `hard_sigmoid` is Keras 3's `clip(x / 6 + 0.5, 0, 1)`, tfjs's is `clip(0.2 x + 0.5, 0, 1)`.
+ * - `hard_sigmoid` is Keras 3's `relu6(x + 3) / 6` (keras-objects.ts), tfjs's is `clip(0.2 x + 0.5, 0, 1)`; the golden
+ *   numbers come from Keras 3, which applies its own formula to every file, tf.keras 2 ones included.
  * The time loop follows Keras's NumPy/TF backends: a masked step keeps every state and outputs either zeros
  * or the previous output (`states[0]`); the sequence is returned in processing order (reversed with
  * `go_backwards`) and the last output is that of the last step processed.
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
-import { configValue, deserializeLayer, resolveActivation, resolveInitializer, resolveRegistered, type SerializedLayer } from './deserialize.js';
-import type { ConfigDict, ConfigDictValue, Constraint, Initializer, Kwargs, LayerArgs, Regularizer, Shape } from './types.js';
+import {
+  configValue,
+  deserializeLayer,
+  resolveActivation,
+  resolveInitializer,
+  serializeLayer,
+  weightSettings,
+  type InitializerFallback,
+  type SerializedLayer,
+} from './keras-objects.js';
+import type { ActivationFn, ConfigDict, ConfigDictValue, Initializer, Kwargs, LayerArgs, Shape } from './types.js';
 
 /** tfjs's RNNCell type (the class itself is not exported). */
 type RNNCell = tf.RNN['cell'];
 type RNNArgs = ConstructorParameters<typeof tf.RNN>[0];
-type Activation = (x: tf.Tensor) => tf.Tensor;
 
 /** One step of a cell: the step's (already projected) input and the states → output and new states. */
 type StepFn = (x: tf.Tensor, states: tf.Tensor[]) => [tf.Tensor, tf.Tensor[]];
-
-/** Keras 3's `hard_sigmoid` (NumPy backend: `x / 6 + 0.5`, then clipped to [0, 1]). */
-function kerasHardSigmoid(x: tf.Tensor): tf.Tensor {
-  return tf.clipByValue(tf.add(tf.div(x, 6), 0.5), 0, 1);
-}
-
-/**
- * A Keras activation identifier as a function. `hard_sigmoid` is Keras 3's, not tfjs's (the golden numbers
- * come from Keras 3, which applies its own formula to every file, tf.keras 2 ones included).
- */
-export function recurrentActivation(value: unknown, place?: string): Activation {
-  let v = value;
-  // Keras 2.x legacy form {class_name: 'function', config: 'tanh'}.
-  if (v != null && typeof v === 'object' && !Array.isArray(v)) {
-    const o = v as Record<string, unknown>;
-    if ((o.className === 'function' || o.class_name === 'function') && typeof o.config === 'string') v = o.config;
-  }
-  if (v === 'hard_sigmoid' || v === 'hardSigmoid' || v === 'HardSigmoid') return kerasHardSigmoid;
-  return resolveActivation(v, place);
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Cells.
@@ -91,8 +80,8 @@ export abstract class KerasRecurrentCell extends tf.layers.Layer {
   readonly seed: number | null;
   protected readonly activationConfig: unknown;
   protected readonly recurrentActivationConfig: unknown;
-  protected readonly activationFn: Activation;
-  protected readonly recurrentActivationFn: Activation;
+  protected readonly activationFn: ActivationFn;
+  protected readonly recurrentActivationFn: ActivationFn;
   protected readonly initializerConfigs: { kernel: unknown; recurrent: unknown; bias: unknown };
   protected readonly regularizerConfigs: { kernel: unknown; recurrent: unknown; bias: unknown };
   protected readonly constraintConfigs: { kernel: unknown; recurrent: unknown; bias: unknown };
@@ -111,8 +100,8 @@ export abstract class KerasRecurrentCell extends tf.layers.Layer {
     this.useBias = args.useBias ?? true;
     this.activationConfig = args.activation === undefined ? defaults.activation : args.activation;
     this.recurrentActivationConfig = args.recurrentActivation === undefined ? defaults.recurrentActivation : args.recurrentActivation;
-    this.activationFn = recurrentActivation(this.activationConfig, `${this.name}/activation`);
-    this.recurrentActivationFn = recurrentActivation(this.recurrentActivationConfig, `${this.name}/recurrent_activation`);
+    this.activationFn = resolveActivation(this.activationConfig, this.name).fn;
+    this.recurrentActivationFn = resolveActivation(this.recurrentActivationConfig, this.name, 'recurrent_activation').fn;
     this.initializerConfigs = {
       kernel: args.kernelInitializer ?? 'glorotUniform',
       recurrent: args.recurrentInitializer ?? 'orthogonal',
@@ -135,14 +124,6 @@ export abstract class KerasRecurrentCell extends tf.layers.Layer {
   /** The input projection `x · kernel (+ input bias)` of `x` with shape `[..., inputDim]`. */
   abstract project(x: tf.Tensor): tf.Tensor;
 
-  protected regularizer(v: unknown): Regularizer | undefined {
-    return resolveRegistered(v, tf.serialization.Serializable) as Regularizer | undefined;
-  }
-
-  protected constraint(v: unknown): Constraint | undefined {
-    return resolveRegistered(v, tf.serialization.Serializable) as Constraint | undefined;
-  }
-
   protected biasInitializer(): Initializer {
     return resolveInitializer(this.initializerConfigs.bias, 'zeros');
   }
@@ -154,35 +135,13 @@ export abstract class KerasRecurrentCell extends tf.layers.Layer {
       throw new KerasInteropError('INPUT_MISMATCH', `${this.getClassName()} "${this.name}": the last input dimension must be known`);
     }
     const width = this.gates * this.units;
-    this.kernel = this.addWeight(
-      'kernel',
-      [inputDim, width],
-      'float32',
-      resolveInitializer(this.initializerConfigs.kernel, 'glorotUniform'),
-      this.regularizer(this.regularizerConfigs.kernel),
-      true,
-      this.constraint(this.constraintConfigs.kernel),
-    );
-    this.recurrentKernel = this.addWeight(
-      'recurrent_kernel',
-      [this.units, width],
-      'float32',
-      resolveInitializer(this.initializerConfigs.recurrent, 'glorotUniform'),
-      this.regularizer(this.regularizerConfigs.recurrent),
-      true,
-      this.constraint(this.constraintConfigs.recurrent),
-    );
-    if (this.useBias) {
-      this.bias = this.addWeight(
-        'bias',
-        this.biasShape,
-        'float32',
-        this.biasInitializer(),
-        this.regularizer(this.regularizerConfigs.bias),
-        true,
-        this.constraint(this.constraintConfigs.bias),
-      );
-    }
+    const weight = (name: string, shape: number[], role: 'kernel' | 'recurrent' | 'bias', fallback: InitializerFallback) => {
+      const w = weightSettings(this.initializerConfigs[role], fallback, this.regularizerConfigs[role], this.constraintConfigs[role]);
+      return this.addWeight(name, shape, 'float32', w.initializer, w.regularizer, true, w.constraint);
+    };
+    this.kernel = weight('kernel', [inputDim, width], 'kernel', 'glorotUniform');
+    this.recurrentKernel = weight('recurrent_kernel', [this.units, width], 'recurrent', 'glorotUniform');
+    if (this.useBias) this.bias = weight('bias', this.biasShape, 'bias', 'zeros');
     this.built = true;
   }
 
@@ -676,7 +635,7 @@ export class Bidirectional extends TfBidirectionalBase {
     const config = super.getConfig();
     if (this.customBackward) {
       const b = this.backward;
-      config.backwardLayer = { className: b.getClassName(), config: b.getConfig() } as unknown as ConfigDictValue;
+      config.backwardLayer = serializeLayer(b) as unknown as ConfigDictValue;
     }
     return config;
   }

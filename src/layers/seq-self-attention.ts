@@ -9,14 +9,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
-import type { ConfigDict, Constraint, Initializer, Kwargs, LayerArgs, LayerVariable, Regularizer } from './types.js';
-
-
-/** A Keras/tfjs identifier: a name ('glorot_normal', 'glorotNormal'), a `{className, config}` dict, or an instance. */
-export type InitializerIdentifier = string | ConfigDict | Initializer;
-export type RegularizerIdentifier = string | ConfigDict | Regularizer;
-export type ConstraintIdentifier = string | ConfigDict | Constraint;
-export type ActivationIdentifier = string | ConfigDict;
+import {
+  configValue,
+  resolveActivation,
+  resolveConstraint,
+  resolveInitializer,
+  resolveRegularizer,
+  type ActivationIdentifier,
+  type ConstraintIdentifier,
+  type InitializerIdentifier,
+  type RegularizerIdentifier,
+} from './keras-objects.js';
+import type { ActivationFn, ConfigDict, Constraint, Initializer, Kwargs, LayerArgs, LayerVariable, Regularizer } from './types.js';
 
 export interface SeqSelfAttentionArgs extends LayerArgs {
   /** Size of the hidden vectors of additive attention. Default 32. */
@@ -40,151 +44,6 @@ export interface SeqSelfAttentionArgs extends LayerArgs {
   attentionActivation?: ActivationIdentifier | null;
   /** Weight of the attention regularizer (a training loss only; it never changes outputs). */
   attentionRegularizerWeight?: number;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Identifier resolution. tfjs keeps its getInitializer/getRegularizer/getConstraint private, and
-// Keras spells some names differently (LecunNormal vs LeCunNormal, L2 vs L1L2), so names are
-// matched case- and underscore-insensitively against the classes tfjs has registered.
-
-function normName(name: string): string {
-  return name.replace(/_/g, '').toLowerCase();
-}
-
-const INITIALIZER_CLASSES: Record<string, string> = {
-  zeros: 'Zeros',
-  ones: 'Ones',
-  constant: 'Constant',
-  randomuniform: 'RandomUniform',
-  uniform: 'RandomUniform',
-  randomnormal: 'RandomNormal',
-  normal: 'RandomNormal',
-  truncatednormal: 'TruncatedNormal',
-  identity: 'Identity',
-  identityinitializer: 'Identity',
-  variancescaling: 'VarianceScaling',
-  glorotuniform: 'GlorotUniform',
-  glorotnormal: 'GlorotNormal',
-  henormal: 'HeNormal',
-  heuniform: 'HeUniform',
-  lecunnormal: 'LeCunNormal',
-  lecununiform: 'LeCunUniform',
-  orthogonal: 'Orthogonal',
-};
-
-const CONSTRAINT_CLASSES: Record<string, string> = {
-  maxnorm: 'MaxNorm',
-  nonneg: 'NonNeg',
-  unitnorm: 'UnitNorm',
-  minmaxnorm: 'MinMaxNorm',
-};
-
-function isConfigDict(x: unknown): x is ConfigDict {
-  return typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof tf.serialization.Serializable);
-}
-
-function splitIdentifier(kind: string, id: string | ConfigDict, layer: string): { className: string; config: ConfigDict } {
-  if (typeof id === 'string') return { className: id, config: {} };
-  const className = id['className'] ?? id['class_name'];
-  if (typeof className !== 'string') {
-    throw new KerasInteropError('CONFIG_INVALID', `${kind} of layer "${layer}" must be a name or {className, config}, got ${JSON.stringify(id)}`);
-  }
-  const config = id['config'];
-  return { className, config: isConfigDict(config) ? config : {} };
-}
-
-function fromRegistry<T>(kind: string, className: string, config: ConfigDict, layer: string): T {
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
-  if (entry == null) {
-    throw new KerasInteropError('CONFIG_INVALID', `unknown ${kind} "${className}" in layer "${layer}"`);
-  }
-  const [cls, fromConfig] = entry;
-  return fromConfig(cls, config) as unknown as T;
-}
-
-export function resolveInitializer(id: InitializerIdentifier | null | undefined, layer: string): Initializer | null {
-  if (id == null) return null;
-  if (id instanceof tf.serialization.Serializable) return id as Initializer;
-  const { className, config } = splitIdentifier('initializer', id, layer);
-  return fromRegistry<Initializer>('initializer', INITIALIZER_CLASSES[normName(className)] ?? className, config, layer);
-}
-
-function numberOr(x: unknown, fallback: number): number {
-  return typeof x === 'number' ? x : fallback;
-}
-
-export function resolveRegularizer(id: RegularizerIdentifier | null | undefined, layer: string): Regularizer | null {
-  if (id == null) return null;
-  if (id instanceof tf.serialization.Serializable) return id as Regularizer;
-  const { className, config } = splitIdentifier('regularizer', id, layer);
-  const bare = typeof id === 'string';
-  // Keras: the string shortcuts use 0.01; the L1L2 class defaults to 0 for a missing factor.
-  switch (normName(className)) {
-    case 'l1':
-      return tf.regularizers.l1({ l1: numberOr(config['l1'], 0.01) });
-    case 'l2':
-      return tf.regularizers.l2({ l2: numberOr(config['l2'], 0.01) });
-    case 'l1l2':
-      return tf.regularizers.l1l2({ l1: numberOr(config['l1'], bare ? 0.01 : 0), l2: numberOr(config['l2'], bare ? 0.01 : 0) });
-    default:
-      return fromRegistry<Regularizer>('regularizer', className, config, layer);
-  }
-}
-
-export function resolveConstraint(id: ConstraintIdentifier | null | undefined, layer: string): Constraint | null {
-  if (id == null) return null;
-  if (id instanceof tf.serialization.Serializable) return id as Constraint;
-  const { className, config } = splitIdentifier('constraint', id, layer);
-  return fromRegistry<Constraint>('constraint', CONSTRAINT_CLASSES[normName(className)] ?? className, config, layer);
-}
-
-/**
- * `{className, config}` of a tfjs object, as tfjs-layers serializes nested objects; `undefined` entries
- * (tfjs initializers leave `seed` undefined) become null, as they would after a JSON round trip.
- */
-export function serializeObject(obj: tf.serialization.Serializable | null): ConfigDict | null {
-  if (obj == null) return null;
-  const config: ConfigDict = {};
-  for (const [key, value] of Object.entries(obj.getConfig())) config[key] = value === undefined ? null : value;
-  return { className: obj.getClassName(), config };
-}
-
-export type ActivationFn = (x: tf.Tensor) => tf.Tensor;
-
-/** Keras activations by their tfjs-side (camelCase) name. hard_sigmoid is Keras 3's relu6(x + 3) / 6. */
-const ACTIVATIONS: Record<string, [string, ActivationFn]> = {
-  linear: ['linear', (x) => x],
-  sigmoid: ['sigmoid', (x) => tf.sigmoid(x)],
-  tanh: ['tanh', (x) => tf.tanh(x)],
-  relu: ['relu', (x) => tf.relu(x)],
-  relu6: ['relu6', (x) => tf.relu6(x)],
-  elu: ['elu', (x) => tf.elu(x)],
-  selu: ['selu', (x) => tf.selu(x)],
-  softplus: ['softplus', (x) => tf.softplus(x)],
-  softsign: ['softsign', (x) => tf.div(x, tf.add(1, tf.abs(x)))],
-  softmax: ['softmax', (x) => tf.softmax(x, -1)],
-  logsoftmax: ['logSoftmax', (x) => tf.logSoftmax(x, -1)],
-  exponential: ['exponential', (x) => tf.exp(x)],
-  hardsigmoid: ['hardSigmoid', (x) => tf.div(tf.relu6(tf.add(x, 3)), 6)],
-  swish: ['swish', (x) => tf.mul(x, tf.sigmoid(x))],
-  silu: ['silu', (x) => tf.mul(x, tf.sigmoid(x))],
-  gelu: ['gelu', (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2))))],
-  mish: ['mish', (x) => tf.mul(x, tf.tanh(tf.softplus(x)))],
-  leakyrelu: ['leakyRelu', (x) => tf.leakyRelu(x, 0.2)],
-};
-
-/** Resolve an activation identifier to [canonical name, function]; null/undefined is linear. */
-export function resolveActivation(id: ActivationIdentifier | null | undefined, layer: string): [string, ActivationFn] {
-  if (id == null) return ACTIVATIONS['linear']!;
-  const name = typeof id === 'string' ? id : splitIdentifier('activation', id, layer).className;
-  const found = ACTIVATIONS[normName(name)];
-  if (found == null) {
-    throw new KerasInteropError(
-      'CONFIG_INVALID',
-      `unknown attention_activation "${name}" in layer "${layer}" (known: ${Object.values(ACTIVATIONS).map((a) => a[0]).join(', ')})`,
-    );
-  }
-  return found;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,13 +208,17 @@ export class SeqSelfAttention extends tf.layers.Layer {
     }
     this.useAdditiveBias = args.useAdditiveBias ?? true;
     this.useAttentionBias = args.useAttentionBias ?? true;
-    this.kernelInitializer = resolveInitializer(args.kernelInitializer ?? 'glorotNormal', where)!;
-    this.biasInitializer = resolveInitializer(args.biasInitializer ?? 'zeros', where)!;
-    this.kernelRegularizer = resolveRegularizer(args.kernelRegularizer, where);
-    this.biasRegularizer = resolveRegularizer(args.biasRegularizer, where);
-    this.kernelConstraint = resolveConstraint(args.kernelConstraint, where);
-    this.biasConstraint = resolveConstraint(args.biasConstraint, where);
-    [this.attentionActivationName, this.attentionActivationFn] = resolveActivation(args.attentionActivation, where);
+    this.kernelInitializer = resolveInitializer(args.kernelInitializer, 'glorotNormal');
+    this.biasInitializer = resolveInitializer(args.biasInitializer, 'zeros');
+    // Strict: an identifier tfjs cannot build is an error here, not a silently dropped regularizer.
+    const strict = { layer: where, strict: true };
+    this.kernelRegularizer = resolveRegularizer(args.kernelRegularizer, strict) ?? null;
+    this.biasRegularizer = resolveRegularizer(args.biasRegularizer, strict) ?? null;
+    this.kernelConstraint = resolveConstraint(args.kernelConstraint, strict) ?? null;
+    this.biasConstraint = resolveConstraint(args.biasConstraint, strict) ?? null;
+    const activation = resolveActivation(args.attentionActivation, where, 'attention_activation');
+    this.attentionActivationName = activation.name;
+    this.attentionActivationFn = activation.fn;
     this.attentionRegularizerWeight = args.attentionRegularizerWeight ?? 0;
   }
 
@@ -450,12 +313,12 @@ export class SeqSelfAttention extends tf.layers.Layer {
       historyOnly: this.historyOnly,
       useAdditiveBias: this.useAdditiveBias,
       useAttentionBias: this.useAttentionBias,
-      kernelInitializer: serializeObject(this.kernelInitializer),
-      biasInitializer: serializeObject(this.biasInitializer),
-      kernelRegularizer: serializeObject(this.kernelRegularizer),
-      biasRegularizer: serializeObject(this.biasRegularizer),
-      kernelConstraint: serializeObject(this.kernelConstraint),
-      biasConstraint: serializeObject(this.biasConstraint),
+      kernelInitializer: configValue(this.kernelInitializer),
+      biasInitializer: configValue(this.biasInitializer),
+      kernelRegularizer: configValue(this.kernelRegularizer),
+      biasRegularizer: configValue(this.biasRegularizer),
+      kernelConstraint: configValue(this.kernelConstraint),
+      biasConstraint: configValue(this.biasConstraint),
       attentionActivation: this.attentionActivationName,
       attentionRegularizerWeight: this.attentionRegularizerWeight,
     };
