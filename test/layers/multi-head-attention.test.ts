@@ -179,6 +179,24 @@ describe('KmhMultiHeadAttention (keras-multi-head MultiHeadAttention)', () => {
     expectClose(selfOut, reference({ q: k, k, v: k, w: ws, useBias: true, heads: 2, act: relu, keyMask, historyOnly: true }), [2, 5, 4]);
   });
 
+  it("activation 'hard_sigmoid' is Keras 3's relu6(x + 3) / 6, not tfjs's (Keras 2's) clip(0.2 x + 0.5, 0, 1)", () => {
+    const x = seq([2, 4, 6], 14);
+    const keras3: Act = (v) => Math.min(6, Math.max(0, v + 3)) / 6;
+    const keras2: Act = (v) => Math.min(1, Math.max(0, 0.2 * v + 0.5));
+    for (const activation of ['hard_sigmoid', 'hardSigmoid']) {
+      const layer = new KmhMultiHeadAttention({ name: `mha_hard_sigmoid_${activation}`, headNum: 2, activation });
+      layer.apply(x.tensor);
+      const w = seedWeights(layer, 15);
+      const out = layer.apply(x.tensor) as tf.Tensor;
+      expectClose(out, reference({ q: x, k: x, v: x, w, useBias: true, heads: 2, act: keras3 }), [2, 4, 6]);
+      // The two formulas give outputs far apart here, so the check above tells them apart.
+      const old = reference({ q: x, k: x, v: x, w, useBias: true, heads: 2, act: keras2 });
+      const got = out.dataSync();
+      expect(Math.max(...Array.from(got, (g, i) => Math.abs(g - old[i])))).toBeGreaterThan(1e-2);
+      expect(layer.getConfig()['activation']).toBe(activation);
+    }
+  });
+
   it('getConfig round-trips the Python keys', () => {
     const config = {
       name: 'multi_head_attention', trainable: true, dtype: 'float32', headNum: 3, activation: 'relu', useBias: true,
