@@ -303,6 +303,16 @@ export async function multiHeadLstm(layerNum = 5, batch = 32, steps = 100, featu
 // The conversion model: plain Dense layers holding `megabytes` of float32 weights.
 
 /** Keras 3 Sequential-like functional stack of Dense(width) layers whose weights total about `megabytes` MB (10^6 bytes). */
+/** What Keras 3's `Dense.get_config()` writes besides units, activation and use_bias (every saved file has it). */
+const DENSE_INITIALIZERS: JsonObject = {
+  kernel_initializer: { module: 'keras.initializers', class_name: 'GlorotUniform', config: { seed: null }, registered_name: null },
+  bias_initializer: { module: 'keras.initializers', class_name: 'Zeros', config: {}, registered_name: null },
+  kernel_regularizer: null,
+  bias_regularizer: null,
+  kernel_constraint: null,
+  bias_constraint: null,
+};
+
 export function largeDenseModel(megabytes = 200, width = 2048): KerasModel {
   const perLayer = (width * width + width) * 4;
   const count = Math.max(1, Math.round((megabytes * 1e6) / perLayer));
@@ -312,7 +322,7 @@ export function largeDenseModel(megabytes = 200, width = 2048): KerasModel {
   const weights: LayerWeights[] = [{ layer: 'x', weights: [] }];
   for (let i = 0; i < count; i++) {
     const name = `dense_${i}`;
-    x = g.call('Dense', name, { units: width, activation: 'linear', use_bias: true }, [x], [null, width]);
+    x = g.call('Dense', name, { units: width, activation: 'linear', use_bias: true, ...DENSE_INITIALIZERS }, [x], [null, width]);
     weights.push({
       layer: name,
       weights: [

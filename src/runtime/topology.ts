@@ -17,8 +17,12 @@ import { findUnsupportedLayers, unsupportedLayerError } from './registry.js';
  * registered; `buildModel` checks that first and names what is missing.
  */
 export async function buildTopology(normalizedConfig: JsonObject, file?: string): Promise<tf.LayersModel> {
+  return buildWithInitializer(normalizedConfig, file, 'Zeros');
+}
+
+async function buildWithInitializer(normalizedConfig: JsonObject, file: string | undefined, initializer: string): Promise<tf.LayersModel> {
   try {
-    const topology = withZerosInitializers(normalizedConfig);
+    const topology = withZerosInitializers(normalizedConfig, undefined, initializer);
     return await tf.models.modelFromJSON({ modelTopology: topology } as unknown as tf.io.ModelJSON);
   } catch (e) {
     if (isKerasInteropError(e)) throw e;
@@ -30,18 +34,45 @@ export async function buildTopology(normalizedConfig: JsonObject, file?: string)
  * The file's weights replace every initial value, so building with Zeros initializers skips tfjs's
  * random and orthogonal (QR) initialization, which dominates build time for large recurrent layers.
  */
-function withZerosInitializers(v: JsonValue, key?: string): JsonValue {
+function withZerosInitializers(v: JsonValue, key: string | undefined, initializer: string): JsonValue {
   if (key !== undefined && (key.endsWith('_initializer') || key === 'initializer') && v != null && typeof v !== 'number' && typeof v !== 'boolean') {
-    return { class_name: 'Zeros', config: {} };
+    return { class_name: initializer, config: {} };
   }
-  if (Array.isArray(v)) return v.map((x) => withZerosInitializers(x));
+  if (Array.isArray(v)) return v.map((x) => withZerosInitializers(x, undefined, initializer));
   if (!isJsonObject(v)) return v;
   const out: JsonObject = {};
   for (const k of Object.keys(v)) {
-    Object.defineProperty(out, k, { value: withZerosInitializers(v[k], k), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, k, { value: withZerosInitializers(v[k], k, initializer), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
+
+/**
+ * Zeros for a model built only to be looked at (weight names, shapes, dtypes; never run or trained):
+ * every float32, int32 and bool weight is a view of one shared zeroed buffer, as large as the largest
+ * weight, instead of a buffer of its own. `tfjsLayout` builds with it, so learning tfjs's names costs
+ * no second copy of the weights.
+ */
+class SharedZeros extends tf.serialization.Serializable {
+  static className = 'KerasInterop>SharedZeros';
+
+  getConfig(): tf.serialization.ConfigDict {
+    return {};
+  }
+
+  apply(shape: number[], dtype: tf.DataType = 'float32'): tf.Tensor {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool') return tf.zeros(shape, dtype);
+    const bytes = dtype === 'bool' ? size : size * 4;
+    if (!sharedZeros || sharedZeros.byteLength < bytes) sharedZeros = new ArrayBuffer(bytes);
+    const view = dtype === 'float32' ? new Float32Array(sharedZeros, 0, size) : dtype === 'int32' ? new Int32Array(sharedZeros, 0, size) : new Uint8Array(sharedZeros, 0, size);
+    return tf.tensor(view, shape, dtype);
+  }
+}
+tf.serialization.registerClass(SharedZeros);
+
+/** SharedZeros's buffer, dropped after each `tfjsLayout`. */
+let sharedZeros: ArrayBuffer | undefined;
 
 // ---------------------------------------------------------------------------------------------------------
 // Calls without a mask.
@@ -159,7 +190,12 @@ export async function tfjsLayout(model: KerasModel): Promise<TfjsLayout> {
     throw unsupportedLayerError(u, model, verbatim);
   }
   const modelConfig = insertNoMaskLayers(normalized.config, normalized.callsWithoutMask);
-  const tfModel = await buildTopology(modelConfig, file);
+  let tfModel: tf.LayersModel;
+  try {
+    tfModel = await buildWithInitializer(modelConfig, file, SharedZeros.className);
+  } finally {
+    sharedZeros = undefined;
+  }
   try {
     const layers = tfModel.layers.map((layer) => ({
       layer: layer.name,

@@ -7,7 +7,7 @@ import { isDirectory, writeFileAtomic, writeFilesAtomic } from './fs.js';
 import { buildHdf5Tree } from './hdf5.js';
 import { serializeH5Parts } from './h5-builder.js';
 import { writeKerasArchive } from './keras-archive.js';
-import { parseQuantizeOption, writeTfjs } from './tfjs.js';
+import { parseQuantizeOption, writeTfjsParts } from './tfjs.js';
 
 export type { WriteHdf5Options, WriteWeightsOptions } from './hdf5.js';
 export { buildHdf5Tree, buildWeightsHdf5Tree, writeHdf5, writeHdf5File, writeWeightsHdf5, writeWeightsHdf5File } from './hdf5.js';
@@ -42,10 +42,11 @@ export async function convertModel(model: KerasModel, to: ConvertTarget, out: st
   if (to === 'tfjs' && opts.generation !== undefined) throw new KerasInteropError('USAGE', '--generation applies to h5 output, not tfjs');
   if (to === 'tfjs') {
     // `out` is the model folder. Shards first, model.json last: a folder whose model.json exists is complete.
-    const files = await writeTfjs(model, { shardSize: opts.shardSize, quantize: parseQuantizeOption(opts.quantize) });
+    // Shards as views of the model's weights where their bytes are unchanged: no second copy in memory.
+    const files = await writeTfjsParts(model, { shardSize: opts.shardSize, quantize: parseQuantizeOption(opts.quantize) });
     const names = [...files.keys()].filter((n) => n !== 'model.json').concat('model.json');
     opts.progress?.(`writing ${out} (model.json and ${names.length - 1} weight shard(s))`);
-    const written = await writeFilesAtomic(out, names.map((n) => [n, files.get(n) as Uint8Array]));
+    const written = await writeFilesAtomic(out, names.map((n) => [n, files.get(n) as Uint8Array[]]));
     return [written[written.length - 1], ...written.slice(0, -1)];
   }
   if (to !== 'h5' && to !== 'keras') throw new KerasInteropError('USAGE', `unknown target format "${String(to)}" (tfjs, h5, keras)`);

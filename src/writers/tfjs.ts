@@ -66,6 +66,17 @@ export const METADATA_KEY = 'keras_interop';
  * the weight names come from a model tfjs builds (its deserializer is async).
  */
 export async function writeTfjs(model: KerasModel, opts: WriteTfjsOptions = {}): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for (const [name, parts] of await writeTfjsParts(model, opts)) out.set(name, concat(parts));
+  return out;
+}
+
+/**
+ * `writeTfjs`'s files, each as the parts to write back to back: a shard's parts are views of the
+ * KerasModel's weights wherever their bytes are written unchanged (float32 and int32 weights, not
+ * quantized), so writing a folder holds no second copy of the weights (see `convertModel`).
+ */
+export async function writeTfjsParts(model: KerasModel, opts: WriteTfjsOptions = {}): Promise<Map<string, Uint8Array[]>> {
   const file = model.source.file;
   const shardSize = opts.shardSize ?? DEFAULT_SHARD_SIZE;
   if (!Number.isInteger(shardSize) || shardSize <= 0) {
@@ -115,9 +126,9 @@ export async function writeTfjs(model: KerasModel, opts: WriteTfjsOptions = {}):
     weightsManifest: [{ paths, weights: manifest }],
     userDefinedMetadata: { [METADATA_KEY]: roundTripMetadata(model, layout.modelConfig) },
   };
-  const out = new Map<string, Uint8Array>();
-  out.set('model.json', new TextEncoder().encode(JSON.stringify(modelJson)));
-  shards.forEach((bytes, i) => out.set(paths[i], bytes));
+  const out = new Map<string, Uint8Array[]>();
+  out.set('model.json', [new TextEncoder().encode(JSON.stringify(modelJson))]);
+  shards.forEach((parts, i) => out.set(paths[i], parts));
   return out;
 }
 
@@ -259,20 +270,24 @@ function bytesOf(a: Float32Array | Int32Array | Uint16Array | Uint8Array): Uint8
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/** The weights' bytes back to back, cut every `shardSize` bytes (tfjs-converter's `_shard_group_bytes_to_disk`). */
-function cutIntoShards(chunks: Uint8Array[], shardSize: number): Uint8Array[] {
+/**
+ * The weights' bytes back to back, cut every `shardSize` bytes (tfjs-converter's `_shard_group_bytes_to_disk`):
+ * each shard as the views of `chunks` it is made of, no bytes copied.
+ */
+function cutIntoShards(chunks: Uint8Array[], shardSize: number): Uint8Array[][] {
   const total = chunks.reduce((a, c) => a + c.length, 0);
   const count = Math.ceil(total / shardSize);
-  const shards: Uint8Array[] = [];
+  const shards: Uint8Array[][] = [];
   let chunk = 0;
   let at = 0;
   for (let s = 0; s < count; s++) {
-    const shard = new Uint8Array(Math.min(shardSize, total - s * shardSize));
+    const length = Math.min(shardSize, total - s * shardSize);
+    const parts: Uint8Array[] = [];
     let filled = 0;
-    while (filled < shard.length) {
+    while (filled < length) {
       const c = chunks[chunk];
-      const n = Math.min(c.length - at, shard.length - filled);
-      shard.set(c.subarray(at, at + n), filled);
+      const n = Math.min(c.length - at, length - filled);
+      if (n > 0) parts.push(c.subarray(at, at + n));
       filled += n;
       at += n;
       if (at === c.length) {
@@ -280,9 +295,20 @@ function cutIntoShards(chunks: Uint8Array[], shardSize: number): Uint8Array[] {
         at = 0;
       }
     }
-    shards.push(shard);
+    shards.push(parts);
   }
   return shards;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0].slice();
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------
