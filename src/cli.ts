@@ -3,7 +3,7 @@
  * Exit codes: 0 success (verify: every output within tolerance), 1 verify mismatch, 2 any error.
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KerasInteropError } from './errors.js';
 import { formatSummary, summarize } from './model/summary.js';
@@ -11,6 +11,7 @@ import type { KerasModel } from './model/types.js';
 import { formatReport } from './parity/compare.js';
 import { readNpyFileSync, writeNpyFileSync } from './parity/npy-file.js';
 import { verifyCase, verifyModelFile, type VerifyResult } from './parity/verify.js';
+import type { ConvertProgress } from './writers/index.js';
 import { readConfigSource, readModel, type ReadOptions } from './readers/index.js';
 import { describeRuntime, runModel } from './runtime/run.js';
 import { VERSION } from './version.js';
@@ -178,11 +179,27 @@ async function cmdConvert(positionals: string[], values: Values, io: Io): Promis
     quantize: values.quantize as string | undefined,
     shardSize: numberOption(values['shard-size'] as string | undefined, '--shard-size'),
     generation: values.generation as 'keras2' | 'keras3' | undefined,
-    progress: !values.json && process.stderr.isTTY ? (s: string) => process.stderr.write(`\r${s}`) : undefined,
+    progress: !values.json && process.stderr.isTTY ? progressBar() : undefined,
   });
   if (values.json) io.out(JSON.stringify({ written }, null, 2));
   else for (const w of written) io.out(w);
   return 0;
+}
+
+/** A one-line progress bar on stderr, redrawn at most every 100 ms and at the end. */
+function progressBar(): (p: ConvertProgress) => void {
+  let last = 0;
+  return ({ path, done, total }) => {
+    const now = Date.now();
+    if (done < total && now - last < 100) return;
+    last = now;
+    const width = 30;
+    const frac = total > 0 ? done / total : 1;
+    const filled = Math.round(frac * width);
+    const mb = (n: number) => (n / 1e6).toFixed(1);
+    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${mb(done)}/${mb(total)} MB ${basename(path)}`);
+    if (done >= total) process.stderr.write('\n');
+  };
 }
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {

@@ -12,19 +12,25 @@ function tempNameFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.partial`);
 }
 
+/** Called after each chunk with the bytes written so far to this file. */
+export type OnBytes = (written: number) => void;
+
 /** Writes `parts` (concatenated) to `path` atomically; creates the parent folder when missing. */
-export async function writeFileAtomic(path: string, parts: Uint8Array | Uint8Array[]): Promise<void> {
+export async function writeFileAtomic(path: string, parts: Uint8Array | Uint8Array[], onBytes?: OnBytes): Promise<void> {
   const chunks = Array.isArray(parts) ? parts : [parts];
   const temp = tempNameFor(path);
   try {
     await mkdir(dirname(path), { recursive: true });
     const fh = await open(temp, 'wx');
     try {
+      let total = 0;
       for (const c of chunks) {
         let at = 0;
         while (at < c.length) {
           const { bytesWritten } = await fh.write(c, at, c.length - at);
           at += bytesWritten;
+          total += bytesWritten;
+          onBytes?.(total);
         }
       }
       await fh.sync();
@@ -43,14 +49,21 @@ export async function writeFileAtomic(path: string, parts: Uint8Array | Uint8Arr
  * Writes several files into `folder` (names relative to it, no `..`), each atomically. Returns the
  * written paths in the order given.
  */
-export async function writeFilesAtomic(folder: string, files: [string, Uint8Array | Uint8Array[]][]): Promise<string[]> {
+export async function writeFilesAtomic(
+  folder: string,
+  files: [string, Uint8Array | Uint8Array[]][],
+  onBytes?: (written: number, path: string) => void,
+): Promise<string[]> {
   const out: string[] = [];
+  let before = 0;
   for (const [name, parts] of files) {
     if (name.split(/[\\/]/).some((p) => p === '..' || p === '') || name.startsWith('/')) {
       throw new KerasInteropError('WRITE_FAILED', `refusing to write "${name}" outside the output folder`, { file: folder });
     }
     const path = join(folder, name);
-    await writeFileAtomic(path, parts);
+    const base = before;
+    await writeFileAtomic(path, parts, onBytes && ((n) => onBytes(base + n, path)));
+    before += (Array.isArray(parts) ? parts : [parts]).reduce((a, p) => a + p.length, 0);
     out.push(path);
   }
   return out;

@@ -18,12 +18,25 @@ export { writeTfjs } from './tfjs.js';
 
 export type ConvertTarget = 'tfjs' | 'h5' | 'keras';
 
+export interface ConvertProgress {
+  /** The file being written. */
+  path: string;
+  /** Bytes written so far, over all files of this conversion. */
+  done: number;
+  total: number;
+}
+
+function sizeOf(parts: Uint8Array | Uint8Array[]): number {
+  return (Array.isArray(parts) ? parts : [parts]).reduce((a, p) => a + p.length, 0);
+}
+
 export interface ConvertOptions {
   /** tfjs only: quantize weights (`uint8`, `uint16`, `float16`). */
   quantize?: string;
   /** tfjs only: bytes per weights shard. */
   shardSize?: number;
-  progress?: (s: string) => void;
+  /** Called as bytes reach the disk (for a progress bar). */
+  progress?: (p: ConvertProgress) => void;
   /**
    * h5 only: the Keras generation to write (`keras2`: tf.keras 2's layout and config dialect, `keras3`:
    * Keras 3's legacy layout); default: the source's. `.keras` archives are always Keras 3.
@@ -45,8 +58,10 @@ export async function convertModel(model: KerasModel, to: ConvertTarget, out: st
     // Shards as views of the model's weights where their bytes are unchanged: no second copy in memory.
     const files = await writeTfjsParts(model, { shardSize: opts.shardSize, quantize: parseQuantizeOption(opts.quantize) });
     const names = [...files.keys()].filter((n) => n !== 'model.json').concat('model.json');
-    opts.progress?.(`writing ${out} (model.json and ${names.length - 1} weight shard(s))`);
-    const written = await writeFilesAtomic(out, names.map((n) => [n, files.get(n) as Uint8Array[]]));
+    const entries = names.map((n): [string, Uint8Array[]] => [n, files.get(n) as Uint8Array[]]);
+    const total = entries.reduce((a, [, p]) => a + sizeOf(p), 0);
+    const report = opts.progress;
+    const written = await writeFilesAtomic(out, entries, report && ((done, path) => report({ path, done, total })));
     return [written[written.length - 1], ...written.slice(0, -1)];
   }
   if (to !== 'h5' && to !== 'keras') throw new KerasInteropError('USAGE', `unknown target format "${String(to)}" (tfjs, h5, keras)`);
@@ -61,9 +76,9 @@ export async function convertModel(model: KerasModel, to: ConvertTarget, out: st
     const stem = basename(model.source.file, extname(model.source.file)) || 'model';
     path = join(out, `${stem}${EXT[to]}`);
   }
-  opts.progress?.(`writing ${path}`);
   const parts = to === 'h5' ? serializeH5Parts(buildHdf5Tree(model, { generation: opts.generation })) : [await writeKerasArchive(model)];
-  await writeFileAtomic(path, parts);
-  opts.progress?.(`wrote ${path} (${parts.reduce((a, p) => a + p.length, 0)} bytes)`);
+  const total = sizeOf(parts);
+  const report = opts.progress;
+  await writeFileAtomic(path, parts, report && ((done) => report({ path, done, total })));
   return [path];
 }
