@@ -8,6 +8,14 @@ import { isJsonObject } from './types.js';
  */
 export const MASK_PSEUDO_LAYERS: ReadonlySet<string> = new Set(['NotEqual', 'Any', 'All', 'Equal', 'LogicalAnd', 'LogicalOr', 'LogicalNot', 'Cast']);
 
+/**
+ * A lookup table keyed by strings that come from model files: without a prototype, so a config's
+ * `constructor`, `toString` or `__proto__` finds nothing rather than Object's own members.
+ */
+export function lookupTable<T>(entries: Record<string, T>): Readonly<Record<string, T>> {
+  return Object.freeze(Object.assign(Object.create(null) as Record<string, T>, entries));
+}
+
 export function isMaskPseudoLayer(layer: JsonObject): boolean {
   return typeof layer.class_name === 'string' && MASK_PSEUDO_LAYERS.has(layer.class_name);
 }

@@ -15,7 +15,7 @@
  */
 import type { JsonObject } from './types.js';
 import { isJsonObject } from './types.js';
-import { isMaskPseudoLayer, layerEntries, listItemNames, pythonClassName, toSnakeCase } from './config.js';
+import { isMaskPseudoLayer, layerEntries, listItemNames, lookupTable, pythonClassName, toSnakeCase } from './config.js';
 
 export type KerasGeneration = 'keras2' | 'keras3';
 
@@ -82,11 +82,11 @@ const CONV = new Set([
 ]);
 const SEPARABLE = new Set(['SeparableConv1D', 'SeparableConv2D', 'SeparableConvolution1D', 'SeparableConvolution2D']);
 const DEPTHWISE = new Set(['DepthwiseConv1D', 'DepthwiseConv2D']);
-const RNN_CELLS: Record<string, [string, string]> = {
+const RNN_CELLS: Record<string, [string, string]> = lookupTable({
   LSTM: ['LSTMCell', 'lstm_cell'],
   GRU: ['GRUCell', 'gru_cell'],
   SimpleRNN: ['SimpleRNNCell', 'simple_rnn_cell'],
-};
+});
 const MODEL_CLASSES = new Set(['Functional', 'Sequential', 'Model']);
 
 /** The model's layers as Keras 3's object tree lists them (mask pseudo-layers are no layers). */

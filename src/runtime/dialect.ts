@@ -20,7 +20,7 @@
  * Keras 3 knows are dropped when they hold their default (and refused otherwise).
  */
 import { KerasInteropError } from '../errors.js';
-import { isMaskPseudoLayer } from '../model/config.js';
+import { isMaskPseudoLayer, lookupTable } from '../model/config.js';
 import type { JsonObject, JsonValue } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import {
@@ -124,28 +124,28 @@ function modelClasses(layers: JsonValue[]): Map<string, string> {
 }
 
 /** Keras 3 `module`s of the layer packages the runtime knows. */
-const PACKAGE_MODULES: Readonly<Record<string, string>> = {
+const PACKAGE_MODULES: Readonly<Record<string, string>> = lookupTable({
   SeqSelfAttention: 'keras_self_attention.seq_self_attention',
   SeqWeightedAttention: 'keras_self_attention.seq_weighted_attention',
   ScaledDotProductAttention: 'keras_self_attention.scaled_dot_attention',
   ResidualScaledDotProductAttention: 'keras_self_attention.real_former',
   MultiHead: 'keras_multi_head.multi_head',
   MultiHeadAttention: 'keras_multi_head.multi_head_attention',
-};
+});
 
 /** Keras 3 operations (`keras.ops`) that appear in functional graphs as pseudo-layers, and their module. */
-const OP_MODULES: Readonly<Record<string, string>> = {
+const OP_MODULES: Readonly<Record<string, string>> = lookupTable({
   NotEqual: 'keras.src.ops.numpy', Equal: 'keras.src.ops.numpy', Any: 'keras.src.ops.numpy', All: 'keras.src.ops.numpy',
   LogicalAnd: 'keras.src.ops.numpy', LogicalOr: 'keras.src.ops.numpy', LogicalNot: 'keras.src.ops.numpy',
   Cast: 'keras.src.ops.core', Add: 'keras.src.ops.numpy', Subtract: 'keras.src.ops.numpy', Multiply: 'keras.src.ops.numpy',
-};
+});
 
 /** tf.keras 2 TFOpLambda functions with a Keras 3 operation of the same meaning (`x + y` and friends). */
-const TF_OP_TO_KERAS3: Readonly<Record<string, string>> = {
+const TF_OP_TO_KERAS3: Readonly<Record<string, string>> = lookupTable({
   '__operators__.add': 'Add', 'math.add': 'Add',
   'math.subtract': 'Subtract', '__operators__.sub': 'Subtract',
   'math.multiply': 'Multiply', '__operators__.mul': 'Multiply',
-};
+});
 
 /** Keras 3 operations that tf.keras 2 has as merge layers. */
 const KERAS3_OP_TO_MERGE_LAYER = new Set(['Add', 'Subtract', 'Multiply']);
@@ -608,17 +608,17 @@ function legacyEntries3(model: JsonObject): JsonObject {
 const WRAPPER_KEYS = new Set(['module', 'registered_name', 'build_config', 'compile_config', 'shared_object_id']);
 
 /** Keys only Keras 3 writes, with the value at which dropping them changes nothing. */
-const KERAS3_ONLY_KEYS: Readonly<Record<string, Readonly<Record<string, JsonValue>>>> = {
+const KERAS3_ONLY_KEYS: Readonly<Record<string, Readonly<Record<string, JsonValue>>>> = lookupTable<Readonly<Record<string, JsonValue>>>({
   '*': { quantization_config: null, lora_rank: null, lora_alpha: null },
   InputLayer: { optional: false },
   MultiHeadAttention: { use_gate: false, sliding_window: null, flash_attention: null },
   LayerNormalization: { rms_scaling: false },
-};
+});
 /** Keys only Keras 3 writes whose value tf.keras 2 cannot take and which only matter to training. */
-const KERAS3_ONLY_DROPPED: Readonly<Record<string, readonly string[]>> = {
+const KERAS3_ONLY_DROPPED: Readonly<Record<string, readonly string[]>> = lookupTable({
   MultiHeadAttention: ['seed'],
   LSTM: ['seed'], GRU: ['seed'], SimpleRNN: ['seed'], LSTMCell: ['seed'], GRUCell: ['seed'], SimpleRNNCell: ['seed'],
-};
+});
 
 function policy2(v: JsonValue): JsonValue {
   const name = dtypeName(v);

@@ -11,7 +11,7 @@
  * `attention_mask` → `attentionMask`). Non-tensor kwargs (`return_attention_scores`, `training`, ...)
  * stay kwargs.
  */
-import { MASK_PSEUDO_LAYERS } from '../model/config.js';
+import { MASK_PSEUDO_LAYERS, lookupTable } from '../model/config.js';
 import { KerasInteropError } from '../errors.js';
 import type { JsonObject, JsonValue } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
@@ -161,7 +161,7 @@ export interface CallSignature {
 }
 
 /** Keyed by resolved class name. Layers not listed take one `inputs` argument (a tensor or a list). */
-export const CALL_SIGNATURES: Readonly<Record<string, CallSignature>> = {
+export const CALL_SIGNATURES: Readonly<Record<string, CallSignature>> = lookupTable({
   // Keras 3: call(query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
   //               attention_mask=None, return_attention_scores=False, training=None, use_causal_mask=False)
   // tf.keras 2 files pass everything after `query` as keywords, so only position 0 matters there.
@@ -172,7 +172,7 @@ export const CALL_SIGNATURES: Readonly<Record<string, CallSignature>> = {
     ],
     tensorKeywords: ['query', 'value', 'key', 'attention_mask', 'query_mask', 'value_mask', 'key_mask'],
   },
-};
+});
 
 /** Keras 3 operation "layers" that compute masks; tfjs recomputes masks through `computeMask`. */
 export const MASK_PSEUDO_CLASSES = MASK_PSEUDO_LAYERS;
@@ -186,29 +186,29 @@ const TFJS_INITIALIZERS = new Set([
   'Constant', 'GlorotNormal', 'GlorotUniform', 'HeNormal', 'HeUniform', 'Identity', 'LeCunNormal', 'LeCunUniform',
   'Ones', 'Orthogonal', 'RandomNormal', 'RandomUniform', 'TruncatedNormal', 'VarianceScaling', 'Zeros',
 ]);
-const INITIALIZER_RENAMES: Readonly<Record<string, string>> = {
+const INITIALIZER_RENAMES: Readonly<Record<string, string>> = lookupTable({
   OrthogonalInitializer: 'Orthogonal',
   IdentityInitializer: 'Identity',
   LecunNormal: 'LeCunNormal',
   LecunUniform: 'LeCunUniform',
   Zero: 'Zeros',
   One: 'Ones',
-};
-const INITIALIZER_STRINGS: Readonly<Record<string, string>> = {
+});
+const INITIALIZER_STRINGS: Readonly<Record<string, string>> = lookupTable({
   glorot_uniform: 'GlorotUniform', glorot_normal: 'GlorotNormal', he_normal: 'HeNormal', he_uniform: 'HeUniform',
   lecun_normal: 'LeCunNormal', lecun_uniform: 'LeCunUniform', zeros: 'Zeros', zero: 'Zeros', ones: 'Ones', one: 'Ones',
   orthogonal: 'Orthogonal', identity: 'Identity', random_normal: 'RandomNormal', random_uniform: 'RandomUniform',
   truncated_normal: 'TruncatedNormal', variance_scaling: 'VarianceScaling', uniform: 'RandomUniform', normal: 'RandomNormal',
-};
+});
 const TFJS_CONSTRAINTS = new Set(['MaxNorm', 'MinMaxNorm', 'NonNeg', 'UnitNorm']);
 const CONSTRAINT_STRINGS = new Set(['max_norm', 'min_max_norm', 'non_neg', 'unit_norm', 'maxnorm', 'nonneg', 'unitnorm']);
-const ACTIVATION_RENAMES: Readonly<Record<string, string>> = { silu: 'swish' };
+const ACTIVATION_RENAMES: Readonly<Record<string, string>> = lookupTable({ silu: 'swish' });
 
-const DTYPE_MAP: Readonly<Record<string, string>> = {
+const DTYPE_MAP: Readonly<Record<string, string>> = lookupTable({
   float16: 'float32', bfloat16: 'float32', float64: 'float32', half: 'float32', double: 'float32',
   int64: 'int32', int16: 'int32', int8: 'int32', uint8: 'int32', uint16: 'int32', uint32: 'int32', uint64: 'int32',
   mixed_float16: 'float32', mixed_bfloat16: 'float32',
-};
+});
 
 interface Ctx {
   file?: string;
@@ -387,10 +387,10 @@ function normalizeModel(model: KerasObject, path: string, ctx: Ctx): JsonObject 
   return { class_name: className, config: normalized };
 }
 
-const MASK_PRODUCERS: Readonly<Record<string, (config: JsonObject) => boolean>> = {
+const MASK_PRODUCERS: Readonly<Record<string, (config: JsonObject) => boolean>> = lookupTable({
   Embedding: (c) => c.mask_zero === true,
   Masking: () => true,
-};
+});
 
 function producesMask(l: KerasObject | undefined): boolean {
   const test = l && MASK_PRODUCERS[l.class_name];
@@ -834,6 +834,12 @@ function checkGraph(entries: KerasObject[], model: JsonObject, configPath: strin
   for (const e of entries) {
     const n = e.name as string;
     if (nodeCount.has(n)) throw invalid(ctx, configPath, `two layers are named "${n}"`);
+    // tfjs files nodes under the config's name but looks layers up by the entry's: when they differ
+    // (Keras never writes that), its reconstruction loops forever.
+    const own = isJsonObject(e.config) ? e.config.name : undefined;
+    if (typeof own === 'string' && own !== n) {
+      throw invalid(ctx, configPath, `layer "${n}" is named ${JSON.stringify(own.length > 80 ? `${own.slice(0, 80)}...` : own)} in its own config`);
+    }
     const nodes = (e.inbound_nodes as JsonValue[]).filter((x) => Array.isArray(x) && x.length > 0) as JsonValue[][][];
     const selfNode = e.class_name === 'InputLayer' || isModelClassName(e.class_name as string) ? 1 : 0;
     nodeCount.set(n, selfNode + nodes.length);

@@ -2,9 +2,12 @@
  * Inputs the fuzzer (fuzz/, `npm run fuzz`) found breaking the contract, kept as small fixtures in
  * fixtures/fuzz/: each must end in a KerasInteropError with a stable code that names the file.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { KerasInteropError } from '../../src/errors.js';
@@ -13,6 +16,7 @@ import { unzipEntries } from '../../src/readers/zip.js';
 import { GOLDEN, ROOT } from '../helpers/paths.js';
 
 const FUZZ = join(ROOT, 'fixtures', 'fuzz');
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 async function run(...args: string[]) {
   const out: string[] = [];
@@ -65,6 +69,34 @@ describe('fuzz regressions', () => {
     const inputs = ['input_0.npy', 'input_1.npy', 'input_2.npy'].map((i) => join(c, i)).join(',');
     const e = await expectError(['predict', f, '--inputs', inputs, '--out', mkdtempSync(join(tmpdir(), 'ki-fuzz-'))], 'CONFIG_INVALID', f);
     expect(e.message).toContain('batch_input_shape');
+  });
+
+  it('a layer whose config names it differently is CONFIG_INVALID, not an endless tfjs graph rebuild', () => {
+    // The NoMask layer's config name was changed: the NoMask inserted for "dense" took its listed name,
+    // and tfjs's functional reconstruction looped forever on the two "dense_no_mask" layers.
+    const f = join(FUZZ, 'tfjs-name-mismatch');
+    const child = spawnSync(process.execPath, ['--import', TSX, join(ROOT, 'test', 'fuzz', 'cli-child.mts'), 'inspect', f, '--json', '--backend', 'cpu'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(child.signal, 'the CLI hung').toBeNull();
+    expect(child.status).toBe(2);
+    const e = (JSON.parse(child.stdout) as { error: { code: string; file: string; message: string } }).error;
+    expect(e).toMatchObject({ code: 'CONFIG_INVALID', file: f });
+    expect(e.message).toContain('in its own config');
+  });
+
+  it('class names such as "constructor" and "__proto__" are data, not Object members', async () => {
+    const c = join(GOLDEN, 'swa_weighted');
+    const weights = join(c, 'model.weights.h5');
+    const config = join(FUZZ, 'class-constructor-config.json');
+    const out = mkdtempSync(join(tmpdir(), 'ki-fuzz-'));
+    const e = await expectError(['predict', weights, '--config', config, '--inputs', join(c, 'input_0.npy'), '--out', out], 'UNSUPPORTED_LAYER', weights);
+    expect(e.message).toContain('class constructor');
+    // "__proto__" as a layer class once reached the RNN table of the .keras writer.
+    const k = join(GOLDEN, 'kmha_cross_masked', 'model.weights.h5');
+    const r = await run('convert', k, '--config', join(FUZZ, 'class-proto-convert-config.json'), '--to', 'keras', mkdtempSync(join(tmpdir(), 'ki-fuzz-')));
+    expect(r.code, JSON.stringify(r.report)).toBe(0);
   });
 
   it('errors raised while building the model name the model file (here: a config turning use_gate on)', async () => {
