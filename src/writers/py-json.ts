@@ -6,27 +6,36 @@
  */
 import type { JsonValue } from '../model/types.js';
 
-const SHORT_ESCAPES: Record<string, string> = {
-  '"': '\\"',
-  '\\': '\\\\',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\t': '\\t',
-  '\b': '\\b',
-  '\f': '\\f',
-};
+const HEX = [...'0123456789abcdef'].map((c) => c.charCodeAt(0));
+const ascii = new TextDecoder('ascii');
 
+/**
+ * JSON.stringify already writes Python's escapes for `"`, `\`, control characters (short forms, else
+ * lowercase `\u00XX`) and lone surrogates; what is left is every code unit past `~`, escaped here into
+ * one byte buffer. Building the text a character at a time cost hundreds of MiB and a second for a
+ * config holding a 4 MiB string (found by the fuzzer).
+ */
 export function pythonString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    const code = s.charCodeAt(i);
-    const short = SHORT_ESCAPES[ch];
-    if (short) out += short;
-    else if (code < 0x20 || code > 0x7e) out += `\\u${code.toString(16).padStart(4, '0')}`;
-    else out += ch;
+  const json = JSON.stringify(s);
+  let wide = 0;
+  for (let i = 0; i < json.length; i++) if (json.charCodeAt(i) > 0x7e) wide++;
+  if (wide === 0) return json;
+  const out = new Uint8Array(json.length + 5 * wide);
+  let o = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c <= 0x7e) {
+      out[o++] = c;
+      continue;
+    }
+    out[o++] = 0x5c; // backslash
+    out[o++] = 0x75; // u
+    out[o++] = HEX[c >> 12];
+    out[o++] = HEX[(c >> 8) & 15];
+    out[o++] = HEX[(c >> 4) & 15];
+    out[o++] = HEX[c & 15];
   }
-  return `${out}"`;
+  return ascii.decode(out);
 }
 
 /** Python's `repr(float)`: shortest round-trip digits, exponent form outside 1e-4 <= |x| < 1e16. */

@@ -3,7 +3,7 @@
  * fixtures/fuzz/: each must end in a KerasInteropError with a stable code that names the file.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { main } from '../../src/cli.js';
 import { KerasInteropError } from '../../src/errors.js';
 import { readModel } from '../../src/readers/index.js';
 import { unzipEntries } from '../../src/readers/zip.js';
+import { pythonString } from '../../src/writers/py-json.js';
 import { GOLDEN, ROOT } from '../helpers/paths.js';
 
 const FUZZ = join(ROOT, 'fixtures', 'fuzz');
@@ -97,6 +98,20 @@ describe('fuzz regressions', () => {
     const k = join(GOLDEN, 'kmha_cross_masked', 'model.weights.h5');
     const r = await run('convert', k, '--config', join(FUZZ, 'class-proto-convert-config.json'), '--to', 'keras', mkdtempSync(join(tmpdir(), 'ki-fuzz-')));
     expect(r.code, JSON.stringify(r.report)).toBe(0);
+  });
+
+  it('a config string of 4 Mi code units is written as Python JSON without hundreds of MiB of temporaries', () => {
+    const s = '\u00e9\ud83d\udca5'.repeat(4 << 18) + '"\\\n\u0001\u007f\ud800';
+    const peak = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
+    writeFileSync('/proc/self/clear_refs', '5');
+    const before = peak();
+    const text = pythonString(s);
+    const grew = peak() - before;
+    expect(text.length).toBe(2 + 18 * (4 << 18) + 24);
+    expect(text.startsWith('"\\u00e9\\ud83d\\udca5')).toBe(true);
+    expect(text.endsWith('\\"\\\\\\n\\u0001\\u007f\\ud800"')).toBe(true);
+    // Built a character at a time, the text cost about 200 MiB here (a 10 MiB config.json then took convert past 1 GiB).
+    expect(grew).toBeLessThan(120 * 2 ** 20);
   });
 
   it('errors raised while building the model name the model file (here: a config turning use_gate on)', async () => {
