@@ -76,7 +76,7 @@ async function readOptions(values: Values): Promise<ReadOptions> {
   if (maxDepth !== undefined) opts.maxConfigDepth = maxDepth;
   if (maxTensor !== undefined) opts.limits!.maxTensorBytes = maxTensor;
   if (maxTotal !== undefined) opts.limits!.maxTotalBytes = maxTotal;
-  if (typeof values.config === 'string') opts.config = await readConfigSource(values.config);
+  if (typeof values.config === 'string') opts.config = await readConfigSource(values.config, opts);
   return opts;
 }
 

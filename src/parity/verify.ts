@@ -76,7 +76,7 @@ export async function verifyModelFile(
 ): Promise<VerifyResult> {
   const tolerance = { atol: 1e-5, rtol: 1e-4, ...opts.tolerance };
   const read: ReadOptions = { ...opts.read };
-  if (opts.configPath) read.config = await readConfigSource(opts.configPath);
+  if (opts.configPath) read.config = await readConfigSource(opts.configPath, read);
   const inputs = inputFiles.map((f) => readNpyFileSync(f));
   const expected = expectedFiles.map((f) => ({ name: basename(f, '.npy'), array: readNpyFileSync(f) }));
   const model = await readModel(file, read);
@@ -105,7 +105,7 @@ export async function verifyCase(dir: string, opts: VerifyOptions = {}): Promise
   const inputs = kase.inputs.map((t) => readNpyFileSync(t.path));
   const expected = kase.outputs.map((t) => ({ name: t.name ?? basename(t.file, '.npy'), array: readNpyFileSync(t.path) }));
   const read: ReadOptions = { ...opts.read };
-  const config = opts.configPath ? await readConfigSource(opts.configPath) : await caseConfig(kase, read);
+  const config = opts.configPath ? await readConfigSource(opts.configPath, read) : await caseConfig(kase, read);
   const files: FileVerification[] = [];
   for (const f of kase.files) {
     try {

@@ -34,16 +34,16 @@ export async function readModel(path: string, opts: ReadOptions = {}): Promise<K
  * The config to pair with a weights-only file: a model file (its config is used), or a JSON file
  * holding `{class_name, config}` (or a Keras `model.to_json()` / archive `config.json`).
  */
-export async function readConfigSource(path: string): Promise<JsonObject> {
+export async function readConfigSource(path: string, opts: Pick<ReadOptions, 'limits' | 'maxConfigDepth'> = {}): Promise<JsonObject> {
   const format = detectFormat(path);
   if (format === 'json-config') {
-    const value = parseJsonText(readFileSync(path, 'utf8'), path, '/');
+    const value = parseJsonText(readFileSync(path, 'utf8'), path, '/', opts.maxConfigDepth);
     if (!isJsonObject(value) || typeof value.class_name !== 'string') {
       throw new KerasInteropError('CONFIG_INVALID', 'expected a JSON object with "class_name" and "config"', { file: path, place: '/' });
     }
     return value;
   }
-  const model = await readModel(path);
+  const model = await readModel(path, { limits: opts.limits, maxConfigDepth: opts.maxConfigDepth });
   if (!model.config) {
     throw new KerasInteropError('CONFIG_MISSING', 'this file holds weights only; --config needs a file that has the model config', { file: path });
   }
