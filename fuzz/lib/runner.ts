@@ -1,0 +1,254 @@
+/**
+ * Runs one fuzz case in this process through the CLI's `main()` and checks the contract: every
+ * command ends in success or a KerasInteropError (never INTERNAL), each within the time limit,
+ * nothing written outside the output folder, no temporary file left behind, and no checksummed
+ * input read differently from the pristine one.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { main } from '../../src/cli.js';
+import type { KerasModel } from '../../src/model/types.js';
+import { readModel } from '../../src/readers/index.js';
+import { CHECKSUMMED, type CaseContext, type CaseSpec, resolveArgs } from './cases.js';
+
+export interface CommandResult {
+  cmd: string;
+  exit: number;
+  /** `ok`, `mismatch` (verify exit 1) or the error code. */
+  outcome: string;
+  ms: number;
+  error?: { code: string; message: string; file?: string; place?: string };
+}
+
+export interface Violation {
+  kind: string;
+  detail: string;
+  cmd?: string;
+}
+
+export interface CaseResult {
+  index: number;
+  seed: number;
+  target: string;
+  fixture: string;
+  mutation: string;
+  commands: CommandResult[];
+  violations: Violation[];
+  ms: number;
+  /** Peak resident memory of the process during the case's most demanding command, where the OS tells it. */
+  peakRssBytes?: number;
+  /** Error codes reported without a `place`. */
+  noPlace: string[];
+  /** Messages of wasm traps caught and reported as errors. */
+  wasmTraps: string[];
+  /** The process kept too much memory after the case: the pool replaces it. */
+  retire?: boolean;
+}
+
+export interface RunnerOptions {
+  /** The case's own folder: `in/` holds the inputs, `out/` receives outputs. Emptied first. */
+  sandbox: string;
+  /** Folders that must stay empty (the process's TMPDIR and working directory). */
+  mustStayEmpty: string[];
+  backend: string;
+  timeLimitMs: number;
+  memoryLimitBytes: number;
+  /** Resident memory of this process at rest (after start-up and a collection). */
+  baselineRssBytes: number;
+  /** Called before each command (the pool's watchdog listens). */
+  onCommand?: (cmd: string) => void;
+}
+
+/** Errors that escaped every handler while a case ran (set by the worker's process hooks). */
+export const escaped: string[] = [];
+
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string): void => {
+    if (!existsSync(d)) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const st = statSync(p, { throwIfNoEntry: false });
+        out.set(p, st ? `${st.size}:${st.mtimeMs}` : 'gone');
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function peakRss(): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return process.memoryUsage().rss;
+  }
+}
+
+function sameModel(a: KerasModel, b: KerasModel): string | undefined {
+  if (JSON.stringify(a.config) !== JSON.stringify(b.config)) return 'config differs';
+  if (a.weights.length !== b.weights.length) return 'layer count differs';
+  for (let i = 0; i < a.weights.length; i++) {
+    const la = a.weights[i];
+    const lb = b.weights[i];
+    if (la.layer !== lb.layer || la.weights.length !== lb.weights.length) return `layer ${i} differs`;
+    for (let j = 0; j < la.weights.length; j++) {
+      const wa = la.weights[j];
+      const wb = lb.weights[j];
+      if (wa.name !== wb.name || wa.dtype !== wb.dtype || wa.shape.join() !== wb.shape.join()) return `weight ${wa.name} differs in name, dtype or shape`;
+      const ba = new Uint8Array(wa.data.buffer, wa.data.byteOffset, wa.data.byteLength);
+      const bb = new Uint8Array(wb.data.buffer, wb.data.byteOffset, wb.data.byteLength);
+      if (ba.length !== bb.length || ba.some((x, k) => x !== bb[k])) return `weight ${wa.name} of layer ${la.layer} holds different values`;
+    }
+  }
+  return undefined;
+}
+
+function evaluate(cmd: string, exit: number, stdout: string, tmpDirs: string[]): { outcome: string; error?: CommandResult['error']; violations: Violation[] } {
+  const violations: Violation[] = [];
+  let parsed: Record<string, unknown> | undefined;
+  try {
+    parsed = JSON.parse(stdout) as Record<string, unknown>;
+  } catch {
+    parsed = undefined;
+  }
+  if (exit === 0) return { outcome: 'ok', violations };
+  if (exit === 1) {
+    if (cmd !== 'verify') violations.push({ kind: 'EXIT_CODE', detail: `${cmd} exited 1`, cmd });
+    return { outcome: 'mismatch', violations };
+  }
+  if (exit !== 2) {
+    violations.push({ kind: 'EXIT_CODE', detail: `exit code ${exit}`, cmd });
+    return { outcome: `exit-${exit}`, violations };
+  }
+  const top = parsed?.error as CommandResult['error'] | undefined;
+  if (top) {
+    if (top.code === 'INTERNAL') violations.push({ kind: 'INTERNAL', detail: top.message, cmd });
+    if (!top.file && top.code !== 'USAGE') violations.push({ kind: 'NO_FILE', detail: `[${top.code}] ${top.message}`, cmd });
+    if (top.file && tmpDirs.some((t) => top.file!.startsWith(t))) {
+      violations.push({ kind: 'TEMP_FILE_NAMED', detail: `the error names a temporary file: [${top.code}] ${top.message}`, cmd });
+    }
+    return { outcome: top.code, error: top, violations };
+  }
+  const files = parsed?.files as { error?: { code: string; message: string } }[] | undefined;
+  if (cmd === 'verify' && Array.isArray(files)) {
+    const errors = files.filter((f) => f.error).map((f) => f.error!);
+    for (const e of errors) if (e.code === 'INTERNAL') violations.push({ kind: 'INTERNAL', detail: e.message, cmd });
+    return { outcome: errors.length ? errors[0].code : 'exit-2', error: errors[0], violations };
+  }
+  violations.push({ kind: 'NO_ERROR_REPORT', detail: `exit 2 without a JSON error: ${stdout.slice(0, 300)}`, cmd });
+  return { outcome: 'unreported', violations };
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** This process's resident memory at rest: after a collection, before any case. */
+export function restingRss(): number {
+  gc?.();
+  return process.memoryUsage().rss;
+}
+
+export async function runCase(spec: CaseSpec, ctx: CaseContext, opts: RunnerOptions): Promise<CaseResult> {
+  const t0 = performance.now();
+  const dirs = { in: join(opts.sandbox, 'in'), out: join(opts.sandbox, 'out') };
+  rmSync(opts.sandbox, { recursive: true, force: true });
+  mkdirSync(dirs.in, { recursive: true });
+  mkdirSync(join(dirs.out, 'convert'), { recursive: true });
+  for (const f of spec.files) {
+    const p = join(dirs.in, f.rel);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, f.bytes);
+  }
+  const before = snapshot(dirs.in);
+  const result: CaseResult = {
+    index: spec.index, seed: spec.seed, target: spec.target, fixture: spec.fixture, mutation: spec.mutation,
+    commands: [], violations: [], ms: 0, noPlace: [], wasmTraps: [],
+  };
+  escaped.length = 0;
+  for (const template of spec.commands) {
+    const args = resolveArgs(template, dirs);
+    const cmd = args[0];
+    opts.onCommand?.(cmd);
+    // Each command is measured as the CLI runs it, in a process of its own: garbage of the commands
+    // before it is collected first (workers run with --expose-gc; a plain replay measures more).
+    if (gc && process.memoryUsage().rss > opts.baselineRssBytes + 96 * 2 ** 20) gc();
+    const measured = resetPeakRss();
+    const out: string[] = [];
+    const c0 = performance.now();
+    let exit: number;
+    try {
+      exit = await main([...args, '--json', '--backend', opts.backend], { out: (s) => out.push(s), err: () => {} });
+    } catch (e) {
+      result.violations.push({ kind: 'THROWN', detail: `main() threw: ${(e as Error)?.stack ?? String(e)}`, cmd });
+      exit = -1;
+    }
+    const ms = performance.now() - c0;
+    const peak = measured ? peakRss() : undefined;
+    if (peak !== undefined && peak > (result.peakRssBytes ?? 0)) result.peakRssBytes = peak;
+    if (peak !== undefined && peak > opts.memoryLimitBytes) {
+      result.violations.push({ kind: 'MEMORY', detail: `peak resident memory ${Math.round(peak / 2 ** 20)} MiB`, cmd });
+    }
+    const ev = evaluate(cmd, exit, out.join('\n'), opts.mustStayEmpty);
+    result.commands.push({ cmd, exit, outcome: ev.outcome, ms: Math.round(ms), error: ev.error });
+    result.violations.push(...ev.violations);
+    if (ev.error && !ev.error.place && ev.error.code) result.noPlace.push(ev.error.code);
+    if (ms > opts.timeLimitMs) result.violations.push({ kind: 'SLOW', detail: `${cmd} took ${Math.round(ms)} ms`, cmd });
+    for (const e of escaped.splice(0)) result.violations.push({ kind: 'ESCAPED', detail: e, cmd });
+    // A wasm trap inside h5wasm, caught and reported as a KerasInteropError: within the contract,
+    // counted so a run shows how often HDF5 reads past its buffers. An emscripten abort() leaves the
+    // module unusable: the pool then replaces the worker.
+    if (ev.error?.message && /RuntimeError|Aborted\(|memory access out of bounds|unreachable/.test(ev.error.message)) {
+      result.wasmTraps.push(ev.error.message);
+    }
+  }
+
+  // Writes: the inputs unchanged, nothing new beside them, nothing left in TMPDIR or the cwd.
+  const after = snapshot(dirs.in);
+  for (const [p, sig] of before) if (after.get(p) !== sig) result.violations.push({ kind: 'INPUT_CHANGED', detail: relative(opts.sandbox, p) });
+  for (const p of after.keys()) if (!before.has(p)) result.violations.push({ kind: 'STRAY_WRITE', detail: relative(opts.sandbox, p) });
+  for (const e of readdirSync(opts.sandbox)) {
+    if (e !== 'in' && e !== 'out') result.violations.push({ kind: 'STRAY_WRITE', detail: e });
+  }
+  for (const d of opts.mustStayEmpty) {
+    // tsx keeps its compile cache in TMPDIR (tsx-<uid>): the fuzzer's loader, not the code under test.
+    for (const e of (existsSync(d) ? readdirSync(d) : []).filter((n) => !/^tsx-\d+$/.test(n))) {
+      result.violations.push({ kind: 'STRAY_WRITE', detail: `${d}${sep}${e}` });
+      rmSync(join(d, e), { recursive: true, force: true });
+    }
+  }
+
+  // Checksummed containers: a raw change must be caught, never read as a (different) model.
+  const inspect = result.commands.find((c) => c.cmd === 'inspect');
+  if (CHECKSUMMED.has(spec.target) && spec.raw && spec.model && inspect?.exit === 0) {
+    try {
+      const [mutated, pristine] = await Promise.all([
+        readModel(resolveArgs([spec.model], dirs)[0]),
+        ctx.pristine.model(ctx.corpus.fixtures.find((f) => f.name === spec.fixture)!.paths[spec.target]!),
+      ]);
+      const diff = sameModel(mutated, pristine);
+      if (diff) result.violations.push({ kind: 'SILENT_CHANGE', detail: `a corrupted ${spec.target} read without error: ${diff}` });
+    } catch (e) {
+      result.violations.push({ kind: 'INCONSISTENT', detail: `inspect succeeded but a second read failed: ${(e as Error).message}` });
+    }
+  }
+
+  if (gc && process.memoryUsage().rss > opts.baselineRssBytes + 256 * 2 ** 20) {
+    gc();
+    // Memory this process keeps (h5wasm's heap never shrinks) would inflate every later case's peak.
+    result.retire = process.memoryUsage().rss > opts.baselineRssBytes + 256 * 2 ** 20;
+  }
+  result.ms = Math.round(performance.now() - t0);
+  return result;
+}
