@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildCorpus } from './lib/corpus.js';
 import { Pristine, generateCase } from './lib/cases.js';
-import { formatSummary, runFuzz } from './lib/pool.js';
+import { describeViolation, formatSummary, runFuzz } from './lib/pool.js';
 import { restingRss, runCase } from './lib/runner.js';
 
 const { values } = parseArgs({
@@ -71,6 +71,7 @@ async function campaign(): Promise<number> {
   const summary = await runFuzz({
     cases, seed, start: Number(values.start), workers: Number(values.workers), backend: values.backend, fixtures,
     timeLimitMs: Number(values['time-limit-ms']), keep: values.keep,
+    onViolation: (v) => process.stderr.write(`VIOLATION ${describeViolation(v)}\n`),
     progress: values.quiet
       ? undefined
       : (done, total, violations) => {

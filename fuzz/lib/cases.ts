@@ -226,15 +226,9 @@ export async function generateCase(ctx: CaseContext, runSeed: number, index: num
         commands: modelCommands(rng, fx.paths['weights-h5']!, fx, ['--config', `${IN}/config.json`], convertTargets),
       };
     }
-    case 'savedmodel': {
-      const m = mutateSavedModel(rng, pristine.folder(path));
-      return {
-        ...base, mutation: m.name, raw: m.raw, files: [...m.files].map(([rel, bytes]) => ({ rel: `model/${rel}`, bytes })), model: `${IN}/model`,
-        commands: modelCommands(rng, `${IN}/model`, fx, [], convertTargets),
-      };
-    }
+    case 'savedmodel':
     case 'tfjs': {
-      const m = mutateTfjs(rng, pristine.folder(path));
+      const m = (target === 'tfjs' ? mutateTfjs : mutateSavedModel)(rng, pristine.folder(path));
       return {
         ...base, mutation: m.name, raw: m.raw, files: [...m.files].map(([rel, bytes]) => ({ rel: `model/${rel}`, bytes })), model: `${IN}/model`,
         commands: modelCommands(rng, `${IN}/model`, fx, [], convertTargets),

@@ -32,6 +32,8 @@ export interface FuzzOptions {
   /** Keep the work folder (corpus, sandboxes) after the run. */
   keep?: boolean;
   progress?: (done: number, total: number, violations: number) => void;
+  /** Called with each violation as it is found (a long run shows them before its summary). */
+  onViolation?: (v: FuzzSummary['violations'][number]) => void;
 }
 
 export interface TargetSummary {
@@ -141,7 +143,11 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
     summary.wasmTraps += r.wasmTraps.length ? 1 : 0;
     for (const code of r.noPlace) summary.noPlace[code] = (summary.noPlace[code] ?? 0) + 1;
     if (r.peakRssBytes && r.peakRssBytes > summary.peakRssBytes) summary.peakRssBytes = r.peakRssBytes;
-    for (const v of r.violations) summary.violations.push({ ...v, index: r.index, target: r.target, fixture: r.fixture, mutation: r.mutation });
+    for (const v of r.violations) {
+      const found = { ...v, index: r.index, target: r.target, fixture: r.fixture, mutation: r.mutation };
+      summary.violations.push(found);
+      opts.onViolation?.(found);
+    }
     opts.progress?.(finished, opts.cases, summary.violations.length);
   };
 
