@@ -6,6 +6,7 @@ import h5wasm from 'h5wasm/node';
 import { KerasInteropError } from '../errors.js';
 import type { Weight, WeightData, WeightDType } from '../model/types.js';
 import { float32ToFloat16Bits } from '../model/float16.js';
+import { checkHdf5Structure } from './h5-check.js';
 
 export type H5File = InstanceType<typeof h5wasm.File>;
 export type H5Group = InstanceType<typeof h5wasm.Group>;
@@ -33,19 +34,24 @@ export async function h5Ready(): Promise<typeof h5wasm> {
   return h5wasm;
 }
 
-/** Opens an HDF5 file read-only; the caller must close it. */
-export async function openH5(file: string): Promise<H5File> {
+/**
+ * Opens an HDF5 file read-only; the caller must close it. `label` names the file in errors (a zip
+ * entry's HDF5 lives in a temporary file).
+ */
+export async function openH5(file: string, label = file): Promise<H5File> {
   const h5 = await h5Ready();
+  // Metadata HDF5 would loop on, or allocate its whole heap for, is refused before h5wasm sees it.
+  checkHdf5Structure(file, label);
   let f: H5File;
   try {
     f = new h5.File(file, 'r');
   } catch (e) {
-    throw new KerasInteropError('HDF5_INVALID', `cannot open as HDF5 (${(e as Error).message})`, { file });
+    throw new KerasInteropError('HDF5_INVALID', `cannot open as HDF5 (${(e as Error).message})`, { file: label });
   }
   // h5wasm does not check H5Fopen's result: a file HDF5 refuses comes back with id -1, and calls on
   // that id answer from stale memory (a group "found" in the previous file) instead of failing.
   if (f.file_id < 0n) {
-    throw new KerasInteropError('HDF5_INVALID', 'cannot open as HDF5 (no valid superblock)', { file });
+    throw new KerasInteropError('HDF5_INVALID', 'cannot open as HDF5 (no valid superblock)', { file: label });
   }
   return f;
 }
@@ -262,9 +268,7 @@ export async function withH5Bytes<T>(bytes: Uint8Array, label: string, fn: (h5: 
   const path = join(dir, 'weights.h5');
   try {
     writeFileSync(path, bytes);
-    const h5 = await openH5(path).catch((e: unknown) => {
-      throw e instanceof KerasInteropError ? new KerasInteropError(e.code, 'cannot open as HDF5', { file: label }) : e;
-    });
+    const h5 = await openH5(path, label);
     try {
       return fn(h5, path);
     } finally {

@@ -64,9 +64,7 @@ export async function readKerasArchive(file: string, opts: ReadOptions = {}): Pr
       entries.delete('model.weights.h5');
     }
     const place = `${file}!model.weights.h5`;
-    const h5 = await openH5(weightsPath).catch((e: unknown) => {
-      throw e instanceof KerasInteropError ? new KerasInteropError(e.code, 'cannot open as HDF5', { file: place }) : e;
-    });
+    const h5 = await openH5(weightsPath, place);
     let weights: KerasModel['weights'];
     try {
       weights = readKeras3WeightsTree(h5 as unknown as H5Group, config, place, limits);

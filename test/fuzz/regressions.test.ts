@@ -25,6 +25,18 @@ async function run(...args: string[]) {
   return { code, report: JSON.parse(out.join('\n')) as { error?: { code: string; file?: string; place?: string; message: string } } };
 }
 
+/** `inspect` in a process of its own: a hang fails the test instead of stalling it. */
+function inspectInChild(file: string): { error: { code: string; file: string; message: string }; peakBytes: number } {
+  const child = spawnSync(process.execPath, ['--import', TSX, join(ROOT, 'test', 'fuzz', 'cli-child.mts'), 'inspect', file, '--json', '--backend', 'cpu'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect(child.signal, `the CLI hung on ${file}`).toBeNull();
+  expect(child.status, child.stdout).toBe(2);
+  const lines = child.stderr.trim().split('\n');
+  return { error: (JSON.parse(child.stdout) as { error: { code: string; file: string; message: string } }).error, peakBytes: Number(lines[lines.length - 1]) };
+}
+
 async function expectError(args: string[], code: string, file: string) {
   const r = await run(...args);
   expect(r.code, JSON.stringify(r.report)).toBe(2);
@@ -76,15 +88,28 @@ describe('fuzz regressions', () => {
     // The NoMask layer's config name was changed: the NoMask inserted for "dense" took its listed name,
     // and tfjs's functional reconstruction looped forever on the two "dense_no_mask" layers.
     const f = join(FUZZ, 'tfjs-name-mismatch');
-    const child = spawnSync(process.execPath, ['--import', TSX, join(ROOT, 'test', 'fuzz', 'cli-child.mts'), 'inspect', f, '--json', '--backend', 'cpu'], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(child.signal, 'the CLI hung').toBeNull();
-    expect(child.status).toBe(2);
-    const e = (JSON.parse(child.stdout) as { error: { code: string; file: string; message: string } }).error;
+    const e = inspectInChild(f).error;
     expect(e).toMatchObject({ code: 'CONFIG_INVALID', file: f });
     expect(e.message).toContain('in its own config');
+  });
+
+  it('HDF5 metadata the HDF5 library loops on or allocates its whole heap for is refused before h5wasm opens it', () => {
+    for (const [fixture, detail] of [
+      // A global heap object header zeroed: HDF5 (h5dump too) steps by its size, 0, forever.
+      ['h5-heap-free-object-size-0.h5', 'global heap collection'],
+      ['h5-symbol-node-zeroed.h5', 'symbol node'],
+      // A string attribute's length (512 MiB), its base type's size (512 MiB), its datatype's size:
+      // HDF5 allocated by them (1.3 to 2.6 GiB), then h5wasm aborted and stayed unusable.
+      ['h5-vlen-length.h5', 'global heap object holds'],
+      ['h5-vlen-base-size.h5', 'base type of'],
+      ['h5-attribute-type-size.h5', 'expected 16'],
+    ]) {
+      const f = join(FUZZ, fixture);
+      const r = inspectInChild(f);
+      expect(r.error, fixture).toMatchObject({ code: 'HDF5_INVALID', file: f });
+      expect(r.error.message, fixture).toContain(detail);
+      expect(r.peakBytes, fixture).toBeLessThan(2 ** 30);
+    }
   });
 
   it('class names such as "constructor" and "__proto__" are data, not Object members', async () => {
