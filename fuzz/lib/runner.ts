@@ -244,10 +244,12 @@ export async function runCase(spec: CaseSpec, ctx: CaseContext, opts: RunnerOpti
     }
   }
 
-  if (gc && process.memoryUsage().rss > opts.baselineRssBytes + 256 * 2 ** 20) {
+  // Memory this process keeps (h5wasm's heap never shrinks) would be charged to every later case:
+  // past 128 MiB above rest, or within 96 MiB of the limit, the worker is replaced.
+  const keep = Math.min(opts.baselineRssBytes + 128 * 2 ** 20, opts.memoryLimitBytes - 96 * 2 ** 20);
+  if (gc && process.memoryUsage().rss > keep) {
     gc();
-    // Memory this process keeps (h5wasm's heap never shrinks) would inflate every later case's peak.
-    result.retire = process.memoryUsage().rss > opts.baselineRssBytes + 256 * 2 ** 20;
+    result.retire = process.memoryUsage().rss > keep;
   }
   result.ms = Math.round(performance.now() - t0);
   return result;
