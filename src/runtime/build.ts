@@ -7,9 +7,8 @@ import { KerasInteropError } from '../errors.js';
 import { float16BitsToFloat32 } from '../model/float16.js';
 import type { KerasModel, Weight } from '../model/types.js';
 import { useBackend } from './backend.js';
-import { type NormalizeResult, normalizeConfigDetailed } from './normalize.js';
-import { findUnsupportedLayers, unsupportedLayerError } from './registry.js';
-import { buildTopology, insertNoMaskLayers } from './topology.js';
+import type { NormalizeResult } from './normalize.js';
+import { buildTopology, insertNoMaskLayers, runnableConfig } from './topology.js';
 
 export { buildTopology } from './topology.js';
 
@@ -32,17 +31,7 @@ export async function buildModel(model: KerasModel, opts: BuildOptions = {}): Pr
 /** `buildModel`, also returning the normalized config (with its notes and class resolutions) and the backend. */
 export async function buildModelDetailed(model: KerasModel, opts: BuildOptions = {}): Promise<BuildResult> {
   const file = model.source.file;
-  if (!model.config) {
-    throw new KerasInteropError('CONFIG_MISSING', 'the file holds weights only; pass a config (--config) to build a model', { file });
-  }
-  const normalized = normalizeConfigDetailed(model.config, { file });
-  const unsupported = findUnsupportedLayers(normalized.config);
-  if (unsupported.length > 0) {
-    const u = unsupported[0];
-    // Point at the layer in the file's own config when we can.
-    const verbatim = normalized.resolutions.find((r) => r.layer === u.name && r.resolvedClass === u.className)?.path;
-    throw unsupportedLayerError(u, model, verbatim);
-  }
+  const normalized = runnableConfig(model);
   const backend = await useBackend(opts.backend);
   // Calls Keras 3 ran with mask=None get a NoMask layer in front: in the graph, so it survives a tfjs export.
   const tfModel = await buildTopology(insertNoMaskLayers(normalized.config, normalized.callsWithoutMask), file);

@@ -132,3 +132,26 @@ export function collectTensorRefs(v: unknown, dialect: 'keras2' | 'keras3'): Ten
 export function holdsTensor(v: unknown, dialect: 'keras2' | 'keras3'): boolean {
   return collectTensorRefs(v, dialect).length > 0;
 }
+
+/**
+ * True when `bwd` is `fwd` run backwards (the same class and config but for the name and go_backwards):
+ * the backward layer Bidirectional would build itself.
+ */
+export function isMirrorLayer(fwd: KerasObject, bwd: KerasObject): boolean {
+  if (fwd.class_name !== bwd.class_name || !isJsonObject(fwd.config) || !isJsonObject(bwd.config)) return false;
+  const a: JsonObject = { ...fwd.config };
+  const b: JsonObject = { ...bwd.config };
+  if (Boolean(a.go_backwards) === Boolean(b.go_backwards)) return false;
+  for (const o of [a, b]) {
+    delete o.name;
+    delete o.go_backwards;
+  }
+  return stableJson(a) === stableJson(b);
+}
+
+/** JSON text with object keys sorted, for comparing configs. */
+export function stableJson(v: JsonValue): string {
+  if (Array.isArray(v)) return '[' + v.map(stableJson).join(',') + ']';
+  if (isJsonObject(v)) return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + stableJson(v[k])).join(',') + '}';
+  return JSON.stringify(v);
+}

@@ -29,12 +29,14 @@ import {
   type TensorRef,
   collectTensorRefs,
   isKerasObject,
+  isMirrorLayer,
   isModelClassName,
   keras2TensorRef,
   keras3TensorRef,
   layerNameOf,
   modelLayerList,
   pointer,
+  stableJson,
 } from './config-walk.js';
 import { CALL_SIGNATURES, normalizeConfig, resolveClassName } from './normalize.js';
 
@@ -650,24 +652,6 @@ function value2(v: JsonValue): JsonValue {
   return out;
 }
 
-function isMirror2(fwd: KerasObject, bwd: KerasObject): boolean {
-  if (fwd.class_name !== bwd.class_name || !isJsonObject(fwd.config) || !isJsonObject(bwd.config)) return false;
-  const a: JsonObject = { ...fwd.config };
-  const b: JsonObject = { ...bwd.config };
-  if (Boolean(a.go_backwards) === Boolean(b.go_backwards)) return false;
-  for (const o of [a, b]) {
-    delete o.name;
-    delete o.go_backwards;
-  }
-  return stableJson(a) === stableJson(b);
-}
-
-function stableJson(v: JsonValue): string {
-  if (Array.isArray(v)) return '[' + v.map(stableJson).join(',') + ']';
-  if (isJsonObject(v)) return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + stableJson(v[k])).join(',') + '}';
-  return JSON.stringify(v);
-}
-
 function layerConfig2(cls: string, config: JsonObject, build: JsonValue | undefined, path: string, ctx: Ctx): JsonObject {
   const out: JsonObject = {};
   for (const key of Object.keys(config)) {
@@ -729,7 +713,7 @@ function bidirectional2(config: JsonObject): void {
     put(c, 'name', base);
     put(config, 'layer', { ...fwd, config: c });
   }
-  if (isMirror2(fwd, bwd)) delete config.backward_layer;
+  if (isMirrorLayer(fwd, bwd)) delete config.backward_layer;
 }
 
 function layer2(layer: KerasObject, path: string, ctx: Ctx): JsonObject {

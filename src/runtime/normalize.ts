@@ -22,6 +22,7 @@ import {
   collectTensorRefs,
   forEachLayer,
   isKerasObject,
+  isMirrorLayer,
   isModelClassName,
   keras2TensorRef,
   layerNameOf,
@@ -568,7 +569,7 @@ function normalizeBidirectional(out: JsonObject, path: string, layer: string, ct
       put(renamed, 'name', fwdName.slice('forward_'.length));
       put(out, 'layer', { ...fwd, config: renamed });
     }
-    if (!isMirror(fwd, bwd)) {
+    if (!isMirrorLayer(fwd, bwd)) {
       note(
         ctx,
         pointer(path, 'backward_layer'),
@@ -578,24 +579,6 @@ function normalizeBidirectional(out: JsonObject, path: string, layer: string, ct
     }
     delete out.backward_layer;
   }
-}
-
-function isMirror(fwd: KerasObject, bwd: KerasObject): boolean {
-  if (fwd.class_name !== bwd.class_name || !isJsonObject(fwd.config) || !isJsonObject(bwd.config)) return false;
-  const a: JsonObject = { ...fwd.config };
-  const b: JsonObject = { ...bwd.config };
-  if (Boolean(a.go_backwards) === Boolean(b.go_backwards)) return false;
-  for (const o of [a, b]) {
-    delete o.name;
-    delete o.go_backwards;
-  }
-  return stableJson(a) === stableJson(b);
-}
-
-function stableJson(v: JsonValue): string {
-  if (Array.isArray(v)) return '[' + v.map(stableJson).join(',') + ']';
-  if (isJsonObject(v)) return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + stableJson(v[k])).join(',') + '}';
-  return JSON.stringify(v);
 }
 
 function normalizeInitializer(v: JsonValue, path: string, layer: string, ctx: Ctx): JsonValue {

@@ -177,7 +177,11 @@ export interface TfjsLayout {
  * back every layer's weights as tfjs names them. Fails with the runtime's errors for configs that
  * cannot run (missing config, unsupported layers, invalid graphs).
  */
-export async function tfjsLayout(model: KerasModel): Promise<TfjsLayout> {
+/**
+ * The normalized config of a model the runtime can build: refuses weights-only models and names the
+ * first layer tfjs cannot build (pointing at it in the file's own config).
+ */
+export function runnableConfig(model: KerasModel): NormalizeResult {
   const file = model.source.file;
   if (!model.config) {
     throw new KerasInteropError('CONFIG_MISSING', 'the file holds weights only; pass a config (--config) to build a model', { file });
@@ -189,6 +193,12 @@ export async function tfjsLayout(model: KerasModel): Promise<TfjsLayout> {
     const verbatim = normalized.resolutions.find((r) => r.layer === u.name && r.resolvedClass === u.className)?.path;
     throw unsupportedLayerError(u, model, verbatim);
   }
+  return normalized;
+}
+
+export async function tfjsLayout(model: KerasModel): Promise<TfjsLayout> {
+  const file = model.source.file;
+  const normalized = runnableConfig(model);
   const modelConfig = insertNoMaskLayers(normalized.config, normalized.callsWithoutMask);
   let tfModel: tf.LayersModel;
   try {
