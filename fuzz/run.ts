@@ -56,7 +56,8 @@ async function replay(index: number): Promise<number> {
       sandbox: join(work, 'case'), mustStayEmpty: [], backend: values.backend!, timeLimitMs: Number(values['time-limit-ms']), memoryLimitBytes: 2 ** 30,
       baselineRssBytes: restingRss(),
     });
-    console.log(`  ${r.ms} ms, peak resident memory ${r.peakRssBytes === undefined ? '?' : Math.round(r.peakRssBytes / 2 ** 20)} MiB`);
+    const mib = (n: number | undefined) => (n === undefined ? '?' : String(Math.round(n / 2 ** 20)));
+    console.log(`  ${r.ms} ms, peak resident memory ${mib(r.peakRssBytes)} MiB, grown by ${mib(r.growthBytes)} MiB`);
     for (const c of r.commands) console.log(`  ${c.cmd}: exit ${c.exit} ${c.outcome} ${c.ms} ms${c.error ? `: ${c.error.message.slice(0, 400)}` : ''}`);
     for (const v of r.violations) console.log(`  VIOLATION ${v.kind}: ${v.detail.slice(0, 2000)}`);
     return r.violations.length ? 1 : 0;

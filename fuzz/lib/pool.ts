@@ -58,6 +58,8 @@ export interface FuzzSummary {
   mutations: Record<string, number>;
   slowest: { index: number; target: string; fixture: string; mutation: string; ms: number; cmd: string } | undefined;
   peakRssBytes: number;
+  /** The case whose command grew its worker the most (the memory check's measure). */
+  mostGrowth?: { bytes: number; index: number; target: string; fixture: string; mutation: string };
   /** Resident memory of a worker at rest after loading h5wasm, tfjs and the writers (largest seen). */
   baselineRssBytes: number;
   /** Error codes reported without a place, with counts (not a violation; reported for follow-up). */
@@ -143,6 +145,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
     summary.wasmTraps += r.wasmTraps.length ? 1 : 0;
     for (const code of r.noPlace) summary.noPlace[code] = (summary.noPlace[code] ?? 0) + 1;
     if (r.peakRssBytes && r.peakRssBytes > summary.peakRssBytes) summary.peakRssBytes = r.peakRssBytes;
+    if (r.growthBytes && r.growthBytes > (summary.mostGrowth?.bytes ?? 0)) {
+      summary.mostGrowth = { bytes: r.growthBytes, index: r.index, target: r.target, fixture: r.fixture, mutation: r.mutation };
+    }
     for (const v of r.violations) {
       const found = { ...v, index: r.index, target: r.target, fixture: r.fixture, mutation: r.mutation };
       summary.violations.push(found);
@@ -291,6 +296,10 @@ export function formatSummary(s: FuzzSummary): string {
   lines.push('mutation families: ' + Object.entries(s.mutations).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', '));
   if (s.slowest) lines.push(`slowest command: ${s.slowest.cmd} of case #${s.slowest.index} (${s.slowest.target}/${s.slowest.fixture}, ${s.slowest.mutation}) ${s.slowest.ms} ms`);
   lines.push(`peak resident memory of a command: ${Math.round(s.peakRssBytes / 2 ** 20)} MiB (a worker at rest: ${Math.round(s.baselineRssBytes / 2 ** 20)} MiB); worker restarts: ${s.workerRestarts} after a crash or hang, ${s.workerRetirements} to shed memory`);
+  if (s.mostGrowth) {
+    const g = s.mostGrowth;
+    lines.push(`most a command grew its worker: ${Math.round(g.bytes / 2 ** 20)} MiB, case #${g.index} (${g.target}/${g.fixture}, ${g.mutation})`);
+  }
   lines.push(`cases where h5wasm trapped (caught, reported as HDF5_INVALID): ${s.wasmTraps}`);
   if (Object.keys(s.noPlace).length) {
     lines.push('errors without a place (code: count): ' + Object.entries(s.noPlace).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', '));
