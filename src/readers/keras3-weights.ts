@@ -171,7 +171,11 @@ export function readKeras3WeightsTree(
   if (!config) {
     if (!layersGroup) return [];
     return memberNames(layersGroup, file).map((name) => {
-      const g = getGroup(layersGroup, name, file)!;
+      const g = getGroup(layersGroup, name, file);
+      if (!g) {
+        // Listed by the group, yet nothing opens under that name (a damaged symbol table).
+        throw new KerasInteropError('HDF5_INVALID', `member "${name}" is listed but cannot be opened`, { file, place: joinPath(layersGroup.path, name) });
+      }
       const vars = getGroup(g, 'vars', file);
       const layer = (vars && readStringAttr(vars, 'name', file)) ?? name;
       return { layer, weights: collect(g, `layers/${name}`, undefined, ctx).map((c) => c.weight) };

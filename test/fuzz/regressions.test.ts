@@ -62,6 +62,13 @@ describe('fuzz regressions', () => {
     expect(e.message).toContain('cannot open as HDF5');
   });
 
+  it('a weights file whose group lists a member that does not open is HDF5_INVALID when inspected without a config', async () => {
+    // A symbol node's name offset moved by one: "dense" became "ense", which nothing opens under.
+    const f = join(FUZZ, 'h5-member-unopenable.weights.h5');
+    const e = await expectError(['inspect', f], 'HDF5_INVALID', f);
+    expect(e.place).toBe('/layers/ense');
+  });
+
   it('a .keras entry that does not match its CRC-32 is CHECKSUM_MISMATCH, never a silently different model', async () => {
     const f = join(FUZZ, 'keras-config-crc.keras');
     const e = await expectError(['inspect', f], 'CHECKSUM_MISMATCH', f);
