@@ -52,9 +52,10 @@ async function replay(index: number): Promise<number> {
       console.log(`inputs written to ${values.save}`);
     }
     for (const d of ['tmp', 'cwd']) mkdirSync(join(work, d), { recursive: true });
+    const rest = restingRss();
     const r = await runCase(spec, ctx, {
       sandbox: join(work, 'case'), mustStayEmpty: [], backend: values.backend!, timeLimitMs: Number(values['time-limit-ms']), memoryLimitBytes: 2 ** 30,
-      baselineRssBytes: restingRss(),
+      memoryFloorBytes: rest, baselineRssBytes: rest,
     });
     const mib = (n: number | undefined) => (n === undefined ? '?' : String(Math.round(n / 2 ** 20)));
     console.log(`  ${r.ms} ms, peak resident memory ${mib(r.peakRssBytes)} MiB, grown by ${mib(r.growthBytes)} MiB`);

@@ -5,11 +5,10 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type Corpus, type Target, buildCorpus } from './corpus.js';
+import { type Corpus, ROOT, type Target, buildCorpus } from './corpus.js';
 import type { CaseResult, Violation } from './runner.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
 
@@ -75,9 +74,23 @@ export interface FuzzSummary {
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.ts');
 
-function tsxLoader(): string {
-  const require = createRequire(import.meta.url);
-  return pathToFileURL(require.resolve('tsx')).href;
+/**
+ * Bundles the worker (and the CLI it runs) with esbuild into one ES module that plain Node runs, as
+ * the built `keras-interop` runs: under tsx's loader a process rests at ~730 MiB instead of ~140, which
+ * would leave the memory contract nothing to judge. The bundle lives under node_modules/.cache (packages
+ * stay external and resolve from there); `import.meta.url` keeps meaning the worker's source file.
+ */
+async function bundleWorker(): Promise<{ file: string; remove: () => void }> {
+  const esbuild = await import('esbuild');
+  const dir = join(ROOT, 'node_modules', '.cache', 'keras-interop-fuzz');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `worker-${process.pid}-${Date.now()}.mjs`);
+  await esbuild.build({
+    entryPoints: [WORKER], outfile: file, bundle: true, platform: 'node', format: 'esm', target: 'node20',
+    packages: 'external', sourcemap: true, logLevel: 'error',
+    define: { 'import.meta.url': JSON.stringify(pathToFileURL(WORKER).href) },
+  });
+  return { file, remove: () => { rmSync(file, { force: true }); rmSync(`${file}.map`, { force: true }); } };
 }
 
 interface Slot {
@@ -121,7 +134,13 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
     throw e;
   }
   summary.corpusNotes = corpus.notes;
-  const loader = tsxLoader();
+  let bundle: Awaited<ReturnType<typeof bundleWorker>>;
+  try {
+    bundle = await bundleWorker();
+  } catch (e) {
+    rmSync(work, { recursive: true, force: true });
+    throw e;
+  }
 
   let next = start;
   const end = start + opts.cases;
@@ -156,120 +175,124 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
     opts.progress?.(finished, opts.cases, summary.violations.length);
   };
 
-  await new Promise<void>((resolveAll, rejectAll) => {
-    const slots: Slot[] = Array.from({ length: Math.min(workers, opts.cases) }, (_, id) => ({ id, dir: join(work, `w${id}`), done: 0, stderr: '' }));
-    let live = slots.length;
-    if (live === 0) resolveAll();
+  try {
+    await new Promise<void>((resolveAll, rejectAll) => {
+      const slots: Slot[] = Array.from({ length: Math.min(workers, opts.cases) }, (_, id) => ({ id, dir: join(work, `w${id}`), done: 0, stderr: '' }));
+      let live = slots.length;
+      if (live === 0) resolveAll();
 
-    const lost = (s: Slot) => s.currentCase ?? { target: '?', fixture: '?', mutation: '?' };
+      const lost = (s: Slot) => s.currentCase ?? { target: '?', fixture: '?', mutation: '?' };
 
-    const arm = (s: Slot): void => {
-      clearTimeout(s.timer);
-      s.timer = setTimeout(() => {
-        const index = s.current;
-        if (index === undefined) return;
-        record({
-          index, seed: 0, ...lost(s), commands: [], ms: hangMs, noPlace: [], wasmTraps: [],
-          violations: [{ kind: 'HANG', detail: `${s.currentCmd ?? 'case'} still running after ${hangMs} ms; worker killed`, cmd: s.currentCmd }],
-        });
-        s.current = undefined;
-        restart(s, true);
-      }, hangMs);
-    };
-
-    const dispatch = (s: Slot): void => {
-      if (next >= end) {
-        s.child?.send({ type: 'stop' } satisfies ToWorker);
-        s.child = undefined;
-        if (--live === 0) resolveAll();
-        return;
-      }
-      if (s.done >= recycleEvery) {
-        s.done = 0;
-        restart(s, false);
-        return;
-      }
-      s.current = next++;
-      s.currentCmd = undefined;
-      s.currentCase = undefined;
-      arm(s);
-      s.child!.send({ type: 'case', index: s.current } satisfies ToWorker);
-    };
-
-    const spawnWorker = (s: Slot): void => {
-      rmSync(s.dir, { recursive: true, force: true });
-      for (const d of ['case', 'tmp', 'cwd']) mkdirSync(join(s.dir, d), { recursive: true });
-      s.stderr = '';
-      const child = fork(WORKER, [], {
-        execArgv: ['--import', loader, '--expose-gc'],
-        cwd: join(s.dir, 'cwd'),
-        env: { ...process.env, TMPDIR: join(s.dir, 'tmp'), TEMP: join(s.dir, 'tmp'), TMP: join(s.dir, 'tmp') },
-        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-        serialization: 'advanced',
-      });
-      s.child = child;
-      child.stderr!.on('data', (d: Buffer) => {
-        s.stderr = (s.stderr + d.toString()).slice(-4000);
-      });
-      child.on('message', (m: FromWorker) => {
-        if (child !== s.child) return;
-        if (m.type === 'ready') {
-          summary.baselineRssBytes = Math.max(summary.baselineRssBytes, m.baselineRssBytes);
-          dispatch(s);
-        }
-        else if (m.type === 'cmd') {
-          s.currentCmd = m.cmd;
-          s.currentCase = { target: m.target, fixture: m.fixture, mutation: m.mutation };
-          arm(s);
-        } else if (m.type === 'result') {
-          clearTimeout(s.timer);
-          s.current = undefined;
-          s.done++;
-          record(m.result);
-          const poisoned = m.result.retire || m.result.wasmTraps.some((t) => /Aborted\(/.test(t));
-          if (poisoned) {
-            summary.workerRetirements++;
-            restart(s, false);
-          }
-          else dispatch(s);
-        }
-      });
-      child.on('exit', (code, signal) => {
-        if (child !== s.child) return;
+      const arm = (s: Slot): void => {
         clearTimeout(s.timer);
-        if (s.current !== undefined) {
+        s.timer = setTimeout(() => {
           const index = s.current;
-          s.current = undefined;
+          if (index === undefined) return;
           record({
-            index, seed: 0, ...lost(s), commands: [], ms: 0, noPlace: [], wasmTraps: [],
-            violations: [{ kind: 'CRASH', detail: `worker died (exit ${code}, signal ${signal}) during ${s.currentCmd ?? 'the case'}: ${s.stderr.slice(-1500)}`, cmd: s.currentCmd }],
+            index, seed: 0, ...lost(s), commands: [], ms: hangMs, noPlace: [], wasmTraps: [],
+            violations: [{ kind: 'HANG', detail: `${s.currentCmd ?? 'case'} still running after ${hangMs} ms; worker killed`, cmd: s.currentCmd }],
           });
-          summary.workerRestarts++;
-          spawnWorker(s);
-        } else if (next < end) {
-          spawnWorker(s);
+          s.current = undefined;
+          restart(s, true);
+        }, hangMs);
+      };
+
+      const dispatch = (s: Slot): void => {
+        if (next >= end) {
+          s.child?.send({ type: 'stop' } satisfies ToWorker);
+          s.child = undefined;
+          if (--live === 0) resolveAll();
+          return;
         }
-      });
-      child.on('error', (e) => rejectAll(e));
-      const init: WorkerInit = { type: 'init', corpus, seed: opts.seed, backend, dir: s.dir, timeLimitMs, memoryLimitBytes };
-      child.send(init satisfies ToWorker);
-    };
+        if (s.done >= recycleEvery) {
+          s.done = 0;
+          restart(s, false);
+          return;
+        }
+        s.current = next++;
+        s.currentCmd = undefined;
+        s.currentCase = undefined;
+        arm(s);
+        s.child!.send({ type: 'case', index: s.current } satisfies ToWorker);
+      };
 
-    const restart = (s: Slot, kill: boolean): void => {
-      const old = s.child;
-      s.child = undefined;
-      summary.workerRestarts += kill ? 1 : 0;
-      if (old) {
-        old.removeAllListeners('exit');
-        old.removeAllListeners('message');
-        if (kill) old.kill('SIGKILL');
-        else old.send({ type: 'stop' } satisfies ToWorker);
-      }
-      spawnWorker(s);
-    };
+      const spawnWorker = (s: Slot): void => {
+        rmSync(s.dir, { recursive: true, force: true });
+        for (const d of ['case', 'tmp', 'cwd']) mkdirSync(join(s.dir, d), { recursive: true });
+        s.stderr = '';
+        const child = fork(bundle.file, [], {
+          execArgv: ['--expose-gc', '--enable-source-maps'],
+          cwd: join(s.dir, 'cwd'),
+          env: { ...process.env, TMPDIR: join(s.dir, 'tmp'), TEMP: join(s.dir, 'tmp'), TMP: join(s.dir, 'tmp') },
+          stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+          serialization: 'advanced',
+        });
+        s.child = child;
+        child.stderr!.on('data', (d: Buffer) => {
+          s.stderr = (s.stderr + d.toString()).slice(-4000);
+        });
+        child.on('message', (m: FromWorker) => {
+          if (child !== s.child) return;
+          if (m.type === 'ready') {
+            summary.baselineRssBytes = Math.max(summary.baselineRssBytes, m.baselineRssBytes);
+            dispatch(s);
+          }
+          else if (m.type === 'cmd') {
+            s.currentCmd = m.cmd;
+            s.currentCase = { target: m.target, fixture: m.fixture, mutation: m.mutation };
+            arm(s);
+          } else if (m.type === 'result') {
+            clearTimeout(s.timer);
+            s.current = undefined;
+            s.done++;
+            record(m.result);
+            const poisoned = m.result.retire || m.result.wasmTraps.some((t) => /Aborted\(/.test(t));
+            if (poisoned) {
+              summary.workerRetirements++;
+              restart(s, false);
+            }
+            else dispatch(s);
+          }
+        });
+        child.on('exit', (code, signal) => {
+          if (child !== s.child) return;
+          clearTimeout(s.timer);
+          if (s.current !== undefined) {
+            const index = s.current;
+            s.current = undefined;
+            record({
+              index, seed: 0, ...lost(s), commands: [], ms: 0, noPlace: [], wasmTraps: [],
+              violations: [{ kind: 'CRASH', detail: `worker died (exit ${code}, signal ${signal}) during ${s.currentCmd ?? 'the case'}: ${s.stderr.slice(-1500)}`, cmd: s.currentCmd }],
+            });
+            summary.workerRestarts++;
+            spawnWorker(s);
+          } else if (next < end) {
+            spawnWorker(s);
+          }
+        });
+        child.on('error', (e) => rejectAll(e));
+        const init: WorkerInit = { type: 'init', corpus, seed: opts.seed, backend, dir: s.dir, timeLimitMs, memoryLimitBytes };
+        child.send(init satisfies ToWorker);
+      };
 
-    for (const s of slots) spawnWorker(s);
-  });
+      const restart = (s: Slot, kill: boolean): void => {
+        const old = s.child;
+        s.child = undefined;
+        summary.workerRestarts += kill ? 1 : 0;
+        if (old) {
+          old.removeAllListeners('exit');
+          old.removeAllListeners('message');
+          if (kill) old.kill('SIGKILL');
+          else old.send({ type: 'stop' } satisfies ToWorker);
+        }
+        spawnWorker(s);
+      };
+
+      for (const s of slots) spawnWorker(s);
+    });
+  } finally {
+    bundle.remove();
+  }
 
   summary.seconds = Math.round((performance.now() - t0) / 100) / 10;
   if (!opts.keep) rmSync(work, { recursive: true, force: true });
