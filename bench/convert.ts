@@ -2,13 +2,13 @@
  * Child process for the conversion rows; each mode reports its time and the process's peak RSS
  * (`process.resourceUsage().maxRSS`, what /usr/bin/time reports as "maximum resident set size").
  *   tsx bench/convert.ts prepare <dir> <megabytes>   writes <dir>/model.h5 and <dir>/model.keras
- *   tsx bench/convert.ts convert <in> <h5|keras|tfjs> <out>
+ *   tsx bench/convert.ts convert <in> <h5|keras|tfjs> <out>   as `keras-interop convert` runs it
  *   tsx bench/convert.ts copy <in> <out>             plain streamed copy with fsync, as the writers do
  *   tsx bench/convert.ts baseline                    the same imports, no work: the RSS floor
  */
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readModel } from '../src/readers/index.js';
+import { main as cli } from '../src/cli.js';
 import { convertModel } from '../src/writers/index.js';
 import { largeDenseModel, weightBytes } from './models.js';
 import { emitResult } from './util.js';
@@ -67,10 +67,12 @@ async function main(): Promise<ConvertChildResult> {
       return { ms: performance.now() - t0, max_rss_bytes: maxRss(), weight_bytes: weightBytes(model), files: { h5: await sizeOf(h5), keras: await sizeOf(keras) } };
     }
     case 'convert': {
-      const model = await readModel(a!);
-      await convertModel(model, b as 'h5' | 'keras' | 'tfjs', c!);
+      // What `keras-interop convert` does (weights streamed from the source), through the CLI's main().
+      const out: string[] = [];
+      const code = await cli(['convert', a!, '--to', b!, c!, '--json'], { out: (t) => out.push(t), err: (t) => out.push(t) });
       const ms = performance.now() - t0;
-      return { ms, max_rss_bytes: maxRss(), bytes_in: await sizeOf(a!), bytes_out: await sizeOf(c!), weight_bytes: weightBytes(model) };
+      if (code !== 0) throw new Error(`convert exited ${code}: ${out.join('\n').slice(0, 500)}`);
+      return { ms, max_rss_bytes: maxRss(), bytes_in: await sizeOf(a!), bytes_out: await sizeOf(c!) };
     }
     case 'copy': {
       const bytes = await copy(a!, b!);

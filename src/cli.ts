@@ -112,7 +112,10 @@ async function cmdPredict(positionals: string[], values: Values, io: Io): Promis
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
     throw new KerasInteropError('USAGE', '--out must be a folder', { file: outDir });
   }
-  mkdirSync(outDir, { recursive: true });
+  const { makeFolder } = await import('./writers/fs.js');
+  await makeFolder(outDir).catch((e: unknown) => {
+    throw new KerasInteropError('WRITE_FAILED', `cannot create the output folder (${(e as Error).message})`, { file: outDir }, { cause: e });
+  });
   const written = outputs.map((o, i) => {
     const path = join(outDir, `output_${i}.npy`);
     writeNpyFileSync(path, { dtype: o.dtype, shape: o.shape, data: o.data });
@@ -173,14 +176,20 @@ async function cmdConvert(positionals: string[], values: Values, io: Io): Promis
   const to = values.to as string | undefined;
   const out = need(positionals, 2, '<out>');
   if (!to || !['tfjs', 'h5', 'keras'].includes(to)) throw new KerasInteropError('USAGE', '--to must be one of tfjs, h5, keras');
-  const model = await readModel(file, await readOptions(values));
+  // Weights stream from an HDF5 source into the output, one tensor at a time.
+  const model = await readModel(file, { ...(await readOptions(values)), streamWeights: true });
   const { convertModel } = await import('./writers/index.js');
-  const written = await convertModel(model, to as 'tfjs' | 'h5' | 'keras', out, {
-    quantize: values.quantize as string | undefined,
-    shardSize: numberOption(values['shard-size'] as string | undefined, '--shard-size'),
-    generation: values.generation as 'keras2' | 'keras3' | undefined,
-    progress: !values.json && process.stderr.isTTY ? progressBar() : undefined,
-  });
+  let written: string[];
+  try {
+    written = await convertModel(model, to as 'tfjs' | 'h5' | 'keras', out, {
+      quantize: values.quantize as string | undefined,
+      shardSize: numberOption(values['shard-size'] as string | undefined, '--shard-size'),
+      generation: values.generation as 'keras2' | 'keras3' | undefined,
+      progress: !values.json && process.stderr.isTTY ? progressBar() : undefined,
+    });
+  } finally {
+    model.close?.();
+  }
   if (values.json) io.out(JSON.stringify({ written }, null, 2));
   else for (const w of written) io.out(w);
   return 0;

@@ -116,6 +116,16 @@ describe('keras-interop predict and inspect', () => {
     expect(r.err.split('\n')).toHaveLength(1);
   });
 
+  it('an output folder that cannot be made is WRITE_FAILED at once (Node\'s recursive mkdir never returns under /proc)', async () => {
+    const p = await run('predict', join(basic, 'model.h5'), '--inputs', join(basic, 'input_0.npy'), '--out', '/proc/keras-interop/out');
+    expect(p.code).toBe(2);
+    expect(p.err).toContain('WRITE_FAILED');
+    const c = await run('convert', join(basic, 'model.h5'), '--to', 'h5', '/proc/keras-interop/out.h5');
+    expect(c.code).toBe(2);
+    expect(c.err).toContain('WRITE_FAILED');
+    expect(c.err).toContain('/proc/keras-interop/out.h5');
+  });
+
   it('unknown commands and flags exit 2 with a usage error', async () => {
     expect((await run('frobnicate')).code).toBe(2);
     const r = await run('inspect', 'x', '--nope');

@@ -186,7 +186,7 @@ export function mutateH5Tree(rng: Rng, model: KerasModel, layout: TreeLayout): T
     const dtype = changeDtype ? rng.pick(DTYPES) : ds.dtype;
     const shape = changeDtype ? ds.shape : newShape(rng, ds.shape);
     const n = shape.reduce((a, b) => a * b, 1);
-    replaceChild(parent, key, () => [key, new H5Dataset(dtype, shape, convert(ds.data, dtype, n || 0))]);
+    replaceChild(parent, key, () => [key, new H5Dataset(dtype, shape, convert(typeof ds.data === 'function' ? ds.data() : ds.data, dtype, n || 0))]);
     name = changeDtype ? `tree:dtype:${dtype}` : `tree:shape:${count}->[${shape.join(',')}]`;
   } else if (op === 5) {
     const g = rng.pick(nodes.groups.filter((x) => x.children.size > 0).concat(root));

@@ -25,6 +25,16 @@ export type WeightDType =
   | 'uint64'
   | 'bool';
 
+const DTYPE_BYTES: Record<WeightDType, number> = {
+  float16: 2, float32: 4, float64: 8, int8: 1, int16: 2, int32: 4, int64: 8,
+  uint8: 1, uint16: 2, uint32: 4, uint64: 8, bool: 1,
+};
+
+/** Bytes one value of `dtype` takes in a file. */
+export function bytesPerElement(dtype: WeightDType): number {
+  return DTYPE_BYTES[dtype];
+}
+
 export type WeightData =
   | Float32Array
   | Float64Array
@@ -44,7 +54,11 @@ export interface Weight {
   path: string;
   shape: number[];
   dtype: WeightDType;
-  /** Row-major, little-endian values. float16 is kept as its raw uint16 bits. */
+  /**
+   * Row-major, little-endian values. float16 is kept as its raw uint16 bits. In a model read with
+   * `streamWeights`, an accessor that reads the tensor from its still-open source on every access
+   * (see `lazyWeight`): writers take it through `weightValues` and read it when they write it, once.
+   */
   data: WeightData;
 }
 
@@ -71,6 +85,29 @@ export interface KerasModel {
   config: JsonObject | null;
   /** Per top-level layer, in model order. */
   weights: LayerWeights[];
+  /**
+   * Present when the weights are read on demand from a source held open (`streamWeights`): releases
+   * it (the HDF5 file, a temporary copy of an archive's weights). The weights are unreadable after.
+   */
+  close?: () => void;
+}
+
+const LOADER = Symbol('keras-interop.weightLoader');
+
+/**
+ * A weight whose values stay in its source until asked for: `data` reads them on each access (no
+ * copy is kept), so a writer that visits weights one at a time holds one tensor at a time.
+ */
+export function lazyWeight(meta: Omit<Weight, 'data'>, load: () => WeightData): Weight {
+  const w = { ...meta } as Weight;
+  Object.defineProperty(w, 'data', { get: load, enumerable: true });
+  Object.defineProperty(w, LOADER, { value: load });
+  return w;
+}
+
+/** A weight's values in hand, or for a lazy weight the loader that reads them (without reading them now). */
+export function weightValues(w: Weight): WeightData | (() => WeightData) {
+  return (w as Weight & { [LOADER]?: () => WeightData })[LOADER] ?? w.data;
 }
 
 export function countParams(w: Weight): number {

@@ -4,7 +4,7 @@
  */
 import h5wasm from 'h5wasm/node';
 import { KerasInteropError } from '../errors.js';
-import type { Weight, WeightData, WeightDType } from '../model/types.js';
+import { type Weight, type WeightData, type WeightDType, bytesPerElement, lazyWeight } from '../model/types.js';
 import { float32ToFloat16Bits } from '../model/float16.js';
 import { checkHdf5Structure } from './h5-check.js';
 
@@ -191,15 +191,6 @@ function dtypeOf(ds: H5Dataset, file: string): WeightDType {
   );
 }
 
-const BYTES: Record<WeightDType, number> = {
-  float16: 2, float32: 4, float64: 8, int8: 1, int16: 2, int32: 4, int64: 8,
-  uint8: 1, uint16: 2, uint32: 4, uint64: 8, bool: 1,
-};
-
-export function bytesPerElement(dtype: WeightDType): number {
-  return BYTES[dtype];
-}
-
 function coerce(value: unknown, dtype: WeightDType, count: number, file: string, place: string): WeightData {
   if (value == null) {
     if (count === 0) return new Float32Array(0);
@@ -224,19 +215,32 @@ function coerce(value: unknown, dtype: WeightDType, count: number, file: string,
   return data;
 }
 
-/** Reads a dataset as a weight, checking its declared size against the limits before reading. */
+/** One file's weight reading: the bytes declared so far (against `maxTotalBytes`), and how values are read. */
+export interface WeightReads {
+  used: number;
+  /** Values read on demand from the open file (`lazyWeight`) instead of now. */
+  lazy?: boolean;
+  /** Set when the file is closed: a lazy weight read after that is refused (h5wasm would read a stale id). */
+  closed?: boolean;
+}
+
+/**
+ * Reads a dataset as a weight, checking its declared size against the limits before reading. With
+ * `reads.lazy`, only the header is read now and the values each time `data` is asked for (the file
+ * must stay open until then).
+ */
 export function readWeight(
   ds: H5Dataset,
   name: string,
   file: string,
   limits: ReadLimits,
-  budget: { used: number },
+  budget: WeightReads,
 ): Weight {
   const place = ds.path;
   const dtype = dtypeOf(ds, file);
   const shape = ds.metadata.shape ?? [];
   const count = shape.reduce((a, b) => a * b, 1);
-  const bytes = count * BYTES[dtype];
+  const bytes = count * bytesPerElement(dtype);
   if (bytes > limits.maxTensorBytes) {
     throw new KerasInteropError(
       'LIMIT_EXCEEDED',
@@ -252,8 +256,14 @@ export function readWeight(
       { file, place },
     );
   }
-  const value = h5call('cannot read dataset', file, place, () => ds.value);
-  return { name, path: place, shape: [...shape], dtype, data: coerce(value, dtype, count, file, place) };
+  const load = () => {
+    if (budget.closed) {
+      throw new KerasInteropError('USAGE', 'the model was closed: its weights were read on demand from this file (streamWeights) and are gone', { file, place });
+    }
+    return coerce(h5call('cannot read dataset', file, place, () => ds.value), dtype, count, file, place);
+  };
+  const meta = { name, path: place, shape: [...shape], dtype };
+  return budget.lazy ? lazyWeight(meta, load) : { ...meta, data: load() };
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   readStringAttr,
   readStringListAttr,
   readWeight,
+  type WeightReads,
 } from './h5.js';
 import { readKeras3WeightsTree } from './keras3-weights.js';
 import { parseJsonText } from './json.js';
@@ -28,19 +29,34 @@ export interface ReadOptions {
   limits?: Partial<ReadLimits>;
   /** Deepest nesting accepted in a JSON config. */
   maxConfigDepth?: number;
+  /**
+   * Keep HDF5 sources (`.h5`, `.keras`) open and read each weight's values when they are asked for
+   * (`lazyWeight`), so a conversion holds one tensor at a time; the caller must `close()` the model.
+   * Other formats read their weights as usual (their `close` is absent).
+   */
+  streamWeights?: boolean;
 }
 
 export async function readHdf5(file: string, opts: ReadOptions = {}): Promise<KerasModel> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const h5 = await openH5(file);
+  const reads: WeightReads = { used: 0, lazy: opts.streamWeights };
+  let model: KerasModel | undefined;
   try {
-    return readOpen(h5, file, opts, limits);
+    model = readOpen(h5, file, opts, limits, reads);
   } finally {
-    h5.close();
+    if (!model || !opts.streamWeights) h5.close();
   }
+  if (opts.streamWeights) {
+    model.close = () => {
+      if (!reads.closed) h5.close();
+      reads.closed = true;
+    };
+  }
+  return model;
 }
 
-function readOpen(h5: H5File, file: string, opts: ReadOptions, limits: ReadLimits): KerasModel {
+function readOpen(h5: H5File, file: string, opts: ReadOptions, limits: ReadLimits, reads: WeightReads): KerasModel {
   const root = h5 as unknown as H5Group;
   const kerasVersion = readStringAttr(root, 'keras_version', file);
   const backend = readStringAttr(root, 'backend', file);
@@ -71,7 +87,7 @@ function readOpen(h5: H5File, file: string, opts: ReadOptions, limits: ReadLimit
     return {
       source: { format, file, kerasVersion: version, backend: backend ?? weightsBackend, extras },
       config,
-      weights: readLegacyWeights(modelWeights, '/model_weights', file, limits),
+      weights: readLegacyWeights(modelWeights, '/model_weights', file, limits, reads),
     };
   }
 
@@ -81,7 +97,7 @@ function readOpen(h5: H5File, file: string, opts: ReadOptions, limits: ReadLimit
     return {
       source: { format: 'weights-h5', file, kerasVersion, backend, extras: { layout: 'legacy' } },
       config: opts.config ?? null,
-      weights: readLegacyWeights(root, '/', file, limits),
+      weights: readLegacyWeights(root, '/', file, limits, reads),
     };
   }
 
@@ -89,7 +105,7 @@ function readOpen(h5: H5File, file: string, opts: ReadOptions, limits: ReadLimit
     return {
       source: { format: 'weights-h5', file, kerasVersion, backend, extras: { layout: 'keras3' } },
       config: opts.config ?? null,
-      weights: readKeras3WeightsTree(root, opts.config ?? null, file, limits),
+      weights: readKeras3WeightsTree(root, opts.config ?? null, file, limits, reads),
     };
   }
 
@@ -108,12 +124,11 @@ function isKeras3(version: string | undefined, config: JsonObject): boolean {
 }
 
 /** The legacy layout shared by full-model files and tf.keras 2 `save_weights` files. */
-export function readLegacyWeights(group: H5Group, groupPath: string, file: string, limits: ReadLimits): LayerWeights[] {
+export function readLegacyWeights(group: H5Group, groupPath: string, file: string, limits: ReadLimits, reads: WeightReads = { used: 0 }): LayerWeights[] {
   const layerNames = readStringListAttr(group, 'layer_names', file);
   if (layerNames === undefined) {
     throw new KerasInteropError('HDF5_MISSING', 'expected a layer_names attribute listing the layers', { file, place: groupPath });
   }
-  const budget = { used: 0 };
   return layerNames.map((layer) => {
     const place = joinPath(groupPath, layer);
     const g = getGroup(group, layer, file);
@@ -129,7 +144,7 @@ export function readLegacyWeights(group: H5Group, groupPath: string, file: strin
           place: joinPath(place, name),
         });
       }
-      return readWeight(ds, name, file, limits, budget);
+      return readWeight(ds, name, file, limits, reads);
     });
     return { layer, weights };
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { KerasInteropError } from '../errors.js';
 import type { JsonValue, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
-import { DEFAULT_LIMITS, type H5Group, openH5 } from './h5.js';
+import { DEFAULT_LIMITS, type H5Group, type WeightReads, openH5 } from './h5.js';
 import type { ReadOptions } from './hdf5.js';
 import { parseJsonText } from './json.js';
 import { readKeras3WeightsTree } from './keras3-weights.js';
@@ -18,6 +18,7 @@ const WANTED = new Set(['metadata.json', 'config.json', 'model.weights.h5', 'mod
  * HDF5 inside the archive goes to a private temporary file for h5wasm (whose Node build reads real
  * files). A stored `model.weights.h5`, as Keras writes it, is copied there straight from the archive in
  * chunks; other archives are read whole (`unzipEntries`), with the same checks and errors either way.
+ * With `streamWeights` that file stays open (its folder too) until the model is closed.
  */
 export async function readKerasArchive(file: string, opts: ReadOptions = {}): Promise<KerasModel> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -27,6 +28,7 @@ export async function readKerasArchive(file: string, opts: ReadOptions = {}): Pr
     throw new KerasInteropError('LIMIT_EXCEEDED', `archive is larger than ${maxInflated} bytes (raise --max-inflated-bytes)`, { file });
   }
   const dir = mkdtempSync(join(tmpdir(), 'keras-interop-'));
+  let streaming = false;
   try {
     const weightsPath = join(dir, 'weights.h5');
     const only = (n: string) => WANTED.has(n);
@@ -65,12 +67,21 @@ export async function readKerasArchive(file: string, opts: ReadOptions = {}): Pr
     }
     const place = `${file}!model.weights.h5`;
     const h5 = await openH5(weightsPath, place);
-    let weights: KerasModel['weights'];
+    const reads: WeightReads = { used: 0, lazy: opts.streamWeights };
+    let weights: KerasModel['weights'] | undefined;
     try {
-      weights = readKeras3WeightsTree(h5 as unknown as H5Group, config, place, limits);
+      weights = readKeras3WeightsTree(h5 as unknown as H5Group, config, place, limits, reads);
     } finally {
-      h5.close();
+      if (!weights || !opts.streamWeights) h5.close();
     }
+    // Streaming: the weights file (and its folder) stay until the model is closed.
+    streaming = !!opts.streamWeights;
+    const close = () => {
+      if (reads.closed) return;
+      reads.closed = true;
+      h5.close();
+      rmSync(dir, { recursive: true, force: true });
+    };
     return {
       source: {
         format: 'keras3-archive',
@@ -80,8 +91,9 @@ export async function readKerasArchive(file: string, opts: ReadOptions = {}): Pr
       },
       config,
       weights,
+      ...(streaming ? { close } : {}),
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!streaming) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -24,12 +24,13 @@ import {
   numericMembers,
   readStringAttr,
   readWeight,
+  type WeightReads,
 } from './h5.js';
 
 interface Ctx {
   file: string;
   limits: ReadLimits;
-  budget: { used: number };
+  budget: WeightReads;
 }
 
 interface Collected {
@@ -165,8 +166,9 @@ export function readKeras3WeightsTree(
   config: JsonObject | null,
   file: string,
   limits: ReadLimits,
+  reads: WeightReads = { used: 0 },
 ): LayerWeights[] {
-  const ctx: Ctx = { file, limits, budget: { used: 0 } };
+  const ctx: Ctx = { file, limits, budget: reads };
   const layersGroup = getGroup(root, 'layers', file);
   if (!config) {
     if (!layersGroup) return [];

@@ -17,7 +17,8 @@
  * 4096 bytes and end with a free-space object (index 0) whose size counts its own header.
  */
 import { KerasInteropError } from '../errors.js';
-import type { WeightData, WeightDType } from '../model/types.js';
+import { type WeightData, type WeightDType, bytesPerElement } from '../model/types.js';
+import { type Part, concatParts, partSize } from './parts.js';
 
 export type H5Cset = 'ascii' | 'utf8';
 
@@ -36,17 +37,27 @@ export interface H5Attribute {
   value: H5AttrValue;
 }
 
+/** A dataset's values: in hand, or made when the dataset is written (a weight streamed from its source). */
+export type H5DatasetData = WeightData | (() => WeightData);
+
 export class H5Dataset {
   readonly attrs: H5Attribute[] = [];
   constructor(
     readonly dtype: WeightDType,
     readonly shape: number[],
-    readonly data: WeightData,
+    readonly data: H5DatasetData,
   ) {}
 
   setAttr(name: string, value: H5AttrValue): this {
     setAttr(this.attrs, name, value);
     return this;
+  }
+}
+
+function checkCount(data: WeightData, shape: number[], place: string): void {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== count) {
+    throw new KerasInteropError('WRITE_FAILED', `dataset holds ${data.length} values, its shape [${shape.join(', ')}] says ${count}`, { place });
   }
 }
 
@@ -102,20 +113,18 @@ export class H5Group {
     return g;
   }
 
-  /** Creates a dataset at `path` (a name with `/` makes intermediate groups, as h5py does). */
-  dataset(path: string, dtype: WeightDType, shape: number[], data: WeightData): H5Dataset {
+  /**
+   * Creates a dataset at `path` (a name with `/` makes intermediate groups, as h5py does). `data` may be
+   * a loader, called when the dataset's bytes are written (its length is checked then).
+   */
+  dataset(path: string, dtype: WeightDType, shape: number[], data: H5DatasetData): H5Dataset {
     const parts = splitPath(path);
     const leaf = parts.pop()!;
     const parent = parts.length ? this.group(parts.join('/')) : this;
     if (parent.children.has(leaf)) {
       throw new KerasInteropError('WRITE_FAILED', `"${leaf}" already exists`, { place: joinH5(parent.path, leaf) });
     }
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (data.length !== count) {
-      throw new KerasInteropError('WRITE_FAILED', `dataset holds ${data.length} values, its shape [${shape.join(', ')}] says ${count}`, {
-        place: joinH5(parent.path, leaf),
-      });
-    }
+    if (typeof data !== 'function') checkCount(data, shape, joinH5(parent.path, leaf));
     const ds = new H5Dataset(dtype, [...shape], data);
     parent.children.set(leaf, ds);
     return ds;
@@ -159,7 +168,7 @@ interface Block {
 
 /** Bytes appended in order; small blocks are filled in place after allocation. */
 class Sink {
-  readonly parts: Uint8Array[] = [];
+  readonly parts: Part[] = [];
   size = 0;
 
   alloc(n: number): Block {
@@ -170,11 +179,12 @@ class Sink {
     return { addr, bytes, view: new DataView(bytes.buffer) };
   }
 
-  /** Appends bytes without copying them (weight data). */
-  raw(bytes: Uint8Array): number {
+  /** Appends bytes without copying them, or a deferred part (weight data). */
+  raw(bytes: Part): number {
     const addr = this.size;
-    if (bytes.length) this.parts.push(bytes);
-    this.size += bytes.length;
+    const n = partSize(bytes);
+    if (n) this.parts.push(bytes);
+    this.size += n;
     const pad = align8(this.size) - this.size;
     if (pad) this.alloc(pad);
     return addr;
@@ -560,10 +570,22 @@ function writeGroup(sink: Sink, g: H5Group, refs: Map<H5AttrValue, VlenRef[]>): 
 }
 
 function writeDataset(sink: Sink, ds: H5Dataset, refs: Map<H5AttrValue, VlenRef[]>, place: string): Written {
-  const bytes = dataBytes(ds.data);
-  const addr = bytes.length ? sink.raw(bytes) : undefined;
+  const { data, shape } = ds;
+  const bytes: Part =
+    typeof data === 'function'
+      ? {
+          size: shape.reduce((a, b) => a * b, 1) * bytesPerElement(ds.dtype),
+          bytes: () => {
+            const values = data();
+            checkCount(values, shape, place);
+            return dataBytes(values);
+          },
+        }
+      : dataBytes(data);
+  const size = partSize(bytes);
+  const addr = size ? sink.raw(bytes) : undefined;
   const layout = new Cursor(new Uint8Array(18));
-  layout.u8(3).u8(1).u64(addr === undefined ? UNDEF : BigInt(addr)).u64(bytes.length);
+  layout.u8(3).u8(1).u64(addr === undefined ? UNDEF : BigInt(addr)).u64(size);
   // fill value message version 2: allocation late, fill time "if set", default value
   const fill = new Uint8Array([2, 2, 2, 1, 0, 0, 0, 0]);
   const messages: Message[] = [
@@ -580,8 +602,8 @@ function writeNode(sink: Sink, node: H5Group | H5Dataset, refs: Map<H5AttrValue,
   return node instanceof H5Group ? writeGroup(sink, node, refs) : writeDataset(sink, node, refs, place);
 }
 
-/** The file's bytes, as parts in order (large weights are not copied). */
-export function serializeH5Parts(root: H5Group): Uint8Array[] {
+/** The file's bytes, as parts in order (weights are not copied; loaders are called as they are written). */
+export function serializeH5Parts(root: H5Group): Part[] {
   const sink = new Sink();
   const superblock = sink.alloc(96);
   const heap = new GlobalHeap();
@@ -597,5 +619,5 @@ export function serializeH5Parts(root: H5Group): Uint8Array[] {
 }
 
 export function serializeH5(root: H5Group): Uint8Array {
-  return concatBytes(serializeH5Parts(root));
+  return concatParts(serializeH5Parts(root));
 }

@@ -13,7 +13,7 @@
  */
 import { KerasInteropError } from '../errors.js';
 import type { JsonObject, JsonValue, KerasModel, LayerWeights } from '../model/types.js';
-import { isJsonObject } from '../model/types.js';
+import { isJsonObject, weightValues } from '../model/types.js';
 import { layerName } from '../model/config.js';
 import { type KerasGeneration, kerasWeightNames, treeLayers } from '../model/weight-names.js';
 import { toKeras2Config, toKeras3Config } from '../runtime/dialect.js';
@@ -230,7 +230,7 @@ function writeLayerGroup(
     }
     seen.add(n);
     const w = lw.weights[i];
-    g.dataset(n, w.dtype, w.shape, w.data);
+    g.dataset(n, w.dtype, w.shape, weightValues(w));
   });
   saveNameListAttr(g, 'weight_names', names, fixedLength);
 }

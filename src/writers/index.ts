@@ -6,7 +6,8 @@ import type { KerasGeneration } from '../model/weight-names.js';
 import { isDirectory, writeFileAtomic, writeFilesAtomic } from './fs.js';
 import { buildHdf5Tree } from './hdf5.js';
 import { serializeH5Parts } from './h5-builder.js';
-import { writeKerasArchive } from './keras-archive.js';
+import { writeKerasArchiveParts } from './keras-archive.js';
+import { partsSize } from './parts.js';
 import { parseQuantizeOption, writeTfjsParts } from './tfjs.js';
 
 export type { WriteHdf5Options, WriteWeightsOptions } from './hdf5.js';
@@ -24,10 +25,6 @@ export interface ConvertProgress {
   /** Bytes written so far, over all files of this conversion. */
   done: number;
   total: number;
-}
-
-function sizeOf(parts: Uint8Array | Uint8Array[]): number {
-  return (Array.isArray(parts) ? parts : [parts]).reduce((a, p) => a + p.length, 0);
 }
 
 export interface ConvertOptions {
@@ -55,14 +52,15 @@ export async function convertModel(model: KerasModel, to: ConvertTarget, out: st
   if (to === 'tfjs' && opts.generation !== undefined) throw new KerasInteropError('USAGE', '--generation applies to h5 output, not tfjs');
   if (to === 'tfjs') {
     // `out` is the model folder. Shards first, model.json last: a folder whose model.json exists is complete.
-    // Shards as views of the model's weights where their bytes are unchanged: no second copy in memory.
-    const files = await writeTfjsParts(model, { shardSize: opts.shardSize, quantize: parseQuantizeOption(opts.quantize) });
-    const names = [...files.keys()].filter((n) => n !== 'model.json').concat('model.json');
-    const entries = names.map((n): [string, Uint8Array[]] => [n, files.get(n) as Uint8Array[]]);
-    const total = entries.reduce((a, [, p]) => a + sizeOf(p), 0);
+    // Each weight's bytes are made as its shard is written (views of the model's arrays where unchanged).
+    const folder = await writeTfjsParts(model, { shardSize: opts.shardSize, quantize: parseQuantizeOption(opts.quantize) });
+    const total = folder.shards.reduce((a, [, p]) => a + partsSize(p), 0);
     const report = opts.progress;
-    const written = await writeFilesAtomic(out, entries, report && ((done, path) => report({ path, done, total })));
-    return [written[written.length - 1], ...written.slice(0, -1)];
+    const written = await writeFilesAtomic(out, folder.shards, report && ((done, path) => report({ path, done, total })));
+    const json = folder.modelJson();
+    await writeFileAtomic(join(out, 'model.json'), json);
+    report?.({ path: join(out, 'model.json'), done: total, total });
+    return [join(out, 'model.json'), ...written];
   }
   if (to !== 'h5' && to !== 'keras') throw new KerasInteropError('USAGE', `unknown target format "${String(to)}" (tfjs, h5, keras)`);
   if (opts.quantize !== undefined) throw new KerasInteropError('USAGE', `--quantize applies to tfjs output, not ${to}`);
@@ -76,9 +74,9 @@ export async function convertModel(model: KerasModel, to: ConvertTarget, out: st
     const stem = basename(model.source.file, extname(model.source.file)) || 'model';
     path = join(out, `${stem}${EXT[to]}`);
   }
-  const parts = to === 'h5' ? serializeH5Parts(buildHdf5Tree(model, { generation: opts.generation })) : [await writeKerasArchive(model)];
-  const total = sizeOf(parts);
+  const { parts, patches } = to === 'h5' ? { parts: serializeH5Parts(buildHdf5Tree(model, { generation: opts.generation })), patches: undefined } : await writeKerasArchiveParts(model);
+  const total = partsSize(parts);
   const report = opts.progress;
-  await writeFileAtomic(path, parts, report && ((done) => report({ path, done, total })));
+  await writeFileAtomic(path, parts, report && ((done) => report({ path, done, total })), patches);
   return [path];
 }

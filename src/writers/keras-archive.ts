@@ -3,15 +3,16 @@
  * stored uncompressed, in that order, as Keras's `saving_lib` writes them (the two JSON members with
  * the 1980-01-01 timestamp `ZipFile.open(..., "w")` gives them).
  */
-import { zipSync } from 'fflate';
 import { KerasInteropError } from '../errors.js';
 import type { JsonObject, JsonValue, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { inferOutputShapes, toKeras3Config } from '../runtime/dialect.js';
-import { H5Group, serializeH5 } from './h5-builder.js';
+import { H5Group, serializeH5Parts } from './h5-builder.js';
 import { DEFAULT_KERAS3_VERSION, modelGeneration } from './hdf5.js';
 import { buildKeras3WeightsTree } from './keras3-weights.js';
+import { type Part, type Patch, concatParts } from './parts.js';
 import { jsonTextFor, pythonJsonDumps } from './py-json.js';
+import { storedZipParts } from './zip.js';
 
 export interface WriteKerasArchiveOptions {
   /** `metadata.json`'s `keras_version`; default: the source's Keras 3 version, else 3.16.0. */
@@ -25,8 +26,6 @@ export function kerasDateSaved(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}@${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
-
-const ZIP32_LIMIT = 0xffffffff;
 
 /** The Keras 3 config to store: the model's own when it is Keras 3, else its Keras 3 form. */
 async function keras3Config(model: KerasModel): Promise<JsonObject> {
@@ -55,37 +54,45 @@ function metadataFor(model: KerasModel, opts: WriteKerasArchiveOptions): JsonObj
   return { keras_version: version, date_saved: typeof date === 'string' ? date : kerasDateSaved(date), ...rest };
 }
 
-/** The `model.weights.h5` member: Keras 3's object-tree layout. */
-export function writeKeras3WeightsBytes(model: KerasModel, kerasVersion?: string): Uint8Array {
+/** The `model.weights.h5` member: Keras 3's object-tree layout (weights made as they are written). */
+export function writeKeras3WeightsParts(model: KerasModel, kerasVersion?: string): Part[] {
   const root = new H5Group();
   buildKeras3WeightsTree(model, root, { kerasVersion });
-  return serializeH5(root);
+  return serializeH5Parts(root);
 }
 
-/** A `.keras` archive, as zip bytes. */
-export async function writeKerasArchive(model: KerasModel, opts: WriteKerasArchiveOptions = {}): Promise<Uint8Array> {
+export function writeKeras3WeightsBytes(model: KerasModel, kerasVersion?: string): Uint8Array {
+  return concatParts(writeKeras3WeightsParts(model, kerasVersion));
+}
+
+/**
+ * A `.keras` archive as parts, and the patches to write after them (the weights member's CRC-32 is
+ * known once its bytes, made as they are written, have been): see `writeFileAtomic`.
+ */
+export async function writeKerasArchiveParts(model: KerasModel, opts: WriteKerasArchiveOptions = {}): Promise<{ parts: Part[]; patches: () => Patch[] }> {
   const config = await keras3Config(model);
   const enc = new TextEncoder();
   const meta = metadataFor(model, opts);
   const metadata = enc.encode(pythonJsonDumps(meta));
   const configBytes = enc.encode(config === model.config ? jsonTextFor(config, model.source.extras.config_json) : pythonJsonDumps(config));
-  const weights = writeKeras3WeightsBytes({ ...model, config }, String(meta.keras_version));
-  for (const [name, b] of [['config.json', configBytes], ['model.weights.h5', weights]] as const) {
-    if (b.length >= ZIP32_LIMIT) {
-      throw new KerasInteropError('WRITE_FAILED', `${name} is ${b.length} bytes; zip members over 4 GiB (zip64) are not supported`);
-    }
-  }
+  const weights = writeKeras3WeightsParts({ ...model, config }, String(meta.keras_version));
   const epoch = new Date(1980, 0, 1, 0, 0, 0);
-  const member = { level: 0 as const, os: 3, attrs: 0o600 << 16 };
-  return zipSync({
-    'metadata.json': [metadata, { ...member, mtime: epoch }],
-    'config.json': [configBytes, { ...member, mtime: epoch }],
-    'model.weights.h5': [weights, { ...member, mtime: new Date() }],
-  });
+  const member = { os: 3, attrs: 0o600 << 16 };
+  return storedZipParts([
+    { ...member, name: 'metadata.json', parts: [metadata], mtime: epoch },
+    { ...member, name: 'config.json', parts: [configBytes], mtime: epoch },
+    { ...member, name: 'model.weights.h5', parts: weights, mtime: new Date() },
+  ]);
+}
+
+/** A `.keras` archive, as zip bytes. */
+export async function writeKerasArchive(model: KerasModel, opts: WriteKerasArchiveOptions = {}): Promise<Uint8Array> {
+  const { parts, patches } = await writeKerasArchiveParts(model, opts);
+  return concatParts(parts, patches);
 }
 
 export async function writeKerasArchiveFile(model: KerasModel, path: string, opts: WriteKerasArchiveOptions = {}): Promise<void> {
-  const bytes = await writeKerasArchive(model, opts);
+  const { parts, patches } = await writeKerasArchiveParts(model, opts);
   const { writeFileAtomic } = await import('./fs.js');
-  await writeFileAtomic(path, bytes);
+  await writeFileAtomic(path, parts, undefined, patches);
 }

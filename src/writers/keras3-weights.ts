@@ -12,7 +12,7 @@
  */
 import { KerasInteropError } from '../errors.js';
 import type { JsonObject, KerasModel, LayerWeights, Weight } from '../model/types.js';
-import { isJsonObject } from '../model/types.js';
+import { isJsonObject, weightValues } from '../model/types.js';
 import { layerName, pythonClassName } from '../model/config.js';
 import { listItemNames } from '../model/config.js';
 import { type LayerObject, layerStructure, parseTreeName, treeLayers, treeObjects, weightSlots } from '../model/weight-names.js';
@@ -79,7 +79,7 @@ class TreeWriter {
     if (vars.children.has(String(index))) {
       throw new KerasInteropError('WRITE_FAILED', `two weights map to ${owner}/vars/${index}`, { place: `/${owner}/vars/${index}` });
     }
-    vars.dataset(String(index), w.dtype, w.shape, w.data);
+    vars.dataset(String(index), w.dtype, w.shape, weightValues(w));
   }
 
   layer(base: string, name: string, layer: JsonObject | undefined, weights: Weight[]): void {

@@ -19,8 +19,9 @@
 import '../layers/index.js';
 import { KerasInteropError } from '../errors.js';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../model/float16.js';
-import type { JsonObject, JsonValue, KerasModel, Weight } from '../model/types.js';
-import { isJsonObject } from '../model/types.js';
+import type { JsonObject, JsonValue, KerasModel, Weight, WeightData } from '../model/types.js';
+import { isJsonObject, weightValues } from '../model/types.js';
+import { type Part, concatParts, partBytes, partSize, partsSize, slicePart } from './parts.js';
 import { type TfjsWeightDType, type TfjsWeightSpec, tfjsLayout } from '../runtime/topology.js';
 import { VERSION } from '../version.js';
 
@@ -66,17 +67,26 @@ export const METADATA_KEY = 'keras_interop';
  * the weight names come from a model tfjs builds (its deserializer is async).
  */
 export async function writeTfjs(model: KerasModel, opts: WriteTfjsOptions = {}): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  for (const [name, parts] of await writeTfjsParts(model, opts)) out.set(name, concat(parts));
-  return out;
+  const folder = await writeTfjsParts(model, opts);
+  const shards = folder.shards.map(([name, parts]): [string, Uint8Array] => [name, concatParts(parts)]);
+  return new Map([['model.json', folder.modelJson()], ...shards]);
+}
+
+/** A tfjs folder as parts: the shards, and `model.json`, which can be made once every shard has been. */
+export interface TfjsFolderParts {
+  /** `group1-shard<k>of<n>.bin` in order, each as parts; a weight's bytes are made as they are written. */
+  shards: [string, Part[]][];
+  /** `model.json`: after the shards were made (quantization ranges come from the values). */
+  modelJson(): Uint8Array;
 }
 
 /**
- * `writeTfjs`'s files, each as the parts to write back to back: a shard's parts are views of the
- * KerasModel's weights wherever their bytes are written unchanged (float32 and int32 weights, not
- * quantized), so writing a folder holds no second copy of the weights (see `convertModel`).
+ * `writeTfjs`'s files as parts: each weight's bytes are made when its shard is written (read from the
+ * source then, for a model read with `streamWeights`), and are views of the model's own arrays wherever
+ * they are unchanged (float32 and int32 weights, not quantized): writing a folder holds no second copy
+ * of the weights (see `convertModel`).
  */
-export async function writeTfjsParts(model: KerasModel, opts: WriteTfjsOptions = {}): Promise<Map<string, Uint8Array[]>> {
+export async function writeTfjsParts(model: KerasModel, opts: WriteTfjsOptions = {}): Promise<TfjsFolderParts> {
   const file = model.source.file;
   const shardSize = opts.shardSize ?? DEFAULT_SHARD_SIZE;
   if (!Number.isInteger(shardSize) || shardSize <= 0) {
@@ -92,45 +102,66 @@ export async function writeTfjsParts(model: KerasModel, opts: WriteTfjsOptions =
   const entries = pairWeights(model, layout.layers);
 
   const manifest: TfjsManifestWeight[] = [];
-  const chunks: Uint8Array[] = [];
+  const chunks: Part[] = [];
   const seen = new Set<string>();
+  let made = 0;
   for (const { spec, weight, layer } of entries) {
     if (seen.has(spec.name)) {
       throw new KerasInteropError('WRITE_FAILED', `two weights would be named "${spec.name}" in the manifest (tfjs refuses duplicate names)`, { file, place: `weights of layer "${layer}"` });
     }
     seen.add(spec.name);
     const entry: TfjsManifestWeight = { name: spec.name, shape: spec.shape.slice(), dtype: spec.dtype };
-    if (spec.dtype === 'float32') {
-      const values = toFloat32(weight);
-      const wanted = quantize && (!matchers || matchers.some((re) => re.test(spec.name)));
-      if (quantize && wanted) {
-        const q = quantizeWeight(values, quantize.dtype, spec.name, file);
-        entry.quantization = q.quantization;
-        chunks.push(q.bytes);
-      } else {
-        chunks.push(bytesOf(values));
+    const count = spec.shape.reduce((a, b) => a * b, 1);
+    const quantized = spec.dtype === 'float32' && quantize && (!matchers || matchers.some((re) => re.test(spec.name))) ? quantize.dtype : undefined;
+    const stored = quantized ?? spec.dtype;
+    const values = () => {
+      const data = weight.data;
+      if (data.length !== count) {
+        throw new KerasInteropError('WEIGHTS_MISMATCH', `layer "${layer}" weight "${weight.name}" holds ${data.length} values but its shape ${shapeText(weight.shape)} needs ${count}`, {
+          file,
+          place: weight.path || `weights of layer "${layer}"`,
+        });
       }
-    } else {
-      chunks.push(spec.dtype === 'int32' ? bytesOf(toInt32(weight, file, layer)) : toBool(weight, file, layer));
-    }
+      return data;
+    };
+    const chunk: Part = {
+      size: count * STORED_BYTES[stored],
+      bytes: () => {
+        made++;
+        if (spec.dtype !== 'float32') return spec.dtype === 'int32' ? bytesOf(toInt32(weight, values(), file, layer)) : toBool(weight, values(), file, layer);
+        const floats = toFloat32(weight, values());
+        if (!quantized) return bytesOf(floats);
+        const q = quantizeWeight(floats, quantized, spec.name, file);
+        entry.quantization = q.quantization;
+        return q.bytes;
+      },
+    };
+    // An empty weight is in no shard: made now, so that its manifest entry is complete.
+    chunks.push(count === 0 ? partBytes(chunk, file) : chunk);
     manifest.push(entry);
   }
 
   const shards = cutIntoShards(chunks, shardSize);
   const paths = shards.map((_, i) => `group1-shard${i + 1}of${shards.length}.bin`);
-  const modelJson = {
-    format: 'layers-model',
-    generatedBy: model.source.kerasVersion ? `keras v${model.source.kerasVersion}` : `keras-interop ${VERSION}`,
-    convertedBy: `keras-interop ${VERSION}`,
-    modelTopology: modelTopology(model, layout.modelConfig),
-    weightsManifest: [{ paths, weights: manifest }],
-    userDefinedMetadata: { [METADATA_KEY]: roundTripMetadata(model, layout.modelConfig) },
+  const modelJson = () => {
+    if (made < chunks.length) {
+      throw new KerasInteropError('INTERNAL', 'model.json was asked for before every weight was written (quantization ranges unknown)', { file });
+    }
+    const json = {
+      format: 'layers-model',
+      generatedBy: model.source.kerasVersion ? `keras v${model.source.kerasVersion}` : `keras-interop ${VERSION}`,
+      convertedBy: `keras-interop ${VERSION}`,
+      modelTopology: modelTopology(model, layout.modelConfig),
+      weightsManifest: [{ paths, weights: manifest }],
+      userDefinedMetadata: { [METADATA_KEY]: roundTripMetadata(model, layout.modelConfig) },
+    };
+    return new TextEncoder().encode(JSON.stringify(json));
   };
-  const out = new Map<string, Uint8Array[]>();
-  out.set('model.json', [new TextEncoder().encode(JSON.stringify(modelJson))]);
-  shards.forEach((parts, i) => out.set(paths[i], parts));
-  return out;
+  return { shards: shards.map((parts, i): [string, Part[]] => [paths[i], parts]), modelJson };
 }
+
+/** Bytes per stored value, by manifest dtype or quantization. */
+const STORED_BYTES: Record<TfjsWeightDType | QuantizationDType, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 
 function modelTopology(model: KerasModel, modelConfig: JsonObject): JsonObject {
   const topology: JsonObject = {
@@ -220,8 +251,10 @@ export function pairWeights(model: KerasModel, layers: { layer: string; classNam
         );
       }
       const size = w.shape.reduce((a, b) => a * b, 1);
-      if (w.data.length !== size) {
-        throw new KerasInteropError('WEIGHTS_MISMATCH', `layer "${l.layer}" weight "${w.name}" holds ${w.data.length} values but its shape ${shapeText(w.shape)} needs ${size}`, {
+      const values = weightValues(w);
+      // A lazy weight's length is checked when it is read (as it is written).
+      if (typeof values !== 'function' && values.length !== size) {
+        throw new KerasInteropError('WEIGHTS_MISMATCH', `layer "${l.layer}" weight "${w.name}" holds ${values.length} values but its shape ${shapeText(w.shape)} needs ${size}`, {
           file,
           place: w.path || place,
         });
@@ -235,16 +268,14 @@ export function pairWeights(model: KerasModel, layers: { layer: string; classNam
 // ---------------------------------------------------------------------------------------------------------
 // Values and bytes.
 
-function toFloat32(w: Weight): Float32Array {
-  const data = w.data;
+function toFloat32(w: Weight, data: WeightData): Float32Array {
   if (w.dtype === 'float16' && data instanceof Uint16Array) return float16BitsToFloat32(data);
   if (data instanceof Float32Array) return data;
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Float32Array.from(data, (v) => Number(v));
   return Float32Array.from(data as ArrayLike<number>);
 }
 
-function toInt32(w: Weight, file: string, layer: string): Int32Array {
-  const data = w.data;
+function toInt32(w: Weight, data: WeightData, file: string, layer: string): Int32Array {
   if (data instanceof Int32Array) return data;
   const out = new Int32Array(data.length);
   for (let i = 0; i < data.length; i++) {
@@ -260,8 +291,8 @@ function toInt32(w: Weight, file: string, layer: string): Int32Array {
   return out;
 }
 
-function toBool(w: Weight, file: string, layer: string): Uint8Array {
-  const ints = toInt32(w, file, layer);
+function toBool(w: Weight, data: WeightData, file: string, layer: string): Uint8Array {
+  const ints = toInt32(w, data, file, layer);
   return Uint8Array.from(ints, (v) => (v !== 0 ? 1 : 0));
 }
 
@@ -272,43 +303,26 @@ function bytesOf(a: Float32Array | Int32Array | Uint16Array | Uint8Array): Uint8
 
 /**
  * The weights' bytes back to back, cut every `shardSize` bytes (tfjs-converter's `_shard_group_bytes_to_disk`):
- * each shard as the views of `chunks` it is made of, no bytes copied.
+ * each shard as the pieces of `chunks` it is made of; a weight straddling two shards is made once.
  */
-function cutIntoShards(chunks: Uint8Array[], shardSize: number): Uint8Array[][] {
-  const total = chunks.reduce((a, c) => a + c.length, 0);
+function cutIntoShards(chunks: Part[], shardSize: number): Part[][] {
+  const total = partsSize(chunks);
   const count = Math.ceil(total / shardSize);
-  const shards: Uint8Array[][] = [];
-  let chunk = 0;
-  let at = 0;
-  for (let s = 0; s < count; s++) {
-    const length = Math.min(shardSize, total - s * shardSize);
-    const parts: Uint8Array[] = [];
-    let filled = 0;
-    while (filled < length) {
-      const c = chunks[chunk];
-      const n = Math.min(c.length - at, length - filled);
-      if (n > 0) parts.push(c.subarray(at, at + n));
-      filled += n;
-      at += n;
-      if (at === c.length) {
-        chunk++;
-        at = 0;
-      }
+  const shards: Part[][] = Array.from({ length: count }, () => []);
+  let offset = 0;
+  for (const c of chunks) {
+    const size = partSize(c);
+    const cuts: { start: number; end: number; shard: number }[] = [];
+    for (let at = 0; at < size; ) {
+      const shard = Math.floor((offset + at) / shardSize);
+      const end = Math.min(size, (shard + 1) * shardSize - offset);
+      cuts.push({ start: at, end, shard });
+      at = end;
     }
-    shards.push(parts);
+    slicePart(c, cuts).forEach((piece, i) => shards[cuts[i].shard].push(piece));
+    offset += size;
   }
   return shards;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0].slice();
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------
