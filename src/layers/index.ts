@@ -12,6 +12,7 @@ import { MultiHead } from './multi-head.js';
 import { KmhMultiHeadAttention } from './multi-head-attention.js';
 import { MultiHeadAttention } from './keras-multi-head-attention.js';
 import { GlobalAveragePooling1D, GlobalMaxPooling1D } from './pooling.js';
+import { LayerNormalization } from './layer-normalization.js';
 import { NoMask } from './no-mask.js';
 import { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell } from './recurrent.js';
 
@@ -26,6 +27,7 @@ export {
   MultiHeadAttention,
   GlobalAveragePooling1D,
   GlobalMaxPooling1D,
+  LayerNormalization,
   NoMask,
   RNN,
   LSTM,
@@ -48,6 +50,8 @@ export const LAYER_CLASSES = [
   // Keras semantics tfjs's built-ins lack (data_format, masked averages); these replace tfjs's.
   GlobalAveragePooling1D,
   GlobalMaxPooling1D,
+  // tfjs's arithmetic without its tiling (vectorized on wasm).
+  LayerNormalization,
   // Keras's recurrent semantics (GRU reset_after, zero_output_for_mask, Keras 3 hard_sigmoid).
   RNN,
   LSTM,

@@ -76,6 +76,15 @@ function isShapeList(shape: Shape | Shape[]): shape is Shape[] {
   return Array.isArray(shape[0]);
 }
 
+/**
+ * A bias as the rank-1 tensor a fused matMul takes. Reshaping keeps the data of the (heads, dim) weight,
+ * whose recorded rank the wasm backend's fused kernel checks, so a rank-2 bias is copied (heads*dim values).
+ */
+function flatBias(bias: tf.Tensor): tf.Tensor1D {
+  const flat = tf.reshape(bias, [-1]) as tf.Tensor1D;
+  return bias.rank === 1 ? flat : (tf.add(flat, 0) as tf.Tensor1D);
+}
+
 function prod(xs: number[]): number {
   return xs.reduce((a, b) => a * b, 1);
 }
@@ -317,10 +326,10 @@ export class MultiHeadAttention extends tf.layers.Layer {
     if (xs[xs.length - 1] !== d) {
       throw new KerasInteropError('INPUT_MISMATCH', `MultiHeadAttention "${this.name}": ${name} has last dimension ${xs[xs.length - 1]}, the layer was built for ${d}`);
     }
-    let y = tf.reshape(tf.matMul(tf.reshape(x, [-1, d]), tf.reshape(kernel, [d, n * h])), [...xs.slice(0, -1), n, h]);
-    const bias = this.weightsByName[`${name}/bias`];
-    if (bias != null) y = tf.add(y, bias.read());
-    return y;
+    // One (rows, d) x (d, heads*dim) product, the bias added in the same kernel (XNNPACK on wasm).
+    const bias = this.weightsByName[`${name}/bias`]?.read();
+    const y = tf.fused.matMul({ a: tf.reshape(x, [-1, d]) as tf.Tensor2D, b: tf.reshape(kernel, [d, n * h]) as tf.Tensor2D, bias: bias && flatBias(bias) });
+    return tf.reshape(y, [...xs.slice(0, -1), n, h]);
   }
 
   /** EinsumDense `abcd,cde->abe` (+ bias): (..., heads, value_dim) -> (..., *output_shape). */
@@ -329,10 +338,13 @@ export class MultiHeadAttention extends tf.layers.Layer {
     const ks = dims(kernel);
     const out = ks.slice(2);
     const xs = dims(x);
-    let y = tf.reshape(tf.matMul(tf.reshape(x, [-1, ks[0] * ks[1]]), tf.reshape(kernel, [ks[0] * ks[1], prod(out)])), [...xs.slice(0, -2), ...out]);
-    const bias = this.weightsByName['attention_output/bias'];
-    if (bias != null) y = tf.add(y, bias.read());
-    return y;
+    const bias = this.weightsByName['attention_output/bias']?.read();
+    const y = tf.fused.matMul({
+      a: tf.reshape(x, [-1, ks[0] * ks[1]]) as tf.Tensor2D,
+      b: tf.reshape(kernel, [ks[0] * ks[1], prod(out)]) as tf.Tensor2D,
+      bias: bias && flatBias(bias),
+    });
+    return tf.reshape(y, [...xs.slice(0, -2), ...out]);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {

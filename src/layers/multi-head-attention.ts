@@ -178,8 +178,8 @@ export class KmhMultiHeadAttention extends tf.layers.Layer {
         const tiled = tf.reshape(tf.tile(tf.expandDims(m, 1), [1, this.headNum, 1]), [-1, lk]);
         e = tf.sub(e, tf.mul(10000.0, tf.sub(1.0, tf.expandDims(tiled, 1))));
       }
-      const ex = tf.exp(tf.sub(e, tf.max(e, -1, true)));
-      const attention = tf.div(ex, tf.sum(ex, -1, true));
+      // exp(e - max) / sum: softmax (vectorized on wasm).
+      const attention = tf.softmax(e, -1);
       let y = this.fromBatches(tf.matMul(attention, v));
       y = dot(y, this.Wo!.read());
       if (this.bo != null) y = tf.add(y, this.bo.read());

@@ -48,8 +48,8 @@ export class ResidualScaledDotProductAttention extends tf.layers.Layer {
     const [v, newPrev, att] = tf.tidy(() => {
       const logits = tf.add(scaledScores(query, key), prev);
       const e = penalize(logits, this.historyOnly, mask);
-      const shifted = tf.exp(tf.sub(e, tf.max(e, -1, true)));
-      const a = tf.div(shifted, tf.sum(shifted, -1, true));
+      // exp(e - max) / sum: softmax (vectorized on wasm).
+      const a = tf.softmax(e, -1);
       return [tf.matMul(a as tf.Tensor3D, value as tf.Tensor3D), logits, a];
     });
     if (this.returnAttention) return [v!, newPrev!, att!];

@@ -280,8 +280,9 @@ export class SeqSelfAttention extends tf.layers.Layer {
         const bothMasked = tf.mul(tf.sub(1, m), tf.sub(1, tf.transpose(m, [0, 2, 1])));
         e = tf.sub(e, tf.mul(10000, bothMasked));
       }
-      e = tf.exp(tf.sub(e, tf.max(e, -1, true)));
-      const att = tf.div(e, tf.sum(e, -1, true));
+      // exp(e - max) / sum over t': softmax, which the wasm backend vectorizes (XNNPACK) where exp is a
+      // scalar libm call.
+      const att = tf.softmax(e, -1);
       const out = tf.matMul(att as tf.Tensor3D, x);
       const reg = training && this.attentionRegularizerWeight > 0 ? attentionRegularizer(att, this.attentionRegularizerWeight) : tf.scalar(0);
       return [out, att, reg] as [tf.Tensor, tf.Tensor, tf.Scalar];
