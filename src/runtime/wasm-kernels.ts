@@ -12,8 +12,12 @@
  * - Slice, Unpack (tf.unstack) and SplitV (tf.split): the wasm kernels copy the *whole* input out of the
  *   heap (`readSync`) for every slice, so unstacking a (B, T, F) sequence into T steps, as every
  *   recurrent layer does, copies T times the sequence. Here slices are copied straight from the heap.
+ * - Tanh: a scalar libm loop in the wasm build; here 2 sigmoid(2x) - 1 on XNNPACK's vectorized sigmoid.
+ * - Reverse along one axis (a backwards RNN reverses its whole sequence): an index computed per element
+ *   there (25 ns each); here the slices along the axis are block-copied in reverse order.
  *
- * All produce the same values as the originals (BatchMatMul up to float32 summation order, XNNPACK's). They rely on
+ * All produce the same values as the originals (BatchMatMul up to float32 summation order, XNNPACK's;
+ * Tanh within 2.5e-7). They rely on
  * the wasm backend's internals (its data map, heap, and exported C functions), so they are installed
  * only when those look as expected; anything unusual (dtype, broadcast pattern) falls back to the
  * original kernel.
@@ -67,9 +71,9 @@ function looksLikeWasmBackend(b: unknown): b is WasmBackendInternals {
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const shapeBytes = (shape: readonly number[]): Uint8Array => new Uint8Array(new Int32Array(shape).buffer);
 
-const REPLACED = ['BatchMatMul', 'Tile', 'Slice', 'Unpack', 'SplitV'] as const;
+const REPLACED = ['BatchMatMul', 'Tile', 'Slice', 'Unpack', 'SplitV', 'Tanh', 'Reverse'] as const;
 type Replaced = (typeof REPLACED)[number];
-type Originals = Record<Replaced | 'Transpose', KernelFunc>;
+type Originals = Record<Replaced | 'Transpose' | 'Sigmoid', KernelFunc>;
 let originals: Originals | null = null;
 const cwrapped = new WeakMap<object, (...args: unknown[]) => void>();
 
@@ -296,17 +300,64 @@ function splitV(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   });
 }
 
-const REPLACEMENTS: Record<Replaced, KernelFunc> = { BatchMatMul: batchMatMul, Tile: tile, Slice: slice, Unpack: unpack, SplitV: splitV };
+/** Copies `src` (shape `shape`) into `dst` with axis `axis` reversed. */
+export function reverseInto(src: Float32Array | Int32Array | Uint8Array, shape: readonly number[], axis: number, dst: Float32Array | Int32Array | Uint8Array): void {
+  const n = shape[axis];
+  const inner = sizeOf(shape.slice(axis + 1));
+  const outer = sizeOf(shape.slice(0, axis));
+  for (let o = 0; o < outer; o++) {
+    const base = o * n * inner;
+    for (let i = 0; i < n; i++) dst.set(src.subarray(base + i * inner, base + (i + 1) * inner), base + (n - 1 - i) * inner);
+  }
+}
+
+function reverse(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const x = args.inputs.x as tf.TensorInfo;
+  if (x.dtype === 'string' || x.dtype === 'complex64') return originals!.Reverse(args);
+  const axes = [...new Set(tf.util.parseAxisParam(args.attrs!.dims as number | number[], x.shape))];
+  if (axes.length !== 1) return originals!.Reverse(args);
+  const backend = args.backend as unknown as WasmBackendInternals;
+  const out = backend.makeOutput(x.shape, x.dtype);
+  reverseInto(backend.typedArrayFromHeap(x), x.shape, axes[0], backend.typedArrayFromHeap(out));
+  return out;
+}
 
 /**
- * Installs the faster BatchMatMul and Tile kernels for the wasm backend (idempotent). Returns whether
+ * tanh(x) = 2 sigmoid(2x) - 1 with XNNPACK's vectorized sigmoid: the wasm backend's Tanh is a scalar libm
+ * loop (17 ns per value here, 5-10x the three passes below), and recurrent layers call it twice per step.
+ * Within 2.5e-7 of tanh (sigmoid's error doubled, plus rounding 2s - 1), far inside the parity tolerances.
+ */
+function tanh(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const x = args.inputs.x as tf.TensorInfo;
+  if (x.dtype !== 'float32') return originals!.Tanh(args);
+  const backend = args.backend as unknown as WasmBackendInternals;
+  const n = sizeOf(x.shape);
+  const doubled = backend.makeOutput(x.shape, 'float32');
+  try {
+    const src = backend.typedArrayFromHeap(x);
+    const dst = backend.typedArrayFromHeap(doubled);
+    for (let i = 0; i < n; i++) dst[i] = 2 * src[i];
+    const out = originals!.Sigmoid({ inputs: { x: doubled }, backend: args.backend, attrs: {} }) as tf.TensorInfo;
+    // A fresh view: the call may have grown the heap (detaching earlier views).
+    const o = backend.typedArrayFromHeap(out);
+    for (let i = 0; i < n; i++) o[i] = 2 * o[i] - 1;
+    return out;
+  } finally {
+    backend.disposeData(doubled.dataId);
+  }
+}
+
+const REPLACEMENTS: Record<Replaced, KernelFunc> = { BatchMatMul: batchMatMul, Tile: tile, Slice: slice, Unpack: unpack, SplitV: splitV, Tanh: tanh, Reverse: reverse };
+
+/**
+ * Installs the faster kernels (BatchMatMul, Tile, Slice, Unpack, SplitV, Tanh, Reverse) for the wasm backend (idempotent). Returns whether
  * they are in place; false when the wasm backend is not registered or its internals are not the ones
  * these kernels were written against.
  */
 export function installWasmKernels(): boolean {
   if (originals) return true;
   if (tf.findBackend('wasm') == null || !looksLikeWasmBackend(tf.findBackend('wasm'))) return false;
-  const configs = [...REPLACED, 'Transpose' as const].map((name) => tf.getKernel(name, 'wasm'));
+  const configs = [...REPLACED, 'Transpose' as const, 'Sigmoid' as const].map((name) => tf.getKernel(name, 'wasm'));
   if (configs.some((c) => c == null)) return false;
   originals = Object.fromEntries(configs.map((c) => [c!.kernelName, c!.kernelFunc])) as Originals;
   for (const name of REPLACED) swapKernel(name, REPLACEMENTS[name]);

@@ -1,6 +1,6 @@
 /**
- * The wasm backend's replacement BatchMatMul, Tile, Slice, Unpack and SplitV kernels give the original kernels' results
- * (BatchMatMul up to float32 summation order), and every golden case verifies on wasm with them.
+ * The wasm backend's replacement BatchMatMul, Tile, Slice, Unpack, SplitV, Tanh and Reverse kernels give the original kernels' results
+ * (BatchMatMul up to float32 summation order, Tanh within 2.5e-7), and every golden case verifies on wasm with them.
  */
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -149,6 +149,47 @@ describe('wasm Slice, Unpack, SplitV', () => {
     const out = new Float32Array(4);
     sliceInto(src, [2, 3, 4], [1, 1, 1], [1, 2, 2], out);
     expect(Array.from(out)).toEqual([17, 18, 21, 22]);
+  });
+});
+
+describe('wasm Reverse', () => {
+  for (const [shape, dims] of [
+    [[4, 5, 3], 1],
+    [[4, 5, 3], 0],
+    [[4, 5, 3], -1],
+    [[7], 0],
+    [[2, 3, 4], [0, 2]],
+  ] as [number[], number | number[]][]) {
+    it(`${JSON.stringify(shape)} along ${JSON.stringify(dims)}`, () => {
+      const x = seeded(shape, 5);
+      expect(Array.from(tf.reverse(x, dims).dataSync())).toEqual(Array.from(withOriginals(() => tf.reverse(x, dims).dataSync())));
+      const ints = tf.cast(tf.mul(x, 100), 'int32');
+      expect(Array.from(tf.reverse(ints, dims).dataSync())).toEqual(Array.from(withOriginals(() => tf.reverse(ints, dims).dataSync())));
+    });
+  }
+});
+
+describe('wasm Tanh', () => {
+  it('is tanh within 2.5e-7 over the whole range, infinities and NaN included, and leaves no tensors behind', () => {
+    const values = new Float32Array(20011);
+    for (let i = 0; i < values.length - 5; i++) values[i] = (i - 10000) / 500; // -20 .. 20 in steps of 0.002
+    values.set([Infinity, -Infinity, NaN, 1e-30, -0], values.length - 5);
+    const x = tf.tensor(values);
+    const before = tf.memory().numTensors;
+    const got = tf.tanh(x).dataSync();
+    expect(tf.memory().numTensors).toBe(before + 1);
+    const original = withOriginals(() => tf.tanh(x).dataSync());
+    let worst = 0;
+    let worstVsOriginal = 0;
+    for (let i = 0; i < values.length - 3; i++) {
+      worst = Math.max(worst, Math.abs(got[i] - Math.tanh(values[i])));
+      worstVsOriginal = Math.max(worstVsOriginal, Math.abs(got[i] - original[i]));
+    }
+    // 2 sigmoid(2x) - 1: sigmoid's own error (1-2 ulp) doubled, and the rounding of 2s - 1 (1 ulp of 1).
+    expect(worst).toBeLessThanOrEqual(2.5e-7);
+    expect(worstVsOriginal).toBeLessThanOrEqual(2.5e-7);
+    expect([got[values.length - 5], got[values.length - 4]]).toEqual([1, -1]);
+    expect(Number.isNaN(got[values.length - 3])).toBe(true);
   });
 });
 
