@@ -233,17 +233,22 @@ export class LSTMCell extends KerasRecurrentCell {
     }
   }
 
+  /**
+   * `x·W + b` for the whole sequence: the bias is added once here rather than at every step (Keras adds
+   * it after `h·U`; the sums differ by float32 rounding only), one kernel fewer per step.
+   */
   project(x: tf.Tensor): tf.Tensor {
-    return this.matmulLast(x, this.weightsOrThrow().kernel);
+    const { kernel, bias } = this.weightsOrThrow();
+    const xk = this.matmulLast(x, kernel);
+    return bias == null ? xk : tf.add(xk, bias);
   }
 
   stepFunction(): StepFn {
-    const { recurrent, bias } = this.weightsOrThrow();
+    const { recurrent } = this.weightsOrThrow();
     const u = this.units;
     return (xk, states) => {
       const [h, c] = states;
-      let z = tf.add(xk, tf.matMul(h as tf.Tensor2D, recurrent as tf.Tensor2D));
-      if (bias != null) z = tf.add(z, bias);
+      const z = tf.add(xk, tf.matMul(h as tf.Tensor2D, recurrent as tf.Tensor2D));
       const [z0, z1, z2, z3] = tf.split(z, [u, u, u, u], -1);
       const i = this.recurrentActivationFn(z0);
       const f = this.recurrentActivationFn(z1);
