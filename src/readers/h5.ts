@@ -191,13 +191,22 @@ function dtypeOf(ds: H5Dataset, file: string): WeightDType {
   );
 }
 
+/** The array class that holds each dtype's values (float16 as raw bits, bool as bytes). */
+const ARRAY_OF: Record<WeightDType, { of(...items: never[]): WeightData }> = {
+  float16: Uint16Array, float32: Float32Array, float64: Float64Array, int8: Int8Array, int16: Int16Array, int32: Int32Array,
+  int64: BigInt64Array, uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array, bool: Uint8Array,
+};
+
 function coerce(value: unknown, dtype: WeightDType, count: number, file: string, place: string): WeightData {
   if (value == null) {
     if (count === 0) return new Float32Array(0);
     throw new KerasInteropError('HDF5_INVALID', 'dataset has no readable value', { file, place });
   }
   if (typeof value === 'number' || typeof value === 'bigint') {
-    value = dtype === 'int64' ? BigInt64Array.of(BigInt(value)) : dtype === 'uint64' ? BigUint64Array.of(BigInt(value)) : Float64Array.of(Number(value));
+    // A scalar dataset: h5wasm gives a number (float16 as its value, not its bits).
+    if (dtype === 'float16') value = float32ToFloat16Bits(Float32Array.of(Number(value)));
+    else if (dtype === 'int64' || dtype === 'uint64') value = ARRAY_OF[dtype].of(BigInt(value) as never);
+    else value = ARRAY_OF[dtype].of(Number(value) as never);
   }
   if (!ArrayBuffer.isView(value)) {
     throw new KerasInteropError('HDF5_INVALID', 'dataset value is not a numeric array', { file, place });
@@ -211,6 +220,9 @@ function coerce(value: unknown, dtype: WeightDType, count: number, file: string,
   if (dtype === 'float64' && !(data instanceof Float64Array)) data = Float64Array.from(data as Float32Array);
   if (data.length !== count) {
     throw new KerasInteropError('HDF5_INVALID', `dataset holds ${data.length} values, its shape says ${count}`, { file, place });
+  }
+  if (count > 0 && data.BYTES_PER_ELEMENT !== bytesPerElement(dtype)) {
+    throw new KerasInteropError('HDF5_INVALID', `dataset of type ${dtype} came back as ${data.BYTES_PER_ELEMENT}-byte values`, { file, place });
   }
   return data;
 }

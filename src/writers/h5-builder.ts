@@ -54,10 +54,14 @@ export class H5Dataset {
   }
 }
 
-function checkCount(data: WeightData, shape: number[], place: string): void {
+/** The values must fill the shape, each as wide as the dtype (a float64 array is no float32 dataset). */
+function checkValues(data: WeightData, dtype: WeightDType, shape: number[], place: string): void {
   const count = shape.reduce((a, b) => a * b, 1);
   if (data.length !== count) {
     throw new KerasInteropError('WRITE_FAILED', `dataset holds ${data.length} values, its shape [${shape.join(', ')}] says ${count}`, { place });
+  }
+  if (count > 0 && data.BYTES_PER_ELEMENT !== bytesPerElement(dtype)) {
+    throw new KerasInteropError('WRITE_FAILED', `a ${dtype} dataset was given ${data.BYTES_PER_ELEMENT}-byte values`, { place });
   }
 }
 
@@ -124,7 +128,7 @@ export class H5Group {
     if (parent.children.has(leaf)) {
       throw new KerasInteropError('WRITE_FAILED', `"${leaf}" already exists`, { place: joinH5(parent.path, leaf) });
     }
-    if (typeof data !== 'function') checkCount(data, shape, joinH5(parent.path, leaf));
+    if (typeof data !== 'function') checkValues(data, dtype, shape, joinH5(parent.path, leaf));
     const ds = new H5Dataset(dtype, [...shape], data);
     parent.children.set(leaf, ds);
     return ds;
@@ -577,7 +581,7 @@ function writeDataset(sink: Sink, ds: H5Dataset, refs: Map<H5AttrValue, VlenRef[
           size: shape.reduce((a, b) => a * b, 1) * bytesPerElement(ds.dtype),
           bytes: () => {
             const values = data();
-            checkCount(values, shape, place);
+            checkValues(values, ds.dtype, shape, place);
             return dataBytes(values);
           },
         }

@@ -153,4 +153,26 @@ describe('fuzz regressions', () => {
     const out = mkdtempSync(join(tmpdir(), 'ki-fuzz-'));
     await expectError(['predict', weights, '--config', config, '--inputs', join(c, 'input_0.npy'), '--out', out], 'UNSUPPORTED_LAYER', weights);
   });
+
+  it('a scalar float32 dataset reads as one float32 value (it came back as float64, and convert then wrote 8 bytes into a 4-byte dataset)', async () => {
+    // mh_list_conv1d's model.h5 with the (3,) bias of sub_2/conv_k7 made a scalar dataset (shape []).
+    const f = join(FUZZ, 'h5-scalar-float32.h5');
+    const place = '/model_weights/multi_conv/multi_conv/sub_2/conv_k7/bias';
+    const flat = (m: Awaited<ReturnType<typeof readModel>>) => m.weights.flatMap((l) => l.weights);
+    const at = flat(await readModel(f)).findIndex((w) => w.path === place);
+    const source = flat(await readModel(f))[at];
+    expect(source.shape).toEqual([]);
+    expect(source.dtype).toBe('float32');
+    expect(source.data).toBeInstanceOf(Float32Array);
+    expect(source.data.length).toBe(1);
+    const out = mkdtempSync(join(tmpdir(), 'ki-fuzz-'));
+    for (const to of ['h5', 'keras'] as const) {
+      const r = await run('convert', f, '--to', to, join(out, `m.${to}`));
+      expect(r.code, JSON.stringify(r.report)).toBe(0);
+      const back = flat(await readModel(join(out, `m.${to}`)))[at];
+      expect(back.shape).toEqual([]);
+      expect(back.data).toBeInstanceOf(Float32Array);
+      expect(Array.from(back.data as Float32Array)).toEqual(Array.from(source.data as Float32Array));
+    }
+  });
 });
