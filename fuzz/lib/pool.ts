@@ -4,7 +4,7 @@
  * results (cases per target, outcomes per error code, slowest case, peak memory, violations).
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -80,10 +80,24 @@ const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.ts');
  * would leave the memory contract nothing to judge. The bundle lives under node_modules/.cache (packages
  * stay external and resolve from there); `import.meta.url` keeps meaning the worker's source file.
  */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function bundleWorker(): Promise<{ file: string; remove: () => void }> {
   const esbuild = await import('esbuild');
   const dir = join(ROOT, 'node_modules', '.cache', 'keras-interop-fuzz');
   mkdirSync(dir, { recursive: true });
+  // Bundles of campaigns that were killed (named by their process id) go; live campaigns' stay.
+  for (const name of readdirSync(dir)) {
+    const pid = Number(/^worker-(\d+)-/.exec(name)?.[1]);
+    if (pid && pid !== process.pid && !alive(pid)) rmSync(join(dir, name), { force: true });
+  }
   const file = join(dir, `worker-${process.pid}-${Date.now()}.mjs`);
   await esbuild.build({
     entryPoints: [WORKER], outfile: file, bundle: true, platform: 'node', format: 'esm', target: 'node20',
