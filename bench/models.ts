@@ -9,6 +9,7 @@
 import '../src/layers/index.js';
 import type { JsonObject, JsonValue, KerasModel, LayerWeights } from '../src/model/types.js';
 import { tfjsLayout } from '../src/runtime/topology.js';
+import { mulberry32 } from '../fuzz/lib/rng.js';
 
 const DTYPE: JsonObject = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null };
 
@@ -147,16 +148,7 @@ export function seqSelfAttentionFlops(batch: number, steps: number, features: nu
 // Weights.
 
 /** Mulberry32: a small deterministic PRNG, so every run benchmarks the same numbers. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 export function randomArray(size: number, scale: number, seed: number): Float32Array {
   const r = rng(seed);

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import h5wasm from 'h5wasm/node';
+import { mulberry32 } from '../../fuzz/lib/rng.js';
 
 /** A dense float64 array with its shape, row-major. */
 export interface Nd {
@@ -25,16 +26,12 @@ export function nd(shape: number[], data?: ArrayLike<number>): Nd {
 
 /** mulberry32 with Box-Muller normals. */
 export class Rng {
-  private state: number;
+  private readonly draw: () => number;
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.draw = mulberry32(seed);
   }
   uniform(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.draw();
   }
   normal(): number {
     const u = Math.max(this.uniform(), 1e-12);

@@ -10,6 +10,7 @@ import { useBackend } from '../../src/runtime/backend.js';
 import { buildModel } from '../../src/runtime/build.js';
 import { goldenDir } from './multi-head-golden-helpers.js';
 import { wildFile } from '../helpers/paths.js';
+import { mulberry32 } from '../../fuzz/lib/rng.js';
 
 const CLASSES = [LSTM, GRU, SimpleRNN, RNN, Bidirectional, LSTMCell, GRUCell, SimpleRNNCell, MultiHead];
 
@@ -23,16 +24,7 @@ beforeAll(async () => {
 // ---------------------------------------------------------------------------------------------------------
 // Float64 references of Keras's computation.
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function randomArray(next: () => number, n: number, scale = 1): Float32Array {
   const out = new Float32Array(n);
