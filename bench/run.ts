@@ -14,7 +14,7 @@ import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { ConvertChildResult } from './convert.js';
 import type { ForwardResult } from './forward.js';
-import { BENCH_DIR, REPO_ROOT, type ChildRun, fmt, formatTable, runBenchChild, runProgram } from './util.js';
+import { BENCH_DIR, REPO_ROOT, type ChildRun, bundleForNode, fmt, formatTable, runBenchChild, runProgram } from './util.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(name);
@@ -42,19 +42,8 @@ let bundled = false;
 
 async function bundleChildren(): Promise<void> {
   try {
-    const esbuild = await import('esbuild');
     await mkdir(BUILD_DIR, { recursive: true });
-    await esbuild.build({
-      entryPoints: ['forward.ts', 'convert.ts', 'first-prediction.ts'].map((f) => join(BENCH_DIR, f)),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      outdir: BUILD_DIR,
-      outExtension: { '.js': '.mjs' },
-      logLevel: 'error',
-    });
+    await bundleForNode({ entryPoints: ['forward.ts', 'convert.ts', 'first-prediction.ts'].map((f) => join(BENCH_DIR, f)), outdir: BUILD_DIR });
     bundled = true;
   } catch (e) {
     log(`esbuild unavailable (${(e as Error).message}); children run through tsx, so RSS figures include tsx's own`);

@@ -6,6 +6,32 @@ import { fileURLToPath } from 'node:url';
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(BENCH_DIR, '..');
 
+/**
+ * Bundles TypeScript entry points with esbuild into ES modules that plain Node runs, as an installed
+ * package runs: tsx's loader alone adds ~600 MB of resident memory, which would swamp any memory figure.
+ * Packages stay external, so the output must lie inside the repository (where node_modules resolves).
+ * With `outdir`, each entry point becomes `<name>.mjs` there; with `outfile`, the one entry point that file.
+ */
+export async function bundleForNode(opts: {
+  entryPoints: string[];
+  outdir?: string;
+  outfile?: string;
+  define?: Record<string, string>;
+  sourcemap?: boolean;
+}): Promise<void> {
+  const esbuild = await import('esbuild');
+  await esbuild.build({
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outExtension: { '.js': '.mjs' },
+    logLevel: 'error',
+    ...opts,
+  });
+}
+
 /** Children print their result as one line starting with this marker (tfjs prints to stdout too). */
 export const RESULT_MARKER = '@@bench-result ';
 

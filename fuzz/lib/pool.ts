@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleForNode } from '../../bench/util.js';
 import { type Corpus, ROOT, type Target, buildCorpus } from './corpus.js';
 import type { CaseResult, Violation } from './runner.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
@@ -74,12 +75,6 @@ export interface FuzzSummary {
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.ts');
 
-/**
- * Bundles the worker (and the CLI it runs) with esbuild into one ES module that plain Node runs, as
- * the built `keras-interop` runs: under tsx's loader a process rests at ~730 MiB instead of ~140, which
- * would leave the memory contract nothing to judge. The bundle lives under node_modules/.cache (packages
- * stay external and resolve from there); `import.meta.url` keeps meaning the worker's source file.
- */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -89,8 +84,13 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Bundles the worker (and the CLI it runs) with esbuild into one ES module that plain Node runs, as
+ * the built `keras-interop` runs: under tsx's loader a process rests at ~730 MiB instead of ~140, which
+ * would leave the memory contract nothing to judge. The bundle lives under node_modules/.cache (packages
+ * stay external and resolve from there); `import.meta.url` keeps meaning the worker's source file.
+ */
 async function bundleWorker(): Promise<{ file: string; remove: () => void }> {
-  const esbuild = await import('esbuild');
   const dir = join(ROOT, 'node_modules', '.cache', 'keras-interop-fuzz');
   mkdirSync(dir, { recursive: true });
   // Bundles of campaigns that were killed (named by their process id) go; live campaigns' stay.
@@ -99,11 +99,7 @@ async function bundleWorker(): Promise<{ file: string; remove: () => void }> {
     if (pid && pid !== process.pid && !alive(pid)) rmSync(join(dir, name), { force: true });
   }
   const file = join(dir, `worker-${process.pid}-${Date.now()}.mjs`);
-  await esbuild.build({
-    entryPoints: [WORKER], outfile: file, bundle: true, platform: 'node', format: 'esm', target: 'node20',
-    packages: 'external', sourcemap: true, logLevel: 'error',
-    define: { 'import.meta.url': JSON.stringify(pathToFileURL(WORKER).href) },
-  });
+  await bundleForNode({ entryPoints: [WORKER], outfile: file, sourcemap: true, define: { 'import.meta.url': JSON.stringify(pathToFileURL(WORKER).href) } });
   return { file, remove: () => { rmSync(file, { force: true }); rmSync(`${file}.map`, { force: true }); } };
 }
 
