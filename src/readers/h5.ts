@@ -237,6 +237,19 @@ export interface WeightReads {
 }
 
 /**
+ * A streamed model's `close`: closes the HDF5 file once (lazy weights read after it are refused), then
+ * runs `after` (removing a temporary copy of the file).
+ */
+export function closeStreamed(h5: H5File, reads: WeightReads, after?: () => void): () => void {
+  return () => {
+    if (reads.closed) return;
+    reads.closed = true;
+    h5.close();
+    after?.();
+  };
+}
+
+/**
  * Reads a dataset as a weight, checking its declared size against the limits before reading. With
  * `reads.lazy`, only the header is read now and the values each time `data` is asked for (the file
  * must stay open until then).

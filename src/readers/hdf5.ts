@@ -7,6 +7,7 @@ import type { JsonObject, JsonValue, KerasModel, LayerWeights, SourceFormat } fr
 import { isJsonObject } from '../model/types.js';
 import {
   DEFAULT_LIMITS,
+  closeStreamed,
   type H5File,
   type H5Group,
   type ReadLimits,
@@ -47,12 +48,7 @@ export async function readHdf5(file: string, opts: ReadOptions = {}): Promise<Ke
   } finally {
     if (!model || !opts.streamWeights) h5.close();
   }
-  if (opts.streamWeights) {
-    model.close = () => {
-      if (!reads.closed) h5.close();
-      reads.closed = true;
-    };
-  }
+  if (opts.streamWeights) model.close = closeStreamed(h5, reads);
   return model;
 }
 

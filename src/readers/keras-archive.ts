@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { KerasInteropError } from '../errors.js';
 import type { JsonValue, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
-import { DEFAULT_LIMITS, type H5Group, type WeightReads, openH5 } from './h5.js';
+import { DEFAULT_LIMITS, type H5Group, type WeightReads, closeStreamed, openH5 } from './h5.js';
 import type { ReadOptions } from './hdf5.js';
 import { parseJsonText } from './json.js';
 import { readKeras3WeightsTree } from './keras3-weights.js';
@@ -76,12 +76,6 @@ export async function readKerasArchive(file: string, opts: ReadOptions = {}): Pr
     }
     // Streaming: the weights file (and its folder) stay until the model is closed.
     streaming = !!opts.streamWeights;
-    const close = () => {
-      if (reads.closed) return;
-      reads.closed = true;
-      h5.close();
-      rmSync(dir, { recursive: true, force: true });
-    };
     return {
       source: {
         format: 'keras3-archive',
@@ -91,7 +85,7 @@ export async function readKerasArchive(file: string, opts: ReadOptions = {}): Pr
       },
       config,
       weights,
-      ...(streaming ? { close } : {}),
+      ...(streaming ? { close: closeStreamed(h5, reads, () => rmSync(dir, { recursive: true, force: true })) } : {}),
     };
   } finally {
     if (!streaming) rmSync(dir, { recursive: true, force: true });
