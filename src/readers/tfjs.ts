@@ -19,7 +19,7 @@ import { isJsonObject } from '../model/types.js';
 import { NO_MASK_CLASS_NAME } from '../layers/no-mask.js';
 import { isKerasObject, layerNameOf, modelLayerList } from '../runtime/config-walk.js';
 import { tfjsLayout } from '../runtime/topology.js';
-import { type QuantizationDType, type TfjsQuantization, METADATA_KEY, dequantizeWeight, topologyFingerprint } from '../writers/tfjs.js';
+import { type TfjsQuantization, METADATA_KEY, STORED_BYTES, dequantizeWeight, topologyFingerprint } from '../writers/tfjs.js';
 import { DEFAULT_MAX_CONFIG_DEPTH, parseJsonText } from './json.js';
 
 /** `{relative path: bytes}`: `model.json` and the shard files its manifest names. */
@@ -89,8 +89,6 @@ export function normalizeShardPath(path: string, file?: string, place?: string):
   if (bad) throw invalid(`shard path ${JSON.stringify(path)} is not a plain file name inside the model folder`, file, place);
   return p;
 }
-
-const BYTES_PER_VALUE: Record<StoredDType | QuantizationDType, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 
 /** Parses and checks `model.json`: format, topology, manifest entries (names, shapes, dtypes, quantization). */
 export function parseTfjsModelJson(bytes: Uint8Array, file?: string, maxDepth = DEFAULT_MAX_CONFIG_DEPTH): ParsedTfjsModelJson {
@@ -179,7 +177,7 @@ function parseEntry(w: JsonValue, place: string, file: string | undefined): Tfjs
       quantization.scale = scale as number;
     }
   }
-  const byteLength = size * BYTES_PER_VALUE[quantization ? quantization.dtype : dtype];
+  const byteLength = size * STORED_BYTES[quantization ? quantization.dtype : dtype];
   return { name, shape: shape as number[], dtype, quantization, size, byteLength, place };
 }
 

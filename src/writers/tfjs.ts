@@ -160,8 +160,8 @@ export async function writeTfjsParts(model: KerasModel, opts: WriteTfjsOptions =
   return { shards: shards.map((parts, i): [string, Part[]] => [paths[i], parts]), modelJson };
 }
 
-/** Bytes per stored value, by manifest dtype or quantization. */
-const STORED_BYTES: Record<TfjsWeightDType | QuantizationDType, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+/** Bytes per value in a shard, by manifest dtype or quantization (the writer's and the reader's). */
+export const STORED_BYTES: Readonly<Record<TfjsWeightDType | QuantizationDType, number>> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 
 function modelTopology(model: KerasModel, modelConfig: JsonObject): JsonObject {
   const topology: JsonObject = {
