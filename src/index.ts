@@ -19,6 +19,5 @@ export { writeHdf5, writeWeightsHdf5 } from './writers/hdf5.js';
 export { writeKerasArchive } from './writers/keras-archive.js';
 export { writeTfjs } from './writers/tfjs.js';
 export { readTfjsFiles } from './readers/tfjs.js';
-export { readTfjs } from './readers/tfjs-files.js';
-export { readSavedModel } from './readers/savedmodel/index.js';
+export { readTfjs, readSavedModel } from './readers/index.js';
 export { VERSION } from './version.js';
