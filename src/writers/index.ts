@@ -1,47 +1,20 @@
 /** Writes a KerasModel in another format: the `convert` command's engine. */
-import { basename, extname, join } from 'node:path';
-import { KerasInteropError } from '../errors.js';
+import { join } from 'node:path';
 import type { KerasModel } from '../model/types.js';
-import type { KerasGeneration } from '../model/weight-names.js';
+import { type ConvertOptions, type ConvertTarget, modelStem, planConversion } from './convert.js';
 import { isDirectory, writeFileAtomic, writeFilesAtomic } from './fs.js';
-import { buildHdf5Tree } from './hdf5.js';
+import { buildHdf5Tree, buildWeightsHdf5Tree, type WriteHdf5Options, type WriteWeightsOptions } from './hdf5.js';
 import { serializeH5Parts } from './h5-builder.js';
-import { writeKerasArchiveParts } from './keras-archive.js';
+import { type WriteKerasArchiveOptions, writeKerasArchiveParts } from './keras-archive.js';
 import { partsSize } from './parts.js';
-import { parseQuantizeOption, writeTfjsParts } from './tfjs.js';
 
 export type { WriteHdf5Options, WriteWeightsOptions } from './hdf5.js';
-export { buildHdf5Tree, buildWeightsHdf5Tree, writeHdf5, writeHdf5File, writeWeightsHdf5, writeWeightsHdf5File } from './hdf5.js';
+export { buildHdf5Tree, buildWeightsHdf5Tree, writeHdf5, writeWeightsHdf5 } from './hdf5.js';
 export type { WriteKerasArchiveOptions } from './keras-archive.js';
-export { writeKerasArchive, writeKerasArchiveFile } from './keras-archive.js';
+export { writeKerasArchive } from './keras-archive.js';
+export { CONVERT_TARGETS, convertToFiles, type ConvertOptions, type ConvertProgress, type ConvertTarget, type ConvertedFile } from './convert.js';
 export type { TfjsQuantizeOptions, WriteTfjsOptions } from './tfjs.js';
 export { writeTfjs } from './tfjs.js';
-
-export type ConvertTarget = 'tfjs' | 'h5' | 'keras';
-
-export interface ConvertProgress {
-  /** The file being written. */
-  path: string;
-  /** Bytes written so far, over all files of this conversion. */
-  done: number;
-  total: number;
-}
-
-export interface ConvertOptions {
-  /** tfjs only: quantize weights (`uint8`, `uint16`, `float16`). */
-  quantize?: string;
-  /** tfjs only: bytes per weights shard. */
-  shardSize?: number;
-  /** Called as bytes reach the disk (for a progress bar). */
-  progress?: (p: ConvertProgress) => void;
-  /**
-   * h5 only: the Keras generation to write (`keras2`: tf.keras 2's layout and config dialect, `keras3`:
-   * Keras 3's legacy layout); default: the source's. `.keras` archives are always Keras 3.
-   */
-  generation?: KerasGeneration;
-}
-
-const EXT: Record<Exclude<ConvertTarget, 'tfjs'>, string> = { h5: '.h5', keras: '.keras' };
 
 /**
  * Writes `model` as `to` at `out` and returns the paths written. For `h5` and `keras`, `out` is the
@@ -49,34 +22,35 @@ const EXT: Record<Exclude<ConvertTarget, 'tfjs'>, string> = { h5: '.h5', keras: 
  * under a temporary name and renamed into place; nothing is written outside `out`'s folder.
  */
 export async function convertModel(model: KerasModel, to: ConvertTarget, out: string, opts: ConvertOptions = {}): Promise<string[]> {
-  if (to === 'tfjs' && opts.generation !== undefined) throw new KerasInteropError('USAGE', '--generation applies to h5 output, not tfjs');
-  if (to === 'tfjs') {
+  let path = out;
+  const plan = await planConversion(model, to, opts, async (extension) => {
+    if (await isDirectory(out)) path = join(out, `${modelStem(model)}${extension}`);
+  });
+  const report = opts.progress;
+  if (plan.kind === 'folder') {
     // `out` is the model folder. Shards first, model.json last: a folder whose model.json exists is complete.
-    // Each weight's bytes are made as its shard is written (views of the model's arrays where unchanged).
-    const folder = await writeTfjsParts(model, { shardSize: opts.shardSize, quantize: parseQuantizeOption(opts.quantize) });
-    const total = folder.shards.reduce((a, [, p]) => a + partsSize(p), 0);
-    const report = opts.progress;
-    const written = await writeFilesAtomic(out, folder.shards, report && ((done, path) => report({ path, done, total })));
-    const json = folder.modelJson();
+    const total = plan.shards.reduce((a, [, p]) => a + partsSize(p), 0);
+    const written = await writeFilesAtomic(out, plan.shards, report && ((done, p) => report({ path: p, done, total })));
+    const json = plan.modelJson();
     await writeFileAtomic(join(out, 'model.json'), json);
     report?.({ path: join(out, 'model.json'), done: total, total });
     return [join(out, 'model.json'), ...written];
   }
-  if (to !== 'h5' && to !== 'keras') throw new KerasInteropError('USAGE', `unknown target format "${String(to)}" (tfjs, h5, keras)`);
-  if (opts.quantize !== undefined) throw new KerasInteropError('USAGE', `--quantize applies to tfjs output, not ${to}`);
-  if (opts.shardSize !== undefined) throw new KerasInteropError('USAGE', `--shard-size applies to tfjs output, not ${to}`);
-  if (opts.generation !== undefined && opts.generation !== 'keras2' && opts.generation !== 'keras3') {
-    throw new KerasInteropError('USAGE', `unknown generation "${String(opts.generation)}" (keras2, keras3)`);
-  }
-  if (to === 'keras' && opts.generation === 'keras2') throw new KerasInteropError('USAGE', '.keras archives are Keras 3; --generation keras2 applies to h5 output');
-  let path = out;
-  if (await isDirectory(out)) {
-    const stem = basename(model.source.file, extname(model.source.file)) || 'model';
-    path = join(out, `${stem}${EXT[to]}`);
-  }
-  const { parts, patches } = to === 'h5' ? { parts: serializeH5Parts(buildHdf5Tree(model, { generation: opts.generation })), patches: undefined } : await writeKerasArchiveParts(model);
-  const total = partsSize(parts);
-  const report = opts.progress;
-  await writeFileAtomic(path, parts, report && ((done) => report({ path, done, total })), patches);
+  const total = partsSize(plan.parts);
+  await writeFileAtomic(path, plan.parts, report && ((done) => report({ path, done, total })), plan.patches);
   return [path];
+}
+
+/** A full-model HDF5 file written to disk (to a temporary name first, then renamed). */
+export async function writeHdf5File(model: KerasModel, path: string, opts: WriteHdf5Options = {}): Promise<void> {
+  await writeFileAtomic(path, serializeH5Parts(buildHdf5Tree(model, opts)));
+}
+
+export async function writeWeightsHdf5File(model: KerasModel, path: string, opts: WriteWeightsOptions): Promise<void> {
+  await writeFileAtomic(path, serializeH5Parts(buildWeightsHdf5Tree(model, opts)));
+}
+
+export async function writeKerasArchiveFile(model: KerasModel, path: string, opts: WriteKerasArchiveOptions = {}): Promise<void> {
+  const { parts, patches } = await writeKerasArchiveParts(model, opts);
+  await writeFileAtomic(path, parts, undefined, patches);
 }
