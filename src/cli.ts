@@ -8,9 +8,9 @@ import { parseArgs } from 'node:util';
 import { KerasInteropError } from './errors.js';
 import { formatSummary, summarize } from './model/summary.js';
 import type { KerasModel } from './model/types.js';
-import { formatReport } from './parity/compare.js';
 import { readNpyFileSync, writeNpyFileSync } from './parity/npy-file.js';
 import { verifyCase, verifyModelFile, type VerifyResult } from './parity/verify.js';
+import { formatVerifyResult, verifyExitCode } from './parity/verify-core.js';
 import type { ConvertProgress } from './writers/index.js';
 import { readConfigSource, readModel, type ReadOptions } from './readers/index.js';
 import { describeRuntime, runModel } from './runtime/run.js';
@@ -126,26 +126,9 @@ async function cmdPredict(positionals: string[], values: Values, io: Io): Promis
   return 0;
 }
 
-function verifyExitCode(r: VerifyResult): number {
-  if (r.files.some((f) => f.error)) return 2;
-  return r.pass ? 0 : 1;
-}
-
 function printVerify(r: VerifyResult, values: Values, io: Io): void {
-  if (values.json) {
-    io.out(JSON.stringify({ ...r, exitCode: verifyExitCode(r) }, null, 2));
-    return;
-  }
-  for (const f of r.files) {
-    if (f.error) {
-      io.out(`${f.file}: ERROR [${f.error.code}] ${f.error.message}\n`);
-      continue;
-    }
-    io.out(formatReport(f.outputs, { model: f.file, backend: r.backend, file: r.case }));
-    io.out('');
-  }
-  const ok = r.files.filter((f) => f.pass).length;
-  io.out(`${r.case ? `case ${r.case}: ` : ''}${ok}/${r.files.length} model files pass (atol ${r.tolerance.atol}, rtol ${r.tolerance.rtol}, backend ${r.backend})`);
+  if (values.json) io.out(JSON.stringify({ ...r, exitCode: verifyExitCode(r) }, null, 2));
+  else io.out(formatVerifyResult(r));
 }
 
 async function cmdVerify(positionals: string[], values: Values, io: Io): Promise<number> {

@@ -1,16 +1,16 @@
 /**
- * Golden parity cases: `case.json` (schema in shared/golden/README.md) read and validated into a
- * typed GoldenCase. Every problem raises KerasInteropError('CASE_INVALID') naming the JSON pointer.
+ * Golden parity cases: `case.json` (schema in shared/golden/README.md) validated into a typed
+ * GoldenCase. Every problem raises KerasInteropError('CASE_INVALID') naming the JSON pointer. Paths are
+ * `/`-separated (a page's folder, or a Node path: case.ts resolves it first).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { KerasInteropError } from '../errors.js';
+import { basename, isAbsolute, join, normalize, resolve, sep } from '../io/posix-path.js';
 import { isNpyDtype, NPY_DTYPES, type NpyDtype } from './npy.js';
 
 export interface GoldenTensor {
   /** File name as case.json spells it (relative to the case folder). */
   file: string;
-  /** Absolute path of the .npy file. */
+  /** Path of the .npy file (absolute for a case read from disk). */
   path: string;
   /** Keras tensor / layer name; null where Keras reported none. */
   name: string | null;
@@ -207,23 +207,4 @@ export function parseGoldenCaseText(text: string, dir: string, options: ParseCas
     throw new KerasInteropError('CASE_INVALID', `not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { file, place: '/' }, { cause: e });
   }
   return parseGoldenCase(json, dir, options);
-}
-
-/** Reads `<dir>/case.json` (or the case.json path itself) from disk. */
-export function readGoldenCase(dirOrCaseFile: string): GoldenCase {
-  let caseFile = resolve(dirOrCaseFile);
-  let isDir = false;
-  try {
-    isDir = statSync(caseFile).isDirectory();
-  } catch (e) {
-    throw new KerasInteropError('FILE_NOT_FOUND', 'no such golden case folder or case.json', { file: caseFile }, { cause: e });
-  }
-  if (isDir) caseFile = join(caseFile, 'case.json');
-  let text: string;
-  try {
-    text = readFileSync(caseFile, 'utf8');
-  } catch (e) {
-    throw new KerasInteropError('FILE_NOT_FOUND', 'cannot read case.json', { file: caseFile }, { cause: e });
-  }
-  return parseGoldenCaseText(text, dirname(caseFile), { caseFile, exists: existsSync });
 }

@@ -1,71 +1,15 @@
 /**
- * Runs a model on golden inputs and compares every output with the golden outputs: for one model
- * file, or for every model file a golden case lists.
+ * Verification from files on disk: for one model file, or for every model file a golden case lists
+ * (the checking itself is verify-core.ts, shared with the page).
  */
 import { basename } from 'node:path';
-import { KerasInteropError } from '../errors.js';
-import type { JsonObject, KerasModel } from '../model/types.js';
 import { readConfigSource, readModel, type ReadOptions } from '../readers/index.js';
-import { runModel } from '../runtime/run.js';
-import { readGoldenCase, type GoldenCase } from './case.js';
-import { compareArrays, type CompareReport, type Tolerance } from './compare.js';
+import { currentBackend } from '../runtime/backend.js';
+import { readGoldenCase } from './case.js';
+import { type CaseFiles, type VerifyOptions, type VerifyResult, checkModel, verifyGoldenCase } from './verify-core.js';
 import { readNpyFileSync } from './npy-file.js';
-import type { NpyArray } from './npy.js';
 
-export interface FileVerification {
-  /** The model file checked. */
-  file: string;
-  format?: string;
-  pass: boolean;
-  outputs: CompareReport[];
-  /** Set when the file could not be read, built or run. */
-  error?: { code: string; message: string };
-}
-
-export interface VerifyResult {
-  case?: string;
-  backend: string;
-  tolerance: Tolerance;
-  pass: boolean;
-  files: FileVerification[];
-}
-
-export interface VerifyOptions {
-  backend?: string;
-  tolerance?: Partial<Tolerance>;
-  read?: ReadOptions;
-  /** Config source for weights-only files (a model file or config JSON). */
-  configPath?: string;
-}
-
-async function checkOne(
-  file: string,
-  model: KerasModel,
-  inputs: NpyArray[],
-  expected: { name: string; array: NpyArray }[],
-  tolerance: Tolerance,
-  backend: string | undefined,
-): Promise<FileVerification> {
-  const outputs = await runModel(model, inputs, { backend });
-  if (outputs.length !== expected.length) {
-    throw new KerasInteropError(
-      'INPUT_MISMATCH',
-      `the model has ${outputs.length} output(s), but ${expected.length} expected output file(s) were given`,
-      { file },
-    );
-  }
-  const reports = outputs.map((out, i) =>
-    compareArrays(out, expected[i].array, tolerance, expected[i].name || out.name),
-  );
-  return { file, format: model.source.format, pass: reports.every((r) => r.pass), outputs: reports };
-}
-
-function failure(file: string, e: unknown): FileVerification {
-  if (e instanceof KerasInteropError) {
-    return { file, pass: false, outputs: [], error: { code: e.code, message: e.message } };
-  }
-  throw e;
-}
+export type { FileVerification, VerifyOptions, VerifyResult } from './verify-core.js';
 
 /** verify <model> --inputs ... --expected ... */
 export async function verifyModelFile(
@@ -80,41 +24,19 @@ export async function verifyModelFile(
   const inputs = inputFiles.map((f) => readNpyFileSync(f));
   const expected = expectedFiles.map((f) => ({ name: basename(f, '.npy'), array: readNpyFileSync(f) }));
   const model = await readModel(file, read);
-  const result = await checkOne(file, model, inputs, expected, tolerance, opts.backend);
-  const { currentBackend } = await import('../runtime/backend.js');
+  const result = await checkModel(file, model, inputs, expected, tolerance, opts.backend);
   return { backend: currentBackend(), tolerance, pass: result.pass, files: [result] };
 }
 
-/** The config a weights-only file of a case is paired with: the first full-model file of the case. */
-async function caseConfig(kase: GoldenCase, read: ReadOptions): Promise<JsonObject | undefined> {
-  for (const f of kase.files) {
-    try {
-      const m = await readModel(f.path, read);
-      if (m.config) return m.config;
-    } catch {
-      // try the next file; the failing one is reported on its own
-    }
-  }
-  return undefined;
-}
+const onDisk: CaseFiles = {
+  readModel: (f, opts) => readModel(f.path, opts),
+  readNpy: (t) => readNpyFileSync(t.path),
+};
 
 /** verify <case-dir>: every model file the case lists, plus model.tfkeras2.h5 where present. */
 export async function verifyCase(dir: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const kase = readGoldenCase(dir);
-  const tolerance = { ...kase.tolerance, ...opts.tolerance };
-  const inputs = kase.inputs.map((t) => readNpyFileSync(t.path));
-  const expected = kase.outputs.map((t) => ({ name: t.name ?? basename(t.file, '.npy'), array: readNpyFileSync(t.path) }));
   const read: ReadOptions = { ...opts.read };
-  const config = opts.configPath ? await readConfigSource(opts.configPath, read) : await caseConfig(kase, read);
-  const files: FileVerification[] = [];
-  for (const f of kase.files) {
-    try {
-      const model = await readModel(f.path, { ...read, config });
-      files.push(await checkOne(f.path, model, inputs, expected, tolerance, opts.backend));
-    } catch (e) {
-      files.push(failure(f.path, e));
-    }
-  }
-  const { currentBackend } = await import('../runtime/backend.js');
-  return { case: kase.name, backend: currentBackend(), tolerance, pass: files.length > 0 && files.every((f) => f.pass), files };
+  const configPath = opts.configPath;
+  return verifyGoldenCase(kase, onDisk, { ...opts, read, config: configPath ? () => readConfigSource(configPath, read) : undefined });
 }
