@@ -1,0 +1,60 @@
+/**
+ * keras-interop in a page (`keras-interop/browser`): the same readers, runtime, verification and writers
+ * as the Node package, on bytes: a dropped or picked File, a folder's files, an ArrayBuffer. Imports no
+ * Node built-in; h5wasm's browser build holds HDF5 files in memory. Nothing leaves the page.
+ */
+import './browser/platform.js';
+import type { ByteSource, ModelSource } from './io/source.js';
+import { isFileSet } from './io/source.js';
+import type { JsonObject, KerasModel } from './model/types.js';
+import { type ModelInput, sourceOf } from './browser/input.js';
+import { type DetectedFormat, detectSourceFormat } from './readers/detect.js';
+import { type ReadOptions, readConfigFrom, readModelSource } from './readers/sources.js';
+
+export { KerasInteropError, UnsupportedLayerError, isKerasInteropError, type ErrorCode } from './errors.js';
+export type { KerasModel, LayerWeights, Weight, WeightDType, JsonObject, JsonValue, SourceFormat } from './model/types.js';
+export { weightValues } from './model/types.js';
+export { summarize, formatSummary, type ModelSummary, type LayerSummary } from './model/summary.js';
+export { bytesSource, memoryFiles, isFileSet, type ByteSource, type FileSet, type ModelSource } from './io/source.js';
+export { sourceOf, folderOf, type FolderInput, type ModelInput } from './browser/input.js';
+export type { ReadOptions } from './readers/sources.js';
+export type { DetectedFormat } from './readers/detect.js';
+export { useBackend, currentBackend, setWasmLocation, type BackendName } from './runtime/backend.js';
+export { buildModel, buildModelDetailed, predict } from './runtime/build.js';
+export { normalizeConfig, resolveClassName } from './runtime/normalize.js';
+export { registerLayer } from './runtime/registry.js';
+export { runModel, describeRuntime, type RunOutput } from './runtime/run.js';
+export { parseNpy, encodeNpy, type NpyArray } from './parity/npy.js';
+export { compareArrays, formatReport, type CompareReport } from './parity/compare.js';
+export { parseGoldenCase, parseGoldenCaseText, type GoldenCase } from './parity/golden-case.js';
+export { verifyModel, verifyGoldenCase, formatVerifyResult, verifyExitCode, type FileVerification, type VerifyResult } from './parity/verify-core.js';
+export { readCaseFolder, verifyCaseFolder } from './browser/case-folder.js';
+export { CONVERT_TARGETS, convertToFiles, type ConvertOptions, type ConvertProgress, type ConvertTarget, type ConvertedFile } from './writers/convert.js';
+export { writeHdf5, writeWeightsHdf5 } from './writers/hdf5.js';
+export { writeKerasArchive } from './writers/keras-archive.js';
+export { writeTfjs } from './writers/tfjs.js';
+export { readTfjsFiles } from './readers/tfjs.js';
+export { zipFiles } from './browser/zip-files.js';
+export * from './layers/index.js';
+export { VERSION } from './version.js';
+
+/** An input as a source the readers take (Blobs read into memory now). */
+async function asSource(input: ModelInput | ModelSource): Promise<ModelSource> {
+  if (isFileSet(input as ModelSource) || typeof (input as ByteSource).read === 'function') return input as ModelSource;
+  return sourceOf(input as ModelInput);
+}
+
+/** Which format a file or folder holds. */
+export async function detectFormatOf(input: ModelInput | ModelSource): Promise<DetectedFormat> {
+  return detectSourceFormat(await asSource(input));
+}
+
+/** Reads a model: one file's bytes (`.h5`, `.keras`), or a folder's files (SavedModel, tfjs). */
+export async function readModelFrom(input: ModelInput | ModelSource, opts: ReadOptions = {}): Promise<KerasModel> {
+  return readModelSource(await asSource(input), opts);
+}
+
+/** The config to pair with a weights-only file: a model's, or a JSON config file's. */
+export async function readConfigOf(input: ModelInput | ModelSource, opts: Pick<ReadOptions, 'limits' | 'maxConfigDepth'> = {}): Promise<JsonObject> {
+  return readConfigFrom(await asSource(input), opts);
+}
