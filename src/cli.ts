@@ -24,6 +24,8 @@ Usage:
   keras-interop verify <model> --inputs a.npy[,b.npy] --expected o.npy[,p.npy] [--json]
   keras-interop verify <case-dir> [--json]
   keras-interop convert <model> --to tfjs|h5|keras <out> [--generation keras2|keras3]
+  keras-interop attention <model> --inputs a.npy[,b.npy] --out <dir> [--sample <i>]
+  keras-interop serve [--port <n>]
 
 <model> is a Keras HDF5 file (.h5: tf.keras 2, Keras 3 legacy, or weights-only), a .keras archive,
 a SavedModel folder or a tfjs layers-model folder.
@@ -34,12 +36,18 @@ Options:
   --json                   machine-readable output on stdout
   --generation <g>         convert --to h5: write tf.keras 2 (keras2) or Keras 3 (keras3); default: the source's
   --atol <x> --rtol <x>    verify tolerance (default: the case's, else 1e-5 and 1e-4)
+  --sample <i>             attention: the sample drawn in the PNG heatmaps (default 0)
+  --port <n>               serve: the port on 127.0.0.1 (default 8080; 0 picks a free one)
   --max-tensor-bytes <n>   refuse any tensor larger than this (default 2 GiB)
   --max-total-bytes <n>    refuse models whose weights exceed this (default 8 GiB)
   --max-inflated-bytes <n> refuse zip archives that inflate to more than this (default 4 GiB)
   --max-config-depth <n>   refuse JSON configs nested deeper than this (default 200)
   -h, --help               this text
   -v, --version            the version
+
+attention writes <layer>.npy (every sample) and <layer>_head<h>.png per attention layer.
+serve starts the web app (open a model, run, verify, convert, see attention) on 127.0.0.1; build it
+first with npm run build:web. Nothing leaves the page.
 
 verify exits 0 when every output is within tolerance, 1 when one is not, 2 on any error.`;
 
@@ -178,6 +186,20 @@ async function cmdConvert(positionals: string[], values: Values, io: Io): Promis
   return 0;
 }
 
+async function cmdAttention(positionals: string[], values: Values, io: Io): Promise<number> {
+  const file = need(positionals, 1, '<model>');
+  const inputs = splitList(values.inputs as string | undefined);
+  if (!inputs.length) throw new KerasInteropError('USAGE', 'attention needs --inputs a.npy[,b.npy]');
+  const outDir = values.out as string | undefined;
+  if (!outDir) throw new KerasInteropError('USAGE', 'attention needs --out <dir>');
+  const { writeAttentionMaps } = await import('./commands/attention.js');
+  const sample = numberOption(values.sample as string | undefined, '--sample');
+  const maps = await writeAttentionMaps(file, inputs, outDir, { backend: values.backend as string | undefined, read: await readOptions(values), sample });
+  if (values.json) io.out(JSON.stringify({ maps }, null, 2));
+  else for (const m of maps) io.out(`${m.npy}  ${m.layer} (${m.className})  [${m.shape.join(', ')}]  ${m.png.length} PNG(s)`);
+  return 0;
+}
+
 /** A one-line progress bar on stderr, redrawn at most every 100 ms and at the end. */
 function progressBar(): (p: ConvertProgress) => void {
   let last = 0;
@@ -221,6 +243,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         'max-total-bytes': { type: 'string' },
         'max-inflated-bytes': { type: 'string' },
         'max-config-depth': { type: 'string' },
+        sample: { type: 'string' },
+        port: { type: 'string' },
       },
     });
     values = parsed.values as Values;
@@ -242,8 +266,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await cmdVerify(positionals, values, io);
       case 'convert':
         return await cmdConvert(positionals, values, io);
+      case 'attention':
+        return await cmdAttention(positionals, values, io);
+      case 'serve':
+        return await (await import('./commands/serve.js')).serveCommand(numberOption(values.port as string | undefined, '--port'), io);
       default:
-        throw new KerasInteropError('USAGE', `unknown command "${positionals[0]}" (inspect, predict, verify, convert)`);
+        throw new KerasInteropError('USAGE', `unknown command "${positionals[0]}" (inspect, predict, verify, convert, attention, serve)`);
     }
   } catch (e) {
     let err =
