@@ -7,7 +7,10 @@ import './browser/platform.js';
 import type { ByteSource, ModelSource } from './io/source.js';
 import { isFileSet } from './io/source.js';
 import type { JsonObject, KerasModel } from './model/types.js';
-import { type ModelInput, sourceOf } from './browser/input.js';
+import { type FolderInput, type ModelInput, folderFiles, folderOf, isFolderInput, sourceOf } from './browser/input.js';
+import { verifyCaseFolder } from './browser/case-folder.js';
+import type { FileVerification, VerifyOptions, VerifyResult } from './parity/verify-core.js';
+import { KerasInteropError } from './errors.js';
 import { type DetectedFormat, detectSourceFormat } from './readers/detect.js';
 import { type ReadOptions, readConfigFrom, readModelSource } from './readers/sources.js';
 
@@ -61,4 +64,24 @@ export async function readModelFrom(input: ModelInput | ModelSource, opts: ReadO
 /** The config to pair with a weights-only file: a model's, or a JSON config file's. */
 export async function readConfigOf(input: ModelInput | ModelSource, opts: Pick<ReadOptions, 'limits' | 'maxConfigDepth'> = {}): Promise<JsonObject> {
   return readConfigFrom(await asSource(input), opts);
+}
+
+/** Where case.json is in a picked folder: the folder itself, else its shallowest sub-folder holding one. */
+export function findCaseDir(paths: Iterable<string>): string {
+  const found = [...paths].filter((p) => p === 'case.json' || p.endsWith('/case.json')).sort((a, b) => a.split('/').length - b.split('/').length);
+  if (!found.length) throw new KerasInteropError('FILE_NOT_FOUND', 'the folder holds no case.json');
+  return found[0] === 'case.json' ? '' : found[0].slice(0, -'/case.json'.length);
+}
+
+/**
+ * `keras-interop verify <case-dir>` on a picked folder (a FileList or Files of a folder pick, or a
+ * `{name, files}` map): its case.json, or the shallowest one in it, with the arrays and model files it
+ * names. `onFile` hears each model file's result as it comes.
+ */
+export async function verifyCase(
+  folder: FileList | readonly File[] | FolderInput,
+  opts: Omit<VerifyOptions, 'configPath'> & { onFile?: (f: FileVerification) => void } = {},
+): Promise<VerifyResult> {
+  const input = isFolderInput(folder) ? folder : folderOf(Array.from(folder));
+  return verifyCaseFolder(await folderFiles(input), { ...opts, caseDir: findCaseDir(input.files.keys()) });
 }

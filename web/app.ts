@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as ki from '../src/browser.js';
-import type { AttentionMap, ConvertedFile, ConvertTarget, FileSet, JsonObject, KerasModel, ModelSummary, NpyArray, VerifyResult } from '../src/browser.js';
+import type { AttentionMap, ConvertedFile, ConvertTarget, JsonObject, KerasModel, ModelSummary, NpyArray, VerifyResult } from '../src/browser.js';
 import { forEachLayer } from '../src/runtime/config-walk.js';
 import { drawGraph } from './graph.js';
 import { drawHeatmap } from './heatmap-view.js';
@@ -79,6 +79,7 @@ function progress(label: string | undefined, fraction?: number): void {
 
 /** Lets the page repaint (progress) between steps of long synchronous work. */
 const repaint = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+let lastPaint = 0;
 
 function showError(e: unknown): void {
   const text = ki.isKerasInteropError(e) ? `[${e.code}] ${e.message}` : `unexpected failure: ${(e as Error)?.stack ?? String(e)}`;
@@ -340,23 +341,11 @@ async function verifyExpected(files: File[]): Promise<void> {
   showVerify(await ki.verifyModel(state.model, state.inputs, expected, { backend: BACKEND, tolerance: tolerance(), read: {} }));
 }
 
-/** Where case.json is in a picked folder: the folder itself or the shallowest sub-folder holding one. */
-function caseDirOf(files: FileSet, paths: string[]): string {
-  if (files.stat('case.json')) return '';
-  const found = paths.filter((p) => p.endsWith('/case.json') || p === 'case.json').sort((a, b) => a.split('/').length - b.split('/').length);
-  if (!found.length) throw new ki.KerasInteropError('FILE_NOT_FOUND', 'the folder holds no case.json', { file: files.name });
-  return found[0].slice(0, -'/case.json'.length);
-}
-
 async function verifyFolder(list: File[]): Promise<void> {
-  const folder = ki.folderOf(list);
-  const files = (await ki.sourceOf(folder)) as FileSet;
-  const caseDir = caseDirOf(files, [...folder.files.keys()]);
   let done = 0;
   progress('verifying the case');
   await repaint();
-  const r = await ki.verifyCaseFolder(files, {
-    caseDir,
+  const r = await ki.verifyCase(list, {
     backend: BACKEND,
     tolerance: tolerance(),
     onFile: (f) => progress(`verified ${++done} model file(s): ${f.file} ${f.pass ? 'PASS' : 'FAIL'}`),
@@ -400,7 +389,14 @@ async function convert(target: ConvertTarget): Promise<void> {
   const files = await ki.convertToFiles(model, target, {
     quantize: target === 'tfjs' ? quantize : undefined,
     generation: target === 'h5' ? generation : undefined,
-    progress: (p) => progress(`converting to ${target}: ${p.path}`, p.total ? p.done / p.total : 1),
+    progress: async (p) => {
+      progress(`converting to ${target}: ${p.path}`, p.total ? p.done / p.total : 1);
+      // Repaint now and then, not after every weight.
+      if (performance.now() - lastPaint > 50) {
+        lastPaint = performance.now();
+        await repaint();
+      }
+    },
   });
   state.converted[target] = files;
   const stem = fileStem(model.source.file);

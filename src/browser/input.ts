@@ -20,7 +20,7 @@ async function bytesOf(b: Blob | ArrayBuffer | Uint8Array): Promise<Uint8Array> 
   return new Uint8Array(await b.arrayBuffer());
 }
 
-function isFolder(input: ModelInput): input is FolderInput {
+export function isFolderInput(input: unknown): input is FolderInput {
   return typeof (input as FolderInput).name === 'string' && (input as FolderInput).files instanceof Map;
 }
 
@@ -41,11 +41,16 @@ export function folderOf(files: readonly File[]): FolderInput {
 export async function sourceOf(input: ModelInput, name = 'model'): Promise<ModelSource> {
   if (input instanceof ArrayBuffer || input instanceof Uint8Array) return bytesSource(name, await bytesOf(input));
   if (input instanceof Blob) return bytesSource((input as File).name || name, await bytesOf(input));
-  const folder = isFolder(input) ? input : folderOf(Array.from(input as ArrayLike<File>));
-  if (!isFolder(input) && folder.files.size === 1 && folder.name === '') {
+  const folder = isFolderInput(input) ? input : folderOf(Array.from(input as ArrayLike<File>));
+  if (!isFolderInput(input) && folder.files.size === 1 && folder.name === '') {
     const [[fileName, blob]] = [...folder.files];
     return bytesSource(fileName, await bytesOf(blob));
   }
+  return folderFiles(folder);
+}
+
+/** A folder's files, read into memory. */
+export async function folderFiles(folder: FolderInput): Promise<FileSet> {
   const bytes = new Map<string, Uint8Array>();
   for (const [path, b] of folder.files) bytes.set(path, await bytesOf(b));
   return memoryFiles(folder.name, bytes);

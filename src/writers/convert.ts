@@ -9,7 +9,7 @@ import type { KerasGeneration } from '../model/weight-names.js';
 import { buildHdf5Tree } from './hdf5.js';
 import { serializeH5Parts } from './h5-builder.js';
 import { writeKerasArchiveParts } from './keras-archive.js';
-import { type Part, type Patch, concatParts, partsSize } from './parts.js';
+import { type Part, type Patch, concatPartsReporting, partsSize } from './parts.js';
 import { parseQuantizeOption, writeTfjsParts } from './tfjs.js';
 
 export type ConvertTarget = 'tfjs' | 'h5' | 'keras';
@@ -30,7 +30,7 @@ export interface ConvertOptions {
   quantize?: string;
   /** tfjs only: bytes per weights shard. */
   shardSize?: number;
-  /** Called as bytes are written (for a progress bar). */
+  /** Called as bytes are written (for a progress bar); `convertToFiles` awaits what it returns (a page repaints). */
   progress?: (p: ConvertProgress) => void;
   /**
    * h5 only: the Keras generation to write (`keras2`: tf.keras 2's layout and config dialect, `keras3`:
@@ -89,24 +89,21 @@ export interface ConvertedFile {
   bytes: Uint8Array;
 }
 
-/** The converted files in memory (a page's downloads): for tfjs, model.json first, then the shards. */
+/**
+ * The converted files in memory (a page's downloads): for tfjs, model.json first, then the shards.
+ * Progress is reported after each weight.
+ */
 export async function convertToFiles(model: KerasModel, to: ConvertTarget, opts: ConvertOptions = {}): Promise<ConvertedFile[]> {
   const plan = await planConversion(model, to, opts);
-  const report = opts.progress;
-  if (plan.kind === 'file') {
-    const name = `${modelStem(model)}${plan.extension}`;
-    const total = partsSize(plan.parts);
-    const bytes = concatParts(plan.parts, plan.patches);
-    report?.({ path: name, done: total, total });
-    return [{ name, bytes }];
+  const files: [string, Part[], (() => Patch[]) | undefined][] =
+    plan.kind === 'file' ? [[`${modelStem(model)}${plan.extension}`, plan.parts, plan.patches]] : plan.shards.map(([name, parts]) => [name, parts, undefined]);
+  const total = files.reduce((a, [, parts]) => a + partsSize(parts), 0);
+  const out: ConvertedFile[] = [];
+  let before = 0;
+  for (const [name, parts, patches] of files) {
+    const bytes = await concatPartsReporting(parts, (done) => opts.progress?.({ path: name, done: before + done, total }), patches);
+    before += bytes.length;
+    out.push({ name, bytes });
   }
-  const total = plan.shards.reduce((a, [, p]) => a + partsSize(p), 0);
-  let done = 0;
-  const shards = plan.shards.map(([name, parts]) => {
-    const bytes = concatParts(parts);
-    done += bytes.length;
-    report?.({ path: name, done, total });
-    return { name, bytes };
-  });
-  return [{ name: 'model.json', bytes: plan.modelJson() }, ...shards];
+  return plan.kind === 'file' ? out : [{ name: 'model.json', bytes: plan.modelJson() }, ...out];
 }

@@ -79,14 +79,18 @@ export class Browser {
     this.listeners.push(listener);
   }
 
-  /** A new tab at `url`, loaded. */
-  async newPage(url: string, width = 1280, height = 900): Promise<Page> {
+  /**
+   * A new tab at `url`, loaded. `hardwareConcurrency` overrides what the page sees as
+   * `navigator.hardwareConcurrency` (tfjs's wasm backend sizes its thread pool by it).
+   */
+  async newPage(url: string, opts: { width?: number; height?: number; hardwareConcurrency?: number } = {}): Promise<Page> {
     const { targetId } = (await this.send('Target.createTarget', { url: 'about:blank' })) as { targetId: string };
     const { sessionId } = (await this.send('Target.attachToTarget', { targetId, flatten: true })) as { sessionId: string };
     const page = new Page(this, sessionId, targetId);
     await page.send('Page.enable');
     await page.send('Runtime.enable');
-    await page.send('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: 1, mobile: false });
+    await page.send('Emulation.setDeviceMetricsOverride', { width: opts.width ?? 1280, height: opts.height ?? 900, deviceScaleFactor: 1, mobile: false });
+    if (opts.hardwareConcurrency) await page.send('Emulation.setHardwareConcurrencyOverride', { hardwareConcurrency: opts.hardwareConcurrency });
     await page.goto(url);
     return page;
   }
