@@ -163,6 +163,21 @@ describe('the web app in headless Chromium', () => {
     });
   }
 
+  it('a weights-only file runs with the config picked beside it, and verifies PASS', async () => {
+    await choose('pick-config', [join(caseDir, 'model.keras')]);
+    expect(await text('config-name')).toBe('config: model.keras');
+    await choose('pick-file', [join(caseDir, 'model.weights.h5')]);
+    expect(await errors()).toEqual([]);
+    expect(await text('model-facts')).toMatch(/^weights-h5\b.* runs on tfjs wasm$/);
+    await choose('pick-inputs', [join(caseDir, 'input_0.npy')]);
+    await click('run-button');
+    await choose('pick-expected', [join(caseDir, 'output_0.npy')]);
+    expect(await text('verify-badge')).toBe('PASS');
+    // A config stays picked until the page reloads; the next tests start clean.
+    await page.goto(server.url);
+    await page.evaluate('kiApp.ready');
+  });
+
   it('every golden case verifies from its case folder as the CLI does, and its model.h5 converts to tfjs, .h5 and .keras, each checked in the page', async () => {
     for (const name of goldenCases()) {
       const dir = join(GOLDEN, name);
