@@ -5,7 +5,7 @@ import { readConfigSource, readModel } from '../../src/readers/index.js';
 import { HDF5_OBJECT_HEADER_LIMIT, writeHdf5, writeWeightsHdf5 } from '../../src/writers/hdf5.js';
 import { KerasInteropError } from '../../src/errors.js';
 import type { JsonObject, KerasModel, LayerWeights } from '../../src/model/types.js';
-import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { GOLDEN, goldenCases, keras3GoldenCases, requireWild } from '../helpers/paths.js';
 import { bytesOf, datasetFileBytes, expectSameWeights, h5Header, h5List, tempDir, writeTemp } from './helpers.js';
 
 const tmp = tempDir();
@@ -32,6 +32,7 @@ function expectSameSource(back: KerasModel, m: KerasModel): void {
 }
 
 describe('writeHdf5 on the golden cases', () => {
+  const keras3 = new Set(keras3GoldenCases());
   for (const name of goldenCases()) {
     const dir = join(GOLDEN, name);
 
@@ -46,7 +47,8 @@ describe('writeHdf5 on the golden cases', () => {
       expect(h5Header(file)).toBe(h5Header(join(dir, 'model.h5')));
     });
 
-    it(`${name}: model.keras → .h5 gives Keras 3's legacy file (names, order and bytes of model.h5)`, async () => {
+    // (a synthesized older model.h5, as the kulc cases have, is not what Keras 3 makes of model.keras)
+    if (keras3.has(name)) it(`${name}: model.keras → .h5 gives Keras 3's legacy file (names, order and bytes of model.h5)`, async () => {
       const archive = await readModel(join(dir, 'model.keras'));
       const legacy = await readModel(join(dir, 'model.h5'));
       const file = out(await writeHdf5(archive, { backend: legacy.source.backend }));
@@ -225,7 +227,7 @@ describe('HDF5 writer details', () => {
 });
 
 describe('writeWeightsHdf5', () => {
-  for (const name of goldenCases()) {
+  for (const name of keras3GoldenCases()) {
     const dir = join(GOLDEN, name);
     it(`${name}: legacy save_weights layout and Keras 3 .weights.h5 round trips`, async () => {
       const m = await readModel(join(dir, 'model.h5'));
