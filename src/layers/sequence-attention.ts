@@ -73,9 +73,10 @@ export class SequenceAttention extends tf.layers.Layer {
     if (kind === undefined) {
       throw new KerasInteropError(
         'UNSUPPORTED_LAYER',
-        `SequenceAttention "${this.name}" uses the similarity function "${similarity}", a Python function of the model's author: ` +
-          `the file holds only its name, so it cannot be recovered. Write it in TypeScript ((source, query) => (batch, T, T) tensor) ` +
-          `and register it before building: registerSequenceAttentionSimilarity('${similarity}', fn). kulc's own are additive and multiplicative.`,
+        `SequenceAttention "${this.name}" uses the similarity function "${similarity}" (as tfjs spells the saved name), a Python function ` +
+          `of the model's author: the file holds only its name, so it cannot be recovered. Write it in TypeScript ((source, query) => ` +
+          `(batch, T, T) tensor) and register it before building: registerSequenceAttentionSimilarity('${similarity}', fn) (any spelling ` +
+          `of the name: case and underscores do not matter). kulc's own are additive and multiplicative.`,
       );
     }
     this.similarity = similarity;
