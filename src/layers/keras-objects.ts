@@ -4,7 +4,8 @@
  *   fills (tfjs's own `deserialize` is internal), and written back;
  * - initializer, regularizer, constraint and activation identifiers (names in any Keras or tfjs spelling,
  *   `{className, config}`, or tfjs objects) resolved to tfjs objects, and written back with `configValue`;
- * - one activation table with Keras 3's semantics (tfjs's registry differs: its hard_sigmoid is Keras 2's).
+ * - one activation table with Keras 3's semantics (tfjs's registry differs: its hard_sigmoid is Keras 2's), plus
+ *   Keras 2's hard_sigmoid under its own name, `hard_sigmoid_keras2`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
