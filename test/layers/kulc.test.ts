@@ -135,6 +135,45 @@ describe('kulc ScaledDotProductAttention', () => {
   });
 });
 
+describe("kulc's MultiHeadAttention graph with return_attention", () => {
+  it('the shared ScaledDotProductAttention hands each head its attention (T, T); their Concatenate is (T, h T); the output is unchanged', async () => {
+    // kulc_multi_head's model.h5 as MultiHeadAttention(return_attention=True) builds it: the same layers
+    // plus a Concatenate of each call's second output
+    const dir = join(GOLDEN, 'kulc_multi_head');
+    const m = await readModel(join(dir, 'model.h5'));
+    const cfg = structuredClone(m.config!) as JsonObject;
+    const inner = cfg.config as JsonObject;
+    const layers = inner.layers as JsonObject[];
+    const heads = 4;
+    ((layers.find((l) => l.class_name === 'ScaledDotProductAttention')!.config) as JsonObject).return_attention = true;
+    const attentionRefs = Array.from({ length: heads }, (_, i) => ['scaled_dot_product_attention_1', i, 1, {}]);
+    layers.push({ name: 'concatenate_2', class_name: 'Concatenate', config: { name: 'concatenate_2', trainable: true, axis: -1 }, inbound_nodes: [attentionRefs] });
+    inner.output_layers = [['time_distributed_13', 0, 0], ['concatenate_2', 0, 0]];
+    const kase = readGoldenCase(dir);
+    const x = readNpyFileSync(kase.inputs[0].path);
+    const [out, attention] = await runModel({ ...m, config: cfg }, [x] as never, { backend: 'cpu' });
+    const want = readNpyFileSync(kase.outputs[0].path);
+    expectClose(out, want.data as Float32Array, want.shape);
+
+    // per head i: softmax((x Wq_i)(x Wk_i)^T / sqrt(8)), Wq_i = time_distributed_{3i+1}, Wk_i = time_distributed_{3i+2}
+    const [B, T, D] = x.shape;
+    const kernel = (n: number) => m.weights.find((l) => l.layer === `time_distributed_${n}`)!.weights[0].data as Float32Array;
+    const expected = new Float64Array(B * T * heads * T);
+    for (let b = 0; b < B; b++) {
+      const xb = (x.data as Float32Array).subarray(b * T * D, (b + 1) * T * D);
+      for (let h = 0; h < heads; h++) {
+        const q = matmul(xb, kernel(3 * h + 1), T, D, 8);
+        const k = matmul(xb, kernel(3 * h + 2), T, D, 8);
+        for (let i = 0; i < T; i++) {
+          const row = softmax(Array.from({ length: T }, (_, j) => q.subarray(i * 8, i * 8 + 8).reduce((acc, v, c) => acc + v * k[j * 8 + c], 0) / Math.sqrt(8)));
+          row.forEach((v, j) => (expected[(b * T + i) * heads * T + h * T + j] = v));
+        }
+      }
+    }
+    expectClose(attention, expected, [B, T, heads * T]);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------------------
 
 describe('kulc SequenceAttention', () => {
