@@ -5,7 +5,7 @@ import { MultiHeadAttention } from '../../src/layers/keras-multi-head-attention.
 import { KerasInteropError } from '../../src/errors.js';
 import { useBackend } from '../../src/runtime/backend.js';
 import { wildFile } from '../helpers/paths.js';
-import { itWild } from '../helpers/wild.js';
+import { describeWild } from '../helpers/wild.js';
 import { goldenDir, h5LayerConfig, h5LayerWeights, npyTensor, randomArray, rng, withinTolerance } from './multi-head-golden-helpers.js';
 
 beforeAll(async () => {
@@ -451,8 +451,8 @@ describe('MultiHeadAttention (Keras) in a saved and reloaded tfjs model', () => 
   });
 });
 
-describe('MultiHeadAttention (Keras) from a real tf.keras 2.10 file', () => {
-  itWild('04_btc_transformer: builds from its config and takes its weights with Keras 2 names in order', async () => {
+describeWild('MultiHeadAttention (Keras) from a real tf.keras 2.10 file', () => {
+  it('04_btc_transformer: builds from its config and takes its weights with Keras 2 names in order', async () => {
     const file = wildFile('04_btc_transformer_mha_tfoplambda', 'transformer_BTC.h5');
     const { config } = await h5LayerConfig(file, 'multi_head_attention');
     expect(config).toMatchObject({ numHeads: 4, keyDim: 128, queryShape: [null, 20, 15], dropout: 0.1 });
