@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readGoldenCase } from '../src/parity/case.js';
 import { verifyCase } from '../src/parity/verify.js';
 import { GOLDEN, goldenCases, requireWild } from './helpers/paths.js';
+import { describeWild } from './helpers/wild.js';
 
 function explain(r: Awaited<ReturnType<typeof verifyCase>>): string {
   return r.files
@@ -26,7 +27,7 @@ describe('golden cases verify from every model file', () => {
   }
 });
 
-describe('real files with golden outputs', () => {
+describeWild('real files with golden outputs', () => {
   for (const id of [
     '01_dsRNA_seqselfattention',
     '17_retail_transformer_mha_archive',
