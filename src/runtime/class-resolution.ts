@@ -50,6 +50,9 @@ export const LAYER_BASE_KEYS: readonly string[] = [
   'name', 'trainable', 'dtype', 'batch_input_shape', 'batch_shape', 'batch_size', 'input_shape', 'input_dim', 'input_dtype', 'autocast',
 ];
 
+/** kulc's attention wrappers: their own `<name>_W1` ... `<name>_V`, then the wrapped cell's. */
+const KULC_WRAPPER_WEIGHTS = ['W1', 'W2', 'W3', 'b2', 'b3', 'V', 'kernel', 'recurrent_kernel', 'bias'];
+
 const KERAS_INITIALIZED = (...weights: string[]): string[] =>
   weights.flatMap((w) => [`${w}_initializer`, `${w}_regularizer`, `${w}_constraint`]);
 
@@ -123,6 +126,37 @@ export const CLASS_CANDIDATES: Readonly<Record<string, readonly ClassCandidate[]
       module: 'keras_multi_head.multi_head_attention',
     },
   ],
+  // Names only kulc uses so far: one candidate each, so that their configs' keys are checked as well.
+  SequenceAttention: [
+    {
+      origin: 'kulc',
+      registeredAs: 'SequenceAttention',
+      requires: ['similarity'],
+      accepts: [...LAYER_BASE_KEYS, 'similarity', 'kernel_initializer'],
+      weights: ['w_a', 'v_a'],
+      module: 'kulc.attention',
+    },
+  ],
+  AttentionRNNWrapper: [
+    {
+      origin: 'kulc',
+      registeredAs: 'AttentionRNNWrapper',
+      requires: ['layer'],
+      accepts: [...LAYER_BASE_KEYS, 'layer', 'weight_initializer'],
+      weights: [...KULC_WRAPPER_WEIGHTS],
+      module: 'kulc.attention',
+    },
+  ],
+  ExternalAttentionRNNWrapper: [
+    {
+      origin: 'kulc',
+      registeredAs: 'ExternalAttentionRNNWrapper',
+      requires: ['layer'],
+      accepts: [...LAYER_BASE_KEYS, 'layer', 'weight_initializer', 'return_attention'],
+      weights: [...KULC_WRAPPER_WEIGHTS],
+      module: 'kulc.attention',
+    },
+  ],
 });
 
 /** Classes only one known library has: decided by the name alone. */
@@ -131,9 +165,6 @@ const LIBRARY_CLASSES: Readonly<Record<string, LayerOrigin>> = lookupTable({
   SeqWeightedAttention: 'keras-self-attention',
   ResidualScaledDotProductAttention: 'keras-self-attention',
   MultiHead: 'keras-multi-head',
-  SequenceAttention: 'kulc',
-  AttentionRNNWrapper: 'kulc',
-  ExternalAttentionRNNWrapper: 'kulc',
 });
 
 /** Keras's own layer classes (any version) that may appear in configs; the rest are users' own. */
@@ -243,10 +274,10 @@ export function chooseCandidate(className: string, candidates: readonly ClassCan
   const others = misfits.filter((_, j) => j !== i);
   const ruledOut = others.length ? `; ${others.map((m) => (fits(m) ? `${m.origin} also fits` : describeMisfit(m))).join('; ')}` : '';
   const c = candidates[i];
-  return { className: c.registeredAs, origin: c.origin, reason: `${evidence} fit ${c.origin}${ruledOut}`, ambiguous: true, candidate: c };
+  return { className: c.registeredAs, origin: c.origin, reason: `${evidence} fit ${c.origin}${ruledOut}`, ambiguous: candidates.length > 1, candidate: c };
 }
 
-/** The candidate registered under a `Lib>Class` name (configs already in the tfjs dialect carry it). */
+/** The candidate registered under a `Lib>Class` name (configs already in the tfjs dialect carry it): a clashing name's. */
 function byRegisteredName(className: string): ClassCandidate | undefined {
   if (!className.includes('>')) return undefined;
   const plain = className.slice(className.lastIndexOf('>') + 1);

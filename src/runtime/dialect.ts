@@ -134,9 +134,6 @@ const PACKAGE_MODULES: Readonly<Record<string, string>> = lookupTable({
   ResidualScaledDotProductAttention: 'keras_self_attention.real_former',
   MultiHead: 'keras_multi_head.multi_head',
   MultiHeadAttention: 'keras_multi_head.multi_head_attention',
-  SequenceAttention: 'kulc.attention',
-  AttentionRNNWrapper: 'kulc.attention',
-  ExternalAttentionRNNWrapper: 'kulc.attention',
 });
 
 /** Keras 3 operations (`keras.ops`) that appear in functional graphs as pseudo-layers, and their module. */

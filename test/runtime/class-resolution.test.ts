@@ -110,6 +110,17 @@ describe('the rule', () => {
     expect(e2.message).toContain('kulc: does not take axis, center, scale, groups');
   });
 
+  it("kulc's classes that no other library names have one candidate each: their keys are checked too", () => {
+    expect(resolveLayerClass({ className: 'SequenceAttention', config: { name: 's', trainable: true, similarity: '_additive_similarity', kernel_initializer: 'glorot_uniform' }, weightNames: ['w_a', 'v_a'] })).toMatchObject({
+      origin: 'kulc',
+      className: 'SequenceAttention',
+      ambiguous: false,
+    });
+    const odd = resolveLayerClass({ className: 'AttentionRNNWrapper', config: { name: 'w', layer: {}, weight_initializer: 'glorot_uniform', attention_width: 3 } });
+    expect(odd).toMatchObject({ className: 'User>AttentionRNNWrapper', origin: 'user' });
+    expect(odd.reason).toContain('kulc: does not take attention_width');
+  });
+
   it('the refused class runs once the user registers an implementation under the name it was given', async () => {
     class Affine extends tf.layers.Layer {
       static className = 'User>LayerNormalization';
@@ -141,7 +152,6 @@ describe('the rule', () => {
     expect(chooseCandidate('Thing', table, { className: 'Thing', config: { name: 't' }, module: 'keras.src.layers' })).toMatchObject({ origin: 'keras' });
     expect(chooseCandidate('Thing', table, { className: 'Thing', config: { name: 't' }, module: 'kerasish.layers' })).toMatchObject({ origin: 'kulc' });
     expect(resolveLayerClass({ className: 'Kulc>ScaledDotProductAttention', config: { history_only: true } })).toMatchObject({ origin: 'kulc', className: 'Kulc>ScaledDotProductAttention' });
-    expect(resolveLayerClass({ className: 'SequenceAttention', config: {} })).toMatchObject({ origin: 'kulc', ambiguous: false });
   });
 });
 
