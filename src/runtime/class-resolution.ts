@@ -5,7 +5,8 @@
  * evidence is what each library's `get_config` writes and what its weights are called, so every clashing
  * name has a list of candidates (`CLASS_CANDIDATES`) and a layer gets the first one its config keys and
  * weight names fit. None fitting is an error that names, per candidate, what did not fit: the nearest
- * match is never run, and no config key is ever left unused.
+ * match is never run, and no config key is ever left unused. A name only one library uses can have a
+ * single candidate, for its keys to be checked the same way (kulc's SequenceAttention, ...).
  *
  * One pass over the verbatim config (`classResolutions`) decides for every layer, nested ones included;
  * the normalizer, `inspect` and the dialect conversions all read its answers.
@@ -19,8 +20,8 @@ import { forEachLayer, isModelClassName } from './config-walk.js';
 export type LayerOrigin = 'keras' | 'keras-self-attention' | 'keras-multi-head' | 'keras-layer-normalization' | 'kulc' | 'user';
 
 /**
- * One library's class behind a clashing class name. Everything but `origin` and `registeredAs` is
- * evidence; a candidate fits a layer when none of it contradicts the file.
+ * One library's class behind a class name of `CLASS_CANDIDATES`. Everything but `origin`, `registeredAs`
+ * and `module` is evidence; a candidate fits a layer when none of it contradicts the file.
  */
 export interface ClassCandidate {
   origin: LayerOrigin;
@@ -57,9 +58,11 @@ const KERAS_INITIALIZED = (...weights: string[]): string[] =>
   weights.flatMap((w) => [`${w}_initializer`, `${w}_regularizer`, `${w}_constraint`]);
 
 /**
- * The clashing class names and their candidates, most specific first (the first that fits wins, so a
- * candidate whose keys are a subset of another's comes after it). Adding a library's class is one entry
- * here plus its registration in src/layers/index.ts.
+ * Class name (as files spell it) → its candidates, most specific first: the first that fits wins, so a
+ * candidate whose keys are a subset of another's comes after it. Adding a library's class is one entry
+ * here (plus registering `registeredAs` with tfjs, in src/layers/index.ts for ours). Shape of an entry:
+ *   Name: [{ origin, registeredAs, requires?: [keys], accepts: [...LAYER_BASE_KEYS, keys],
+ *            weights?: [names | RegExp], modules?: [Keras 3 modules], module?: 'its.module' }, ...]
  */
 export const CLASS_CANDIDATES: Readonly<Record<string, readonly ClassCandidate[]>> = lookupTable({
   LayerNormalization: [
@@ -220,7 +223,7 @@ export interface ClassChoice {
   reason: string;
   /** True when the class name is one several libraries use: `inspect` shows the origin. */
   ambiguous: boolean;
-  /** The candidate chosen (clashing names only). */
+  /** The candidate chosen (class names in `CLASS_CANDIDATES`). */
   candidate?: ClassCandidate;
   /** When no candidate fits: what did not fit, per candidate. */
   misfits?: CandidateMisfit[];
@@ -247,7 +250,7 @@ function fits(m: CandidateMisfit): boolean {
   return m.missingKeys.length === 0 && m.unexpectedKeys.length === 0 && m.unexpectedWeights.length === 0 && m.otherModule === undefined;
 }
 
-/** One candidate's misfit in words: `keras: lacks axis; weights gain, bias are not its own`. */
+/** One candidate's misfit in words: `keras: lacks axis; has no weights gain, bias`. */
 export function describeMisfit(m: CandidateMisfit): string {
   const parts: string[] = [];
   if (m.missingKeys.length) parts.push(`lacks ${m.missingKeys.join(', ')}`);
