@@ -14,6 +14,8 @@ import { MultiHeadAttention } from './keras-multi-head-attention.js';
 import { GlobalAveragePooling1D, GlobalMaxPooling1D } from './pooling.js';
 import { LayerNormalization } from './layer-normalization.js';
 import { NoMask } from './no-mask.js';
+import { Attention } from './attention.js';
+import { AdditiveAttention } from './additive-attention.js';
 import { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell } from './recurrent.js';
 
 export {
@@ -25,6 +27,8 @@ export {
   MultiHead,
   KmhMultiHeadAttention,
   MultiHeadAttention,
+  Attention,
+  AdditiveAttention,
   GlobalAveragePooling1D,
   GlobalMaxPooling1D,
   LayerNormalization,
@@ -47,6 +51,9 @@ export const LAYER_CLASSES = [
   MultiHead,
   KmhMultiHeadAttention,
   MultiHeadAttention,
+  // Keras's own Luong and Bahdanau attention (tfjs has neither).
+  Attention,
+  AdditiveAttention,
   // Keras semantics tfjs's built-ins lack (data_format, masked averages); these replace tfjs's.
   GlobalAveragePooling1D,
   GlobalMaxPooling1D,

@@ -360,6 +360,24 @@ function bidirectional3(config: JsonObject): void {
   }
 }
 
+/** Keras's Luong and Bahdanau attention layers. */
+const DENSE_ATTENTION = new Set(['Attention', 'AdditiveAttention']);
+
+/**
+ * tf.keras <= 2.9 configures `Attention(causal=True)`; Keras 3 (like tf.keras >= 2.10) has no such
+ * argument and takes `use_causal_mask=True` in each call instead.
+ */
+function causalToCallArgument3(layer: JsonObject): void {
+  const config = layer.config as JsonObject;
+  if (!has(config, 'causal')) return;
+  const causal = config.causal === true;
+  delete config.causal;
+  if (!causal || !Array.isArray(layer.inbound_nodes)) return;
+  for (const node of layer.inbound_nodes) {
+    if (isJsonObject(node) && isJsonObject(node.kwargs) && !has(node.kwargs, 'use_causal_mask')) put(node.kwargs, 'use_causal_mask', true);
+  }
+}
+
 /** Keras 3 `__keras_tensor__` for a tf.keras 2 reference. */
 function kerasTensor3(ref: TensorRef, history: TensorRef, sc: Model3Context): JsonObject {
   const shape = sc.shapes?.get(ref[0])?.[ref[1]]?.[ref[2]];
@@ -508,6 +526,7 @@ function model3(model: KerasObject, path: string, lc: Layer3Context): JsonObject
       'inbound_nodes',
       nodes.map((node, j) => (op ? opNode3 : node3)(node, pointer(lp, 'inbound_nodes', j), sc)),
     );
+    if (DENSE_ATTENTION.has(l.class_name)) causalToCallArgument3(converted);
     return converted;
   });
   const config = obj([
@@ -618,7 +637,7 @@ const KERAS3_ONLY_KEYS: Readonly<Record<string, Readonly<Record<string, JsonValu
 });
 /** Keys only Keras 3 writes whose value tf.keras 2 cannot take and which only matter to training. */
 const KERAS3_ONLY_DROPPED: Readonly<Record<string, readonly string[]>> = lookupTable({
-  MultiHeadAttention: ['seed'],
+  MultiHeadAttention: ['seed'], Attention: ['seed'], AdditiveAttention: ['seed'],
   LSTM: ['seed'], GRU: ['seed'], SimpleRNN: ['seed'], LSTMCell: ['seed'], GRUCell: ['seed'], SimpleRNNCell: ['seed'],
 });
 

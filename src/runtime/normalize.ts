@@ -393,17 +393,27 @@ const MASK_PRODUCERS: Readonly<Record<string, (config: JsonObject) => boolean>> 
   Masking: () => true,
 });
 
-function producesMask(l: KerasObject | undefined): boolean {
-  const test = l && MASK_PRODUCERS[l.class_name];
+/** Layers whose output carries their first input's mask on (Keras's Attention: the query's). */
+const MASK_PASSERS = new Set(['Attention', 'AdditiveAttention']);
+
+function producesMask(l: KerasObject | undefined, byName: ReadonlyMap<string, KerasObject>, seen = new Set<string>()): boolean {
+  if (!l || seen.has(entryName(l))) return false;
+  if (MASK_PASSERS.has(l.class_name)) {
+    seen.add(entryName(l));
+    const first = (Array.isArray(l.inbound_nodes) ? l.inbound_nodes : []).map((n) => nonMaskRefs(n)[0]).find((r) => r !== undefined);
+    return first !== undefined && producesMask(byName.get(first[0]), byName, seen);
+  }
+  const test = MASK_PRODUCERS[l.class_name];
   return Boolean(test && isJsonObject(l.config) && test(l.config));
 }
 
 /**
  * Configs that do not record masks (tf.keras 2 files, Keras 3 before 3.16) leave mask flow to the
  * runtime. Keras 3 (which computed the golden outputs, reloading such files) hands a mask only to the
- * direct consumers of the layers that compute one (Embedding with mask_zero, Masking): a layer that
- * merely passes a mask on (Bidirectional, for one) does not pass it further. tfjs passes masks along
- * every computeMask, so the other consumers are run without a mask.
+ * direct consumers of the layers that compute one (Embedding with mask_zero, Masking, and Attention /
+ * AdditiveAttention, whose compute_mask returns the query's): a layer that merely passes a mask on
+ * (Bidirectional, for one) does not pass it further. tfjs passes masks along every computeMask, so the
+ * other consumers are run without a mask.
  */
 function markImplicitMaskStops(layers: KerasObject[], removed: Set<string>, ctx: Ctx): void {
   const recordsMasks =
@@ -411,10 +421,10 @@ function markImplicitMaskStops(layers: KerasObject[], removed: Set<string>, ctx:
     layers.some((l) => (Array.isArray(l.inbound_nodes) ? l.inbound_nodes : []).some((n) => isJsonObject(n) && isJsonObject(n.kwargs) && 'mask' in n.kwargs));
   if (recordsMasks) return;
   const byName = new Map(layers.map((l) => [entryName(l), l]));
-  if (!layers.some((l) => producesMask(l))) return;
+  if (!layers.some((l) => producesMask(l, byName))) return;
   for (const l of layers) {
     const first = (Array.isArray(l.inbound_nodes) ? l.inbound_nodes : []).map((n) => nonMaskRefs(n)[0]).find((r) => r !== undefined);
-    if (first && !producesMask(byName.get(first[0])) && !producesMask(l)) ctx.withoutMask.add(entryName(l));
+    if (first && !producesMask(byName.get(first[0]), byName) && !producesMask(l, byName)) ctx.withoutMask.add(entryName(l));
   }
 }
 
@@ -476,14 +486,6 @@ function normalizeLayer(layer: KerasObject, path: string, ctx: Ctx, functionalEn
   }
   const r = resolveClassName(layer.class_name, layer.config);
   ctx.resolutions.push({ layer: name, path, className: layer.class_name, resolvedClass: r.className, origin: r.origin, reason: r.reason });
-  if (layer.class_name === 'CuDNNLSTM' || layer.class_name === 'CuDNNGRU') {
-    note(
-      ctx,
-      path,
-      `${layer.class_name} could run as ${layer.class_name.slice(5)} (reset_after/recurrent bias layout differs: the CuDNN bias holds 2x the gates); not converted`,
-      name,
-    );
-  }
   const config = isJsonObject(layer.config) ? normalizeLayerConfig(r.className, layer.config, pointer(path, 'config'), name, ctx) : layer.config;
   const out: KerasObject = { class_name: r.className, config };
   if (functionalEntry && typeof layer.name === 'string') put(out, 'name', layer.name);

@@ -17,6 +17,7 @@ import { isJsonObject, weightValues } from '../model/types.js';
 import { layerName } from '../model/config.js';
 import { type KerasGeneration, kerasWeightNames, treeLayers } from '../model/weight-names.js';
 import { toKeras2Config, toKeras3Config } from '../runtime/dialect.js';
+import { upgradeLegacyLayers } from '../runtime/legacy-layers.js';
 import { H5Group, serializeH5, serializeH5Parts } from './h5-builder.js';
 import { buildKeras3WeightsTree } from './keras3-weights.js';
 import { jsonTextFor, pythonJsonDumps } from './py-json.js';
@@ -283,7 +284,9 @@ export function buildHdf5Tree(model: KerasModel, opts: WriteHdf5Options = {}): H
     });
   }
   const generation = resolveGeneration(model, opts);
-  const config = configFor(model, model.config, generation, 'h5');
+  // Keras 3 has no CuDNN classes: a Keras 3 file gets the layers Keras 3 loads them as.
+  if (generation === 'keras3') model = upgradeLegacyLayers(model);
+  const config = configFor(model, model.config as JsonObject, generation, 'h5');
   const crossing = config !== model.config;
   const version = versionFor(model, generation, opts);
   // tf.keras 2 knows only the tensorflow backend
@@ -321,7 +324,8 @@ export async function writeHdf5(model: KerasModel, opts: WriteHdf5Options = {}):
 export function buildWeightsHdf5Tree(model: KerasModel, opts: WriteWeightsOptions): H5Group {
   const root = new H5Group();
   if (opts.layout === 'keras3') {
-    // Keras 3's .weights.h5 layout follows the Keras 3 form of the config.
+    // Keras 3's .weights.h5 layout follows the Keras 3 form of the config (CuDNN layers upgraded).
+    model = upgradeLegacyLayers(model);
     const config = model.config ? configFor(model, model.config, 'keras3', 'keras3-tree') : null;
     buildKeras3WeightsTree({ ...model, config }, root, { kerasVersion: versionFor(model, 'keras3', opts) });
     return root;
