@@ -15,6 +15,14 @@ export function goldenCases(): string[] {
     .sort();
 }
 
+/**
+ * The cases made by Keras 3 (`model.keras`, `model.h5`, `model.weights.h5`); the others hold a Keras 2
+ * file alone (classes Keras 3 does not have, such as CuDNNLSTM).
+ */
+export function keras3GoldenCases(): string[] {
+  return goldenCases().filter((name) => existsSync(join(GOLDEN, name, 'model.keras')));
+}
+
 /** Fails loudly (never skips) when the real-file folder is missing. */
 export function requireWild(): string {
   if (!existsSync(join(WILD, 'manifest.json'))) {

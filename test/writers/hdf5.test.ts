@@ -5,7 +5,7 @@ import { readConfigSource, readModel } from '../../src/readers/index.js';
 import { HDF5_OBJECT_HEADER_LIMIT, writeHdf5, writeWeightsHdf5 } from '../../src/writers/hdf5.js';
 import { KerasInteropError } from '../../src/errors.js';
 import type { JsonObject, KerasModel, LayerWeights } from '../../src/model/types.js';
-import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { GOLDEN, keras3GoldenCases, requireWild } from '../helpers/paths.js';
 import { bytesOf, datasetFileBytes, expectSameWeights, h5Header, h5List, tempDir, writeTemp } from './helpers.js';
 
 const tmp = tempDir();
@@ -32,7 +32,7 @@ function expectSameSource(back: KerasModel, m: KerasModel): void {
 }
 
 describe('writeHdf5 on the golden cases', () => {
-  for (const name of goldenCases()) {
+  for (const name of keras3GoldenCases()) {
     const dir = join(GOLDEN, name);
 
     it(`${name}: model.h5 → write → read gives the same config, root attributes and weights, and Keras's structure`, async () => {
@@ -225,7 +225,7 @@ describe('HDF5 writer details', () => {
 });
 
 describe('writeWeightsHdf5', () => {
-  for (const name of goldenCases()) {
+  for (const name of keras3GoldenCases()) {
     const dir = join(GOLDEN, name);
     it(`${name}: legacy save_weights layout and Keras 3 .weights.h5 round trips`, async () => {
       const m = await readModel(join(dir, 'model.h5'));

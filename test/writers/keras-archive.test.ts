@@ -4,7 +4,7 @@ import { unzipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readModel } from '../../src/readers/index.js';
 import { kerasDateSaved, writeKerasArchive } from '../../src/writers/keras-archive.js';
-import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { GOLDEN, keras3GoldenCases, requireWild } from '../helpers/paths.js';
 import { expectSameWeights, h5Header, h5List, tempDir, writeTemp } from './helpers.js';
 
 const tmp = tempDir();
@@ -36,7 +36,7 @@ function member(zip: Uint8Array, name: string): Uint8Array {
 }
 
 describe('writeKerasArchive on the golden cases', () => {
-  for (const name of goldenCases()) {
+  for (const name of keras3GoldenCases()) {
     const dir = join(GOLDEN, name);
 
     it(`${name}: model.keras → write → read is lossless; members stored in Keras's order; weights in Keras's layout`, async () => {
