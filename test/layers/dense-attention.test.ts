@@ -2,15 +2,24 @@
  * Keras's `Attention` and `AdditiveAttention` against a plain-JS reference of Keras's formulas (float64
  * loops; the masked-score subtraction rounded to float32 as Keras computes it): score modes, scales,
  * [query, value, key], causal masks from the constructor or the call, query and value masks through
- * tfjs's predict, the returned weights, and the config each layer takes.
+ * tfjs's predict, the returned weights, the config each layer takes, and tf.keras <= 2.9's `causal` key in
+ * files and in their Keras 3 form.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/layers/index.js';
 import { AdditiveAttention } from '../../src/layers/additive-attention.js';
 import { Attention } from '../../src/layers/attention.js';
 import { KerasInteropError } from '../../src/errors.js';
+import type { JsonObject, KerasModel } from '../../src/model/types.js';
+import { readModel } from '../../src/readers/index.js';
 import { useBackend } from '../../src/runtime/backend.js';
+import { toKeras3Config } from '../../src/runtime/dialect.js';
+import { runModel } from '../../src/runtime/run.js';
+import { convertModel } from '../../src/writers/index.js';
 import { Rng, expectClose, nd, type Nd } from './attention-reference.js';
 
 beforeAll(async () => {
@@ -231,5 +240,50 @@ describe('AdditiveAttention (Bahdanau)', () => {
     const [out] = run(layer, [x, x], { useCausalMask: true });
     expect(layer.weights).toHaveLength(0);
     expectClose(out.dataSync(), refAttention({ q: x, v: x, mode: 'additive', causal: true }).out, { label: 'causal' });
+  });
+});
+
+describe('Attention in model files', () => {
+  /** A tf.keras 2.9 functional model: Attention(causal=True, use_scale=True)([x, x]) (the config key tf.keras <= 2.9 wrote). */
+  const tf29 = (): KerasModel => ({
+    source: { format: 'keras2-h5', file: 'tf29.h5', kerasVersion: '2.9.0', backend: 'tensorflow', extras: {} },
+    config: {
+      class_name: 'Functional',
+      config: {
+        name: 'model',
+        layers: [
+          { class_name: 'InputLayer', name: 'x', config: { batch_input_shape: [null, 4, 3], dtype: 'float32', name: 'x' }, inbound_nodes: [] },
+          {
+            class_name: 'Attention',
+            name: 'attention',
+            config: { name: 'attention', trainable: true, dtype: 'float32', causal: true, dropout: 0.0, use_scale: true, score_mode: 'dot' },
+            inbound_nodes: [[['x', 0, 0, {}], ['x', 0, 0, {}]]],
+          },
+        ],
+        input_layers: [['x', 0, 0]],
+        output_layers: [['attention', 0, 0]],
+      },
+    },
+    weights: [{ layer: 'attention', weights: [{ name: 'attention/scale:0', path: '/model_weights/attention/attention/scale:0', shape: [], dtype: 'float32', data: Float32Array.of(0.9) }] }],
+  });
+  const x = rng.randn([2, 4, 3]);
+  const want = refAttention({ q: x, v: x, mode: 'dot', scale: Math.fround(0.9), causal: true }).out;
+  const input = { dtype: 'float32', shape: x.shape, data: Float32Array.from(x.data) };
+
+  it('a tf.keras 2.9 causal=True config runs causal; in Keras 3 form it is the call argument use_causal_mask', async () => {
+    const [out] = await runModel(tf29(), [input], { backend: 'cpu' });
+    expectClose(out.data, want, { label: 'tf.keras 2.9' });
+    const k3 = toKeras3Config(tf29().config!);
+    const att = ((k3.config as JsonObject).layers as JsonObject[])[1];
+    expect('causal' in (att.config as JsonObject)).toBe(false);
+    expect((att.inbound_nodes as JsonObject[])[0].kwargs).toEqual({ use_causal_mask: true });
+    const dir = mkdtempSync(join(tmpdir(), 'ki-attention-'));
+    try {
+      const [file] = await convertModel(tf29(), 'keras', join(dir, 'm.keras'));
+      const [back] = await runModel(await readModel(file), [input], { backend: 'cpu' });
+      expectClose(back.data, want, { label: '.keras' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
