@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
+import { refuseUnknownKeys } from './config-keys.js';
 import { configValue } from './keras-objects.js';
 import type { Kwargs, LayerArgs, Shape } from './types.js';
 
@@ -25,9 +26,6 @@ export interface DenseAttentionArgs extends LayerArgs {
   /** Keras 3 (dropout's seed). */
   seed?: number | null;
 }
-
-/** tfjs's own constructor arguments, which any layer config may carry (tfjs adds `customObjects` itself). */
-const TFJS_LAYER_KEYS = ['name', 'trainable', 'dtype', 'batchInputShape', 'inputShape', 'batchSize', 'inputDType', 'weights', 'customObjects'];
 
 /** What Keras subtracts from the scores of masked keys (float32). */
 const MASKED_SCORE = 1e9;
@@ -48,14 +46,7 @@ export abstract class DenseAttention extends tf.layers.Layer {
   /** `keys`: the config keys this class takes besides the base ones (camelCase, as tfjs hands them). */
   constructor(args: DenseAttentionArgs, keys: readonly string[]) {
     super(args);
-    const known = new Set([...TFJS_LAYER_KEYS, 'useScale', 'dropout', 'causal', 'seed', ...keys]);
-    const unknown = Object.keys(args).filter((k) => !known.has(k));
-    if (unknown.length > 0) {
-      throw new KerasInteropError(
-        'UNSUPPORTED_LAYER',
-        `${this.getClassName()} "${this.name}": config keys ${unknown.map((k) => JSON.stringify(k)).join(', ')} are not part of Keras's ${this.getClassName()} (known: ${[...known].join(', ')})`,
-      );
-    }
+    refuseUnknownKeys(this.getClassName(), this.name, args, ['useScale', 'dropout', 'causal', 'seed', ...keys]);
     this.useScale = args.useScale ?? false;
     this.dropout = args.dropout ?? 0;
     this.causal = args.causal;

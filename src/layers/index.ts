@@ -16,6 +16,7 @@ import { LayerNormalization } from './layer-normalization.js';
 import { NoMask } from './no-mask.js';
 import { Attention } from './attention.js';
 import { AdditiveAttention } from './additive-attention.js';
+import { Merge } from './merge.js';
 import { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell } from './recurrent.js';
 
 export {
@@ -29,6 +30,7 @@ export {
   MultiHeadAttention,
   Attention,
   AdditiveAttention,
+  Merge,
   GlobalAveragePooling1D,
   GlobalMaxPooling1D,
   LayerNormalization,
@@ -54,6 +56,8 @@ export const LAYER_CLASSES = [
   // Keras's own Luong and Bahdanau attention (tfjs has neither).
   Attention,
   AdditiveAttention,
+  // Keras 1 / 2.0's legacy Merge (every merge mode in one layer).
+  Merge,
   // Keras semantics tfjs's built-ins lack (data_format, masked averages); these replace tfjs's.
   GlobalAveragePooling1D,
   GlobalMaxPooling1D,

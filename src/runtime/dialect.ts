@@ -38,6 +38,7 @@ import {
   pointer,
   stableJson,
 } from './config-walk.js';
+import { mergeAsMergeLayer } from './legacy-merge.js';
 import { CALL_SIGNATURES, normalizeConfig, resolveClassName } from './normalize.js';
 
 export type Shape = (number | null)[];
@@ -296,6 +297,10 @@ function layer3(layer: KerasObject, path: string, lc: Layer3Context, firstNode?:
   }
   if (cls === 'SlicingOpLambda' || cls === 'CuDNNLSTM' || cls === 'CuDNNGRU') {
     throw unsupported(lc.ctx, path, `${cls} (layer "${layerNameOf(layer)}") has no Keras 3 counterpart`);
+  }
+  // Keras 3 has no legacy Merge: the merge layer of the same meaning
+  if (cls === 'Merge' && isJsonObject(layer.config)) {
+    return layer3(mergeAsMergeLayer(layer as KerasObject & { config: JsonObject }, { file: lc.ctx.file, place: path }) as KerasObject, path, lc, firstNode);
   }
   if (has(layer, 'module')) {
     module = layer.module as string | null;

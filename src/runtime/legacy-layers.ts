@@ -1,12 +1,16 @@
 /**
  * Layers that only old Keras wrote, as the current layers Keras itself turns them into when it loads
- * such a file: `CuDNNLSTM`/`CuDNNGRU` become `LSTM`/`GRU(reset_after=True)` with their weights converted
- * (cudnn.ts). A KerasModel in, a KerasModel out (config in the tf.keras 2 dialect, weights in the new
- * layers' layout); the same object when there is nothing to upgrade.
+ * such a file:
+ * - `CuDNNLSTM`/`CuDNNGRU` become `LSTM`/`GRU(reset_after=True)` with their weights converted (cudnn.ts);
+ * - Keras 1 layer configs get Keras 2's class and argument names, and their weights Keras 2's layout
+ *   (keras1.ts);
+ * - a Sequential whose first layer is a legacy `Merge` of branch models becomes the functional model Keras
+ *   builds from it (legacy-merge.ts); the `Merge` layer itself stays (src/layers/merge.ts runs it).
+ * A KerasModel in, a KerasModel out (config in the tf.keras 2 dialect, weights in the new layers' layout,
+ * still listed by layer name); the same object when there is nothing to upgrade.
  *
  * Applied wherever a model leaves the file's own world: the runtime, the tfjs writer, `.keras` archives
- * and Keras 3 `.h5` files (no Keras 3 has these classes). A tf.keras 2 `.h5` written from such a model
- * keeps them verbatim.
+ * and Keras 3 `.h5` files. A tf.keras 2 `.h5` written from such a model keeps it verbatim.
  */
 import { KerasInteropError } from '../errors.js';
 import { layerName } from '../model/config.js';
@@ -15,13 +19,15 @@ import { isJsonObject } from '../model/types.js';
 import { layerStructure, weightSlots } from '../model/weight-names.js';
 import { forEachLayer, pointer } from './config-walk.js';
 import { CUDNN_CLASSES, cudnnAsRnnConfig, cudnnWeightAsRnn, isCudnnLayer } from './cudnn.js';
+import { isKeras1Layer, keras1AsKeras2, keras1Weights } from './keras1.js';
+import { isLegacyMergeSequential, legacyMergeSequentialAsFunctional } from './legacy-merge.js';
 
-/** True when the config holds a layer that `upgradeLegacyLayers` rewrites. */
+/** True when the config holds anything `upgradeLegacyLayers` rewrites. */
 export function hasLegacyLayers(config: JsonObject | null): boolean {
   if (!config) return false;
-  let found = false;
+  let found = isLegacyMergeSequential(config);
   forEachLayer(config, (v) => {
-    if (v.className in CUDNN_CLASSES) found = true;
+    if (v.className in CUDNN_CLASSES || isKeras1Layer(v.layer) || isLegacyMergeSequential(v.layer)) found = true;
   });
   return found;
 }
@@ -29,55 +35,86 @@ export function hasLegacyLayers(config: JsonObject | null): boolean {
 export function upgradeLegacyLayers(model: KerasModel): KerasModel {
   if (!hasLegacyLayers(model.config)) return model;
   const file = model.source.file;
-  const config = rewriteLayers(model.config as JsonObject, '', file) as JsonObject;
-  const byName = new Map<string, JsonObject>();
-  forEachLayer(model.config as JsonObject, (v) => {
-    if (v.parents.length === 0) byName.set(v.name, v.layer);
-  });
+  const original = model.config as JsonObject;
+  const config = rewriteLayers(original, '', file) as JsonObject;
+  const byName = layersByName(original);
   const weights = model.weights.map((lw) => upgradeWeights(lw, byName.get(lw.layer), file));
   return { ...model, config, weights };
 }
 
-/** A deep copy of a config with every CuDNN layer object replaced, wherever it sits (wrappers, nested models). */
-function rewriteLayers(v: JsonValue, path: string, file: string): JsonValue {
-  if (Array.isArray(v)) return v.map((x, i) => rewriteLayers(x, pointer(path, i), file));
-  if (!isJsonObject(v)) return v;
-  if (isCudnnLayer(v)) {
-    const plain = cudnnAsRnnConfig(v.class_name, v.config, { file, place: pointer(path, 'config') });
-    // A functional entry keeps its name and inbound nodes.
-    const out: JsonObject = {};
-    for (const k of Object.keys(v)) out[k] = k === 'class_name' || k === 'config' ? plain[k] : rewriteLayers(v[k], pointer(path, k), file);
-    return out;
-  }
-  const out: JsonObject = {};
-  for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: rewriteLayers(v[k], pointer(path, k), file), enumerable: true, writable: true, configurable: true });
+/** Every layer of a config by name, top-level layers first (a legacy Merge's branch layers are top-level weights). */
+function layersByName(config: JsonObject): Map<string, JsonObject> {
+  const out = new Map<string, JsonObject>();
+  const all: [string, JsonObject][] = [];
+  forEachLayer(config, (v) => {
+    if (v.parents.length === 0) out.set(v.name, v.layer);
+    else all.push([v.name, v.layer]);
+  });
+  for (const [name, layer] of all) if (!out.has(name)) out.set(name, layer);
   return out;
 }
 
-/** A top-level layer's weights with those of its CuDNN parts converted, located by Keras's weight order. */
+function copyKeys(v: JsonObject, value: (k: string) => JsonValue): JsonObject {
+  const out: JsonObject = {};
+  for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: value(k), enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/** A deep copy of a config with every legacy layer object replaced, wherever it sits (wrappers, nested models). */
+function rewriteLayers(v: JsonValue, path: string, file: string): JsonValue {
+  if (Array.isArray(v)) return v.map((x, i) => rewriteLayers(x, pointer(path, i), file));
+  if (!isJsonObject(v)) return v;
+  const place = { file, place: pointer(path, 'config') };
+  if (isLegacyMergeSequential(v)) return rewriteLayers(legacyMergeSequentialAsFunctional(v, place), path, file);
+  let layer: JsonObject = v;
+  if (isKeras1Layer(layer)) {
+    const spelled = keras1AsKeras2(layer.class_name, layer.config, place);
+    layer = copyKeys(layer, (k) => (k === 'class_name' || k === 'config' ? spelled[k] : layer[k]));
+  }
+  if (isCudnnLayer(layer)) {
+    const plain = cudnnAsRnnConfig(layer.class_name, layer.config, place);
+    const cudnn = layer;
+    layer = copyKeys(cudnn, (k) => (k === 'class_name' || k === 'config' ? plain[k] : cudnn[k]));
+  }
+  // a functional entry keeps its name and inbound nodes; held layers are rewritten too
+  const done = layer;
+  return copyKeys(done, (k) => rewriteLayers(done[k], pointer(path, k), file));
+}
+
+/** A top-level layer's weights in the upgraded layers' layout (its config as the file has it). */
 function upgradeWeights(lw: LayerWeights, layer: JsonObject | undefined, file: string): LayerWeights {
-  const cudnn = layer ? layersWithin(layer).filter(isCudnnLayer) : [];
-  if (cudnn.length === 0 || lw.weights.length === 0) return lw;
+  if (!layer || lw.weights.length === 0) return lw;
   const place = `weights of layer "${lw.layer}"`;
-  const structure = layerStructure(layer as JsonObject);
+  let weights = lw.weights;
+  if (layersWithin(layer).some(isKeras1Layer) && isJsonObject(layer.config) && typeof layer.class_name === 'string') {
+    weights = keras1Weights(layer as JsonObject & { class_name: string; config: JsonObject }, weights, { file, place });
+  }
+  const cudnn = layersWithin(layer).filter(isCudnnLayer);
+  if (cudnn.length > 0) weights = cudnnWeights(lw.layer, layer, cudnn, weights, file);
+  return weights === lw.weights ? lw : { ...lw, weights };
+}
+
+/** The weights of CuDNN parts converted, located by Keras's weight order. */
+function cudnnWeights(name: string, layer: JsonObject, cudnn: ReturnType<typeof layersWithin>, weights: LayerWeights['weights'], file: string): LayerWeights['weights'] {
+  const place = `weights of layer "${name}"`;
+  const structure = layerStructure(layer);
   const slots = structure ? weightSlots(structure) : [];
-  if (slots.length !== lw.weights.length) {
+  if (slots.length !== weights.length) {
     throw new KerasInteropError(
       'WEIGHTS_MISMATCH',
-      `layer "${lw.layer}" holds a CuDNN layer; its ${lw.weights.length} weights in the file do not match the ${slots.length} Keras gives it (${slots.map((s) => s.names.keras2).join(', ')})`,
+      `layer "${name}" holds a CuDNN layer; its ${weights.length} weights in the file do not match the ${slots.length} Keras gives it (${slots.map((s) => s.names.keras2).join(', ')})`,
       { file, place },
     );
   }
-  const weights = lw.weights.map((w, i) => {
+  return weights.map((w, i) => {
     const { object, index } = slots[i];
     if (!(object.className in CUDNN_CLASSES)) return w;
     // a Bidirectional's halves are its layer's name with `forward_` / `backward_` in front
     const bare = object.name.replace(/^(forward|backward)_/, '');
     const owner = cudnn.find((l) => layerName(l) === object.name) ?? cudnn.find((l) => layerName(l) === bare);
-    if (!owner) throw new KerasInteropError('CONFIG_INVALID', `weight "${w.name}" belongs to CuDNN layer "${object.name}", which the config does not name`, { file, place });
+    if (!isCudnnLayer(owner)) throw new KerasInteropError('CONFIG_INVALID', `weight "${w.name}" belongs to CuDNN layer "${object.name}", which the config does not name`, { file, place });
     return cudnnWeightAsRnn(object.className, object.vars[index].name, owner.config.units as number, w, { file, place: w.path || place });
   });
-  return { ...lw, weights };
 }
 
 /** A layer and every layer inside it (wrapped layers, nested models' layers). */

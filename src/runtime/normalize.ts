@@ -104,7 +104,7 @@ const KERAS_CLASSES = new Set([
   'GlobalAveragePooling2D', 'GlobalAveragePooling3D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
   'GlobalMaxPooling3D', 'GroupNormalization', 'GRU', 'GRUCell', 'Identity', 'InputLayer', 'Lambda',
   'LayerNormalization', 'LeakyReLU', 'LSTM', 'LSTMCell', 'Masking', 'Maximum', 'MaxPooling1D', 'MaxPooling2D',
-  'MaxPooling3D', 'Minimum', 'Model', 'MultiHeadAttention', 'Multiply', 'Normalization', 'Permute', 'PReLU',
+  'MaxPooling3D', 'Merge', 'Minimum', 'Model', 'MultiHeadAttention', 'Multiply', 'Normalization', 'Permute', 'PReLU',
   'ReLU', 'RepeatVector', 'Rescaling', 'Reshape', 'Resizing', 'RNN', 'SeparableConv1D', 'SeparableConv2D',
   'Sequential', 'SimpleRNN', 'SimpleRNNCell', 'Softmax', 'SpatialDropout1D', 'SpatialDropout2D',
   'SpatialDropout3D', 'StackedRNNCells', 'Subtract', 'TextVectorization', 'TFOpLambda', 'ThresholdedReLU',
@@ -393,15 +393,20 @@ const MASK_PRODUCERS: Readonly<Record<string, (config: JsonObject) => boolean>> 
   Masking: () => true,
 });
 
-/** Layers whose output carries their first input's mask on (Keras's Attention: the query's). */
-const MASK_PASSERS = new Set(['Attention', 'AdditiveAttention']);
+/**
+ * Layers whose output carries on the mask of their inputs: Keras's Attention the query's (its first
+ * input's), the legacy Merge any input's.
+ */
+const MASK_PASSERS: Readonly<Record<string, 'first' | 'any'>> = lookupTable({ Attention: 'first', AdditiveAttention: 'first', Merge: 'any' });
 
 function producesMask(l: KerasObject | undefined, byName: ReadonlyMap<string, KerasObject>, seen = new Set<string>()): boolean {
   if (!l || seen.has(entryName(l))) return false;
-  if (MASK_PASSERS.has(l.class_name)) {
+  const passes = MASK_PASSERS[l.class_name];
+  if (passes) {
     seen.add(entryName(l));
-    const first = (Array.isArray(l.inbound_nodes) ? l.inbound_nodes : []).map((n) => nonMaskRefs(n)[0]).find((r) => r !== undefined);
-    return first !== undefined && producesMask(byName.get(first[0]), byName, seen);
+    const nodes = Array.isArray(l.inbound_nodes) ? l.inbound_nodes : [];
+    const refs = passes === 'first' ? nodes.map((n) => nonMaskRefs(n)[0]).filter((r) => r !== undefined).slice(0, 1) : nodes.flatMap((n) => nonMaskRefs(n));
+    return refs.some((r) => producesMask(byName.get(r[0]), byName, seen));
   }
   const test = MASK_PRODUCERS[l.class_name];
   return Boolean(test && isJsonObject(l.config) && test(l.config));
@@ -410,8 +415,8 @@ function producesMask(l: KerasObject | undefined, byName: ReadonlyMap<string, Ke
 /**
  * Configs that do not record masks (tf.keras 2 files, Keras 3 before 3.16) leave mask flow to the
  * runtime. Keras 3 (which computed the golden outputs, reloading such files) hands a mask only to the
- * direct consumers of the layers that compute one (Embedding with mask_zero, Masking, and Attention /
- * AdditiveAttention, whose compute_mask returns the query's): a layer that merely passes a mask on
+ * direct consumers of the layers that compute one (Embedding with mask_zero, Masking, and the layers of
+ * MASK_PASSERS, whose compute_mask combines their inputs' masks): a layer that merely passes a mask on
  * (Bidirectional, for one) does not pass it further. tfjs passes masks along every computeMask, so the
  * other consumers are run without a mask.
  */
