@@ -6,6 +6,7 @@ export { readModel, readConfigSource, detectFormat, type ReadOptions } from './r
 export { useBackend, currentBackend, type BackendName } from './runtime/backend.js';
 export { buildModel, buildModelDetailed, predict } from './runtime/build.js';
 export { normalizeConfig, resolveClassName } from './runtime/normalize.js';
+export { upgradeLegacyLayers } from './runtime/legacy-layers.js';
 export { registerLayer } from './runtime/registry.js';
 export { runModel, describeRuntime } from './runtime/run.js';
 export { parseNpy, encodeNpy, type NpyArray } from './parity/npy.js';
