@@ -118,6 +118,10 @@ export function cudnnWeightAsRnn(className: string, role: string, units: number,
 }
 
 function asFloats(raw: WeightData, w: Weight, where: { file?: string; place: string }): Float32Array | Float64Array {
+  const size = w.shape.reduce((a, b) => a * b, 1);
+  if (raw.length !== size) {
+    throw new KerasInteropError('WEIGHTS_MISMATCH', `CuDNN weight "${w.name}" holds ${raw.length} values but its shape [${w.shape.join(', ')}] needs ${size}`, where);
+  }
   if (w.dtype === 'float16' && raw instanceof Uint16Array) return float16BitsToFloat32(raw);
   if (raw instanceof Float32Array || raw instanceof Float64Array) return raw;
   throw new KerasInteropError('UNSUPPORTED_DTYPE', `CuDNN weight "${w.name}" is ${w.dtype}; expected floats`, where);

@@ -189,6 +189,10 @@ function derived(name: string, path: string, shape: number[], sources: Weight[],
 }
 
 function floats(raw: WeightData, w: Weight, where: Where): Floats {
+  const size = w.shape.reduce((a, b) => a * b, 1);
+  if (raw.length !== size) {
+    throw new KerasInteropError('WEIGHTS_MISMATCH', `Keras 1 weight "${w.name}" holds ${raw.length} values but its shape [${w.shape.join(', ')}] needs ${size}`, where);
+  }
   if (raw instanceof Float32Array || raw instanceof Float64Array) return raw;
   throw new KerasInteropError('UNSUPPORTED_DTYPE', `Keras 1 weight "${w.name}" is ${w.dtype}; expected float32 or float64`, where);
 }
@@ -246,6 +250,15 @@ export function keras1Weights(layer: JsonObject & { class_name: string; config: 
     const pick = (k: number) => gates.map((g) => weights[3 * g + k]);
     const rows = (w: Weight) => (w.shape.length === 2 ? w.shape[0] : 1);
     const base = prefix(weights[0]);
+    // per gate: W (in, units), U (units, units), b (units)
+    const units = weights[1].shape[0];
+    const fits = gates.every((g) => {
+      const [W, U, b] = weights.slice(3 * g, 3 * g + 3);
+      return W.shape.length === 2 && W.shape[1] === units && W.shape[0] === weights[0].shape[0] && U.shape.length === 2 && U.shape[0] === units && U.shape[1] === units && b.shape.length === 1 && b.shape[0] === units;
+    });
+    if (!fits) {
+      throw new KerasInteropError('WEIGHTS_MISMATCH', `Keras 1 ${cls} weights [${weights.map((w) => `${w.name} [${w.shape.join(', ')}]`).join(', ')}] are not W (in, units), U (units, units), b (units) per gate`, where);
+    }
     return (['kernel', 'recurrent_kernel', 'bias'] as const).map((role, k) => {
       const parts = pick(k);
       const r = rows(parts[0]);
@@ -257,6 +270,9 @@ export function keras1Weights(layer: JsonObject & { class_name: string; config: 
   if (cls === 'Conv1D' && weights[0]?.shape.length === 4) {
     const [w, ...rest] = weights;
     const s = w.shape;
+    if (s[1] !== 1 && s[3] !== 1) {
+      throw new KerasInteropError('WEIGHTS_MISMATCH', `Keras 1 Conv1D kernel "${w.name}" [${s.join(', ')}] is neither (length, 1, in, filters) nor (filters, in, length, 1)`, where);
+    }
     const filters = layer.config.nb_filter ?? layer.config.filters;
     const length = layer.config.filter_length ?? layer.config.kernel_size;
     // Keras 1.1: (filters, in, length, 1); later Keras 1: (length, 1, in, filters)
