@@ -22,14 +22,24 @@ import { CUDNN_CLASSES, cudnnAsRnnConfig, cudnnWeightAsRnn, isCudnnLayer } from 
 import { isKeras1Layer, keras1AsKeras2, keras1Weights } from './keras1.js';
 import { isLegacyMergeSequential, legacyMergeSequentialAsFunctional } from './legacy-merge.js';
 
+/** What `upgradeLegacyLayers` rewrites in a config, one line a layer (empty: nothing). */
+export function legacyLayerNotes(config: JsonObject | null): string[] {
+  if (!config) return [];
+  const notes: string[] = [];
+  const sequential = (name: string) => `${name}: a Sequential whose first layer merges branch models, run as the functional model Keras builds from it`;
+  if (isLegacyMergeSequential(config)) notes.push(sequential('the model'));
+  forEachLayer(config, (v) => {
+    const spec = CUDNN_CLASSES[v.className];
+    if (spec) notes.push(`layer "${v.name}": ${v.className} runs as ${spec.rnn}${spec.rnn === 'GRU' ? '(reset_after=True)' : ''} with its weights converted as Keras does`);
+    else if (isKeras1Layer(v.layer)) notes.push(`layer "${v.name}": a Keras 1 ${v.className} config, read with Keras 2's names (and its weights in Keras 2's layout)`);
+    else if (isLegacyMergeSequential(v.layer)) notes.push(sequential(`model "${v.name}"`));
+  });
+  return notes;
+}
+
 /** True when the config holds anything `upgradeLegacyLayers` rewrites. */
 export function hasLegacyLayers(config: JsonObject | null): boolean {
-  if (!config) return false;
-  let found = isLegacyMergeSequential(config);
-  forEachLayer(config, (v) => {
-    if (v.className in CUDNN_CLASSES || isKeras1Layer(v.layer) || isLegacyMergeSequential(v.layer)) found = true;
-  });
-  return found;
+  return legacyLayerNotes(config).length > 0;
 }
 
 export function upgradeLegacyLayers(model: KerasModel): KerasModel {

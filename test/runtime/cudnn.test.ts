@@ -17,7 +17,7 @@ import { readTfjsFiles } from '../../src/readers/tfjs.js';
 import { useBackend } from '../../src/runtime/backend.js';
 import { buildModel } from '../../src/runtime/build.js';
 import { upgradeLegacyLayers } from '../../src/runtime/legacy-layers.js';
-import { runModel } from '../../src/runtime/run.js';
+import { describeRuntime, runModel } from '../../src/runtime/run.js';
 import { convertModel, writeTfjs } from '../../src/writers/index.js';
 import { Rng } from '../layers/attention-reference.js';
 import { GOLDEN } from '../helpers/paths.js';
@@ -207,6 +207,10 @@ describe('converting a CuDNN file', () => {
       const c = kase(name);
       const m = await readModel(c.file);
       const cls = name.includes('lstm') ? 'LSTM' : 'GRU';
+      // inspect says what runs
+      const described = await describeRuntime(m, 'cpu');
+      expect(described.runnable).toBe(true);
+      expect(described.notes.join('\n')).toMatch(new RegExp(`CuDNN${cls} runs as ${cls}`));
       const classes = (x: KerasModel) => ((x.config!.config as JsonObject).layers as JsonObject[]).map((l) => l.class_name);
 
       const [h5] = await convertModel(m, 'h5', join(tmp.dir, `${name}.h5`));
