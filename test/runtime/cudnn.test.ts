@@ -210,7 +210,7 @@ describe('converting a CuDNN file', () => {
       // inspect says what runs
       const described = await describeRuntime(m, 'cpu');
       expect(described.runnable).toBe(true);
-      expect(described.notes.join('\n')).toMatch(new RegExp(`CuDNN${cls} runs as ${cls}`));
+      expect((described.notes ?? []).join('\n')).toMatch(new RegExp(`CuDNN${cls} runs as ${cls}`));
       const classes = (x: KerasModel) => ((x.config!.config as JsonObject).layers as JsonObject[]).map((l) => l.class_name);
 
       const [h5] = await convertModel(m, 'h5', join(tmp.dir, `${name}.h5`));
