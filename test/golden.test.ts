@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readGoldenCase } from '../src/parity/case.js';
 import { verifyCase } from '../src/parity/verify.js';
-import { GOLDEN, goldenCases, requireWild } from './helpers/paths.js';
+import { GOLDEN, WILD_WITH_GOLDEN, goldenCases, requireWild } from './helpers/paths.js';
 
 function explain(r: Awaited<ReturnType<typeof verifyCase>>): string {
   return r.files
@@ -32,15 +32,7 @@ describe('golden cases verify from every model file', () => {
 });
 
 describe('real files with golden outputs', () => {
-  for (const id of [
-    '01_dsRNA_seqselfattention',
-    '17_retail_transformer_mha_archive',
-    '19_randomlist_bigru_masking_archive',
-    '20_tree_lstm_embedding_archive',
-    '21_rssi_hybrid_bn_bilstm_archive',
-    '30_crypt_tfkeras_dot_attention',
-    '35_fraud_lstm_attention_k313_archive',
-  ]) {
+  for (const id of WILD_WITH_GOLDEN) {
     it(id, async () => {
       const r = await verifyCase(join(requireWild(), id, 'golden'), { backend: 'cpu' });
       expect(r.files.length).toBe(1);

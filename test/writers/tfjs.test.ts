@@ -29,7 +29,7 @@ import {
   quantizeWeight,
   writeTfjs,
 } from '../../src/writers/tfjs.js';
-import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { GOLDEN, WILD_WITH_GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
 import { type PlainOutput, maxDiff, pool, predictInFreshProcess, tfjsTempDir, writeFolder } from './tfjs-helpers.js';
 
 const temp = tfjsTempDir();
@@ -142,17 +142,7 @@ describe('tf.keras 2 files and real files with goldens: convert → plain tfjs i
     ...goldenCases()
       .filter((c) => existsSync(join(GOLDEN, c, 'model.tfkeras2.h5')))
       .map((c) => ({ label: `${c}/model.tfkeras2.h5`, dir: join(GOLDEN, c), file: join(GOLDEN, c, 'model.tfkeras2.h5') })),
-    ...[
-      '01_dsRNA_seqselfattention',
-      '17_retail_transformer_mha_archive',
-      '19_randomlist_bigru_masking_archive',
-      '20_tree_lstm_embedding_archive',
-      '21_rssi_hybrid_bn_bilstm_archive',
-      '30_crypt_tfkeras_dot_attention',
-      '35_fraud_lstm_attention_k313_archive',
-    ].map(
-      (id) => ({ label: `wild/${id}`, dir: join(requireWild(), id, 'golden') }),
-    ),
+    ...WILD_WITH_GOLDEN.map((id) => ({ label: `wild/${id}`, dir: join(requireWild(), id, 'golden') })),
   ];
   const results = new Map<string, { pass: boolean; detail: string }>();
   beforeAll(async () => {
