@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { readGoldenCase } from '../src/parity/case.js';
 import { verifyCase } from '../src/parity/verify.js';
 import { GOLDEN, WILD_WITH_GOLDEN, goldenCases, requireWild } from './helpers/paths.js';
+import { describeWild } from './helpers/wild.js';
 
 function explain(r: Awaited<ReturnType<typeof verifyCase>>): string {
   return r.files
@@ -31,7 +32,7 @@ describe('golden cases verify from every model file', () => {
   }
 });
 
-describe('real files with golden outputs', () => {
+describeWild('real files with golden outputs', () => {
   for (const id of WILD_WITH_GOLDEN) {
     it(id, async () => {
       const r = await verifyCase(join(requireWild(), id, 'golden'), { backend: 'cpu' });
