@@ -16,6 +16,7 @@ export {
   type ClassResolution,
   type LayerOrigin,
 } from './runtime/class-resolution.js';
+export { upgradeLegacyLayers } from './runtime/legacy-layers.js';
 export { registerLayer } from './runtime/registry.js';
 export { runModel, describeRuntime } from './runtime/run.js';
 export { parseNpy, encodeNpy, type NpyArray } from './parity/npy.js';

@@ -42,6 +42,17 @@ export function keras3GoldenCases(): string[] {
   });
 }
 
+/** The real files whose golden outputs (`<id>/golden/`) this project reproduces. */
+export const WILD_WITH_GOLDEN: readonly string[] = [
+  '01_dsRNA_seqselfattention',
+  '17_retail_transformer_mha_archive',
+  '19_randomlist_bigru_masking_archive',
+  '20_tree_lstm_embedding_archive',
+  '21_rssi_hybrid_bn_bilstm_archive',
+  '30_crypt_tfkeras_dot_attention',
+  '35_fraud_lstm_attention_k313_archive',
+];
+
 /** The real-file folder; fails loudly when it is missing (tests reading it are registered through wild.ts). */
 export function requireWild(): string {
   if (!existsSync(join(WILD, 'manifest.json'))) {
