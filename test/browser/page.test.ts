@@ -26,6 +26,7 @@ import { writeHdf5 } from '../../src/writers/hdf5.js';
 import { viridis } from '../../src/writers/heatmap.js';
 import { type Browser, type Page, launchChromium } from '../helpers/chromium.js';
 import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { itWild } from '../helpers/wild.js';
 
 let out: string;
 let server: RunningServer;
@@ -205,7 +206,7 @@ describe('the web app in headless Chromium', () => {
     }
   }, 600_000);
 
-  it('every real file reads; runnable ones run, verify against their goldens as the CLI does, and convert where the CLI converts', async () => {
+  itWild('every real file reads; runnable ones run, verify against their goldens as the CLI does, and convert where the CLI converts', async () => {
     const wild = requireWild();
     const manifest = JSON.parse(readFileSync(join(wild, 'manifest.json'), 'utf8')) as { id: string; local_file: string }[];
     expect(manifest.length).toBeGreaterThan(20);
