@@ -75,6 +75,12 @@ describe('keras-interop attention', () => {
     ['rsdpa_realformer', ['ResidualScaledDotProductAttention']],
     ['mha_self', ['KerasMultiHead>MultiHeadAttention']],
     ['kmha_cross_masked', ['MultiHeadAttention']],
+    // The layers other helpers added, each with its one tapAttention line.
+    ['keras_additive_attention', ['AdditiveAttention']],
+    ['keras_attention_dot', ['Attention']],
+    ['kulc_sdpa', ['Kulc>ScaledDotProductAttention']],
+    ['kulc_sequence_attention_additive', ['SequenceAttention']],
+    ['kulc_attention_rnn_wrapper_lstm', ['AttentionRNNWrapper']],
   ];
   for (const [name, classes] of cases) {
     it(`${name}: writes <layer>.npy and one PNG heatmap per head`, async () => {

@@ -10,7 +10,8 @@
  *
  * The inputs tell calls apart: tfjs runs a layer with several outputs once per output it needs, on the
  * same input tensors, and those repeats are one call (a shared layer on other inputs is another).
- * Outside `withAttentionTaps` the call returns at once and keeps nothing. Inside, it keeps a copy that
+ * Outside `withAttentionTaps` the call returns at once and keeps nothing; a layer that would have to build
+ * its weights first (a recurrent wrapper stacking its steps' weights) asks `attentionTapsOn()`. Inside, it keeps a copy that
  * shares the tensor's data (so the layer may dispose its own) and the session downloads them after the
  * run. A wrapper whose sub-layers are heads (`MultiHead`) runs each sub-layer in `attentionHead`, so their
  * maps become heads of the wrapper's.
@@ -69,6 +70,11 @@ function nextCall(session: Session, layer: string): number {
   const call = session.calls.get(layer) ?? 0;
   session.calls.set(layer, call + 1);
   return call;
+}
+
+/** Whether a tap session is running: a layer whose weights cost work to gather checks it first. */
+export function attentionTapsOn(): boolean {
+  return active !== undefined;
 }
 
 /**

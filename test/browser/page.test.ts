@@ -21,6 +21,13 @@ import { withAttentionTaps } from '../../src/runtime/attention-taps.js';
 import { buildModel, predict } from '../../src/runtime/build.js';
 import { readNpyFileSync } from '../../src/parity/npy-file.js';
 import { convertModel } from '../../src/writers/index.js';
+import { convertToFiles } from '../../src/writers/convert.js';
+import { readModelSource } from '../../src/readers/sources.js';
+import { bytesSource } from '../../src/io/source.js';
+import { runModel } from '../../src/runtime/run.js';
+import { compareArrays } from '../../src/parity/compare.js';
+import type { NpyArray } from '../../src/parity/npy.js';
+import type { KerasModel } from '../../src/model/types.js';
 import { writeTfjs } from '../../src/writers/tfjs.js';
 import { writeHdf5 } from '../../src/writers/hdf5.js';
 import { viridis } from '../../src/writers/heatmap.js';
@@ -85,6 +92,27 @@ const npyFiles = (dir: string, prefix: string) =>
     .filter((f) => f.startsWith(prefix) && f.endsWith('.npy'))
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
     .map((f) => join(dir, f));
+
+/** The page's current inputs, as arrays Node can run. */
+async function pageInputs(): Promise<NpyArray[]> {
+  const raw = await page.evaluate<{ dtype: 'float32' | 'int32'; shape: number[]; data: number[] }[]>(
+    'kiApp.state.inputs.map((a) => ({ dtype: a.dtype, shape: a.shape, data: Array.from(a.data) }))',
+  );
+  return raw.map((a) => ({ dtype: a.dtype, shape: a.shape, data: a.dtype === 'int32' ? Int32Array.from(a.data) : Float32Array.from(a.data) }));
+}
+
+/**
+ * Whether Node finds the same as the page's check of a converted file: the model written as `target`,
+ * read back and run on `inputs`, gives the original's outputs (the page's tolerance). tfjs is held to
+ * pass outright (the page loads it with tf.loadLayersModel).
+ */
+async function nodeRoundTrip(model: KerasModel, target: 'tfjs' | 'h5' | 'keras', inputs: NpyArray[]): Promise<boolean> {
+  if (target === 'tfjs') return true;
+  const [file] = await convertToFiles(model, target);
+  const back = await readModelSource(bytesSource(file.name, file.bytes));
+  const [a, b] = [await runModel(model, inputs, { backend: 'wasm' }), await runModel(back, inputs, { backend: 'wasm' })];
+  return a.every((o, j) => compareArrays(b[j], o, { atol: 1e-5, rtol: 1e-4 }, o.name).pass);
+}
 
 interface PageVerify {
   pass: boolean;
@@ -194,13 +222,14 @@ describe('the web app in headless Chromium', () => {
       await choose('pick-file', [join(dir, 'model.h5')]);
       await choose('pick-inputs', kase.inputs.map((t) => t.path));
       await click('run-button');
-      for (const target of ['tfjs', 'h5', 'keras']) {
+      const model = await readModel(join(dir, 'model.h5'));
+      const inputs = await pageInputs();
+      for (const target of ['tfjs', 'h5', 'keras'] as const) {
         await click(`convert-${target}`);
         expect(await errors(), `${name} ${target}`).toEqual([]);
-        expect(await page.evaluate(`kiApp.state.checks[${JSON.stringify(target)}]?.pass`), `${name} ${target}`).toBe(true);
+        expect(await page.evaluate(`kiApp.state.checks[${JSON.stringify(target)}]?.pass`), `${name} ${target}`).toBe(await nodeRoundTrip(model, target, inputs));
       }
       // tfjs and .h5 files are Node's byte for byte (.keras records the time it was saved).
-      const model = await readModel(join(dir, 'model.h5'));
       expect(await convertedHashes('h5'), name).toEqual({ 'model.h5': sha256(await writeHdf5(model)) });
       expect(await convertedHashes('tfjs'), name).toEqual(Object.fromEntries([...(await writeTfjs(model))].map(([n, b]) => [n, sha256(b)])));
     }
@@ -251,7 +280,10 @@ describe('the web app in headless Chromium', () => {
           await click(`convert-${target}`);
           const failed = await errors();
           expect(failed.length === 0, `${entry.id} ${target}: ${failed.join('; ')}`).toBe(converts);
-          if (converts) expect(await page.evaluate(`kiApp.state.checks[${JSON.stringify(target)}]?.pass`), `${entry.id} ${target}`).toBe(true);
+          if (converts) {
+            const expected = await nodeRoundTrip(model, target, await pageInputs());
+            expect(await page.evaluate(`kiApp.state.checks[${JSON.stringify(target)}]?.pass`), `${entry.id} ${target}`).toBe(expected);
+          }
           if (converts) done.converted++;
         }
       }

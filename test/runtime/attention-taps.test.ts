@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MultiHead, MultiHeadAttention, ResidualScaledDotProductAttention, ScaledDotProductAttention, SeqSelfAttention, SeqWeightedAttention } from '../../src/layers/index.js';
-import { weightValues } from '../../src/model/types.js';
+import { type JsonObject, type KerasModel, weightValues } from '../../src/model/types.js';
 import { compareArrays } from '../../src/parity/compare.js';
 import { readGoldenCase } from '../../src/parity/case.js';
 import { readNpyFileSync } from '../../src/parity/npy-file.js';
@@ -39,6 +39,9 @@ describe('taps against golden models that return their attention (Python compute
     ['sa_return_attention', 'seq_self_attention', 1],
     ['sdpa_qkv', 'scaled_dot_product_attention', 1],
     ['kmha_cross_masked', 'multi_head_attention', 1],
+    // Keras's own Attention and kulc's ScaledDotProductAttention, as they landed.
+    ['keras_attention_scaled_kv', 'attention', 1],
+    ['kulc_sdpa_return_attention', 'scaled_dot_product_attention_1', 1],
   ];
   for (const [name, layer, output] of cases) {
     for (const file of ['model.h5', 'model.keras']) {
@@ -48,7 +51,8 @@ describe('taps against golden models that return their attention (Python compute
         try {
           const inputs = kase.inputs.map((t) => readNpyFileSync(t.path));
           const { result, maps } = await tapped(() => predict(tfModel, inputs));
-          expect(maps.map((m) => m.layer)).toEqual([layer]);
+          // One map, of the attention layer (kulc's .keras names it without the _1 its .h5 has).
+          expect(maps.map((m) => m.layer.replace(/_1$/, ''))).toEqual([layer.replace(/_1$/, '')]);
           const golden = readNpyFileSync(kase.outputs[output].path);
           expect(maps[0].shape).toEqual(golden.shape);
           const report = compareArrays({ shape: maps[0].shape, data: maps[0].data }, golden, kase.tolerance, layer);
@@ -142,6 +146,41 @@ describe('taps equal what each layer returns when asked', () => {
     const { result } = await tapped(() => layer.apply(x) as tf.Tensor);
     result.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe("kulc's attention RNN wrappers: AttentionRNNWrapper (no return option) is ExternalAttentionRNNWrapper on [x, x]", () => {
+  it('kulc_attention_rnn_wrapper_lstm: the tapped (batch, steps, steps) weights are what the external wrapper returns, and taps', async () => {
+    const kase = readGoldenCase(join(GOLDEN, 'kulc_attention_rnn_wrapper_lstm'));
+    const model = await readModel(join(kase.dir, 'model.h5'));
+    const inputs = kase.inputs.map((t) => readNpyFileSync(t.path));
+    const tapOf = async (m: KerasModel) => {
+      const tfModel = await buildModel(m, { backend: 'cpu' });
+      try {
+        return await tapped(() => predict(tfModel, inputs));
+      } finally {
+        tfModel.dispose();
+      }
+    };
+    const plain = await tapOf(model);
+    expect(plain.maps.map((m) => [m.layer, m.className, m.shape])).toEqual([['attention_rnn_wrapper_1', 'AttentionRNNWrapper', [3, 6, 6]]]);
+    // The same weights as the external wrapper with return_attention, fed [x, x]: its 4th output is the attention.
+    const config = structuredClone(model.config!) as JsonObject;
+    const inner = config.config as JsonObject;
+    const wrapper = (inner.layers as JsonObject[]).find((l) => l.class_name === 'AttentionRNNWrapper')!;
+    wrapper.class_name = 'ExternalAttentionRNNWrapper';
+    (wrapper.config as JsonObject).return_attention = true;
+    wrapper.inbound_nodes = [[['input_1', 0, 0, {}], ['input_1', 0, 0, {}]]];
+    inner.output_layers = [0, 1, 2, 3].map((i) => ['attention_rnn_wrapper_1', 0, i]);
+    const external = await tapOf({ ...model, config });
+    expect(external.maps.map((m) => m.className)).toEqual(['ExternalAttentionRNNWrapper']);
+    const returned = external.result[3];
+    expect(returned.shape).toEqual([3, 6, 6]);
+    expect(Array.from(external.maps[0].data)).toEqual(Array.from(returned.data));
+    const report = compareArrays({ shape: plain.maps[0].shape, data: plain.maps[0].data }, returned, { atol: 1e-6, rtol: 1e-5 }, 'attention');
+    expect(report.pass, JSON.stringify(report)).toBe(true);
+    // The sequence the golden holds comes out of both.
+    expect(compareArrays(plain.result[0], readNpyFileSync(kase.outputs[0].path), kase.tolerance, 'sequence').pass).toBe(true);
   });
 });
 
