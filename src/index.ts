@@ -1,4 +1,9 @@
 /** keras-interop's public API. The CLI is a thin layer over these functions. */
+import { checkOneTfjs } from './runtime/tfjs-copies-node.js';
+
+// One copy of tfjs: says once, in one line, when the program has another one (see tfjs-copies.ts).
+checkOneTfjs();
+
 export { KerasInteropError, UnsupportedLayerError, isKerasInteropError, type ErrorCode } from './errors.js';
 export type { KerasModel, LayerWeights, Weight, WeightDType, JsonObject, JsonValue, SourceFormat } from './model/types.js';
 export { summarize, formatSummary, type ModelSummary, type LayerSummary } from './model/summary.js';

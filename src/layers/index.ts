@@ -15,6 +15,10 @@ import { GlobalAveragePooling1D, GlobalMaxPooling1D } from './pooling.js';
 import { LayerNormalization } from './layer-normalization.js';
 import { NoMask } from './no-mask.js';
 import { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell } from './recurrent.js';
+import { checkTfjsEngine } from '../runtime/tfjs-copies.js';
+
+// Registering into another copy of tfjs than the app's would leave its loadLayersModel without these classes.
+checkTfjsEngine();
 
 export {
   SeqSelfAttention,
