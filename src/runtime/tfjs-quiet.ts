@@ -4,14 +4,35 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+type Factory = () => unknown;
+
+const quieted = new WeakSet<object>();
+
+function markUsed(backend: unknown): void {
+  if (typeof backend === 'object' && backend !== null && (backend as { firstUse?: boolean }).firstUse === true) {
+    (backend as { firstUse: boolean }).firstUse = false;
+  }
+}
+
 /**
  * tfjs's cpu backend advertises tfjs-node on its first use in Node ("Hi, looks like you are running
  * TensorFlow.js in Node.js..."); keras-interop picks the backend itself (`--backend`, README), so the
- * banner only adds noise. Marks the cpu backend as used.
+ * banner only adds noise. Marks the cpu backend in use, and every one tfjs makes later (it makes a new
+ * one whenever it initializes its backends), as already used.
  */
 export function quietCpuBackend(): void {
-  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
-  if (cpu && cpu.firstUse === true) cpu.firstUse = false;
+  const engine = tf.engine() as unknown as { registryFactory?: Record<string, { factory: Factory }>; registry?: Record<string, unknown> };
+  const entry = engine.registryFactory?.cpu;
+  if (entry && !quieted.has(entry)) {
+    const make = entry.factory;
+    entry.factory = () => {
+      const backend = make();
+      markUsed(backend);
+      return backend;
+    };
+    quieted.add(entry);
+  }
+  markUsed(engine.registry?.cpu);
 }
 
 type Listeners = { uncaughtException: unknown[]; unhandledRejection: unknown[] };

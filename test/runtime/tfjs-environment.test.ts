@@ -39,6 +39,15 @@ describe('tfjs noise', () => {
     }
   });
 
+  it('convert, which runs tfjs on whatever backend tfjs picks, prints no banner either', () => {
+    const out = join(tmp, 'web_model');
+    const golden = join(ROOT, 'fixtures', 'golden', 'sa_additive_basic', 'model.h5');
+    const r = node(`const { main } = await import(${src('cli.ts')});\nprocess.exitCode = await main(['convert', ${JSON.stringify(golden)}, '--to', 'tfjs', ${JSON.stringify(out)}]);`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('looks like you are running TensorFlow.js in Node.js');
+    expect(r.stdout).toContain('model.json');
+  });
+
   it("after the wasm backend starts, a user's uncaught error is Node's own report (exit 1), not the backend's source and exit 7", () => {
     const r = node(
       [
