@@ -161,6 +161,11 @@ const NO_BUILD_CONFIG = new Set([
   'AveragePooling1D', 'AveragePooling2D', 'AveragePooling3D', 'Lambda',
 ]);
 
+/** Whether Keras 3 writes a `build_config` for a layer of this class and module (operations and `NO_BUILD_CONFIG` classes have none). */
+export function keras3RecordsBuild(cls: string, module: JsonValue | undefined): boolean {
+  return !NO_BUILD_CONFIG.has(cls) && !(typeof module === 'string' && module.startsWith('keras.src.ops'));
+}
+
 /** Layers whose Keras 3 config keeps `axis` as a list. */
 const AXIS_LISTS = new Set(['LayerNormalization', 'UnitNormalization', 'Normalization']);
 
