@@ -11,7 +11,17 @@ export { readModel, readConfigSource, detectFormat, type ReadOptions } from './r
 export type { ReadLimits } from './readers/h5.js';
 export { useBackend, currentBackend, type BackendName } from './runtime/backend.js';
 export { buildModel, buildModelDetailed, predict, type BuildOptions, type BuildResult, type InputArray, type OutputArray } from './runtime/build.js';
-export { normalizeConfig, resolveClassName } from './runtime/normalize.js';
+export { normalizeConfig } from './runtime/normalize.js';
+export {
+  CLASS_CANDIDATES,
+  classResolutions,
+  resolveClassName,
+  resolveLayerClass,
+  type ClassCandidate,
+  type ClassChoice,
+  type ClassResolution,
+  type LayerOrigin,
+} from './runtime/class-resolution.js';
 export { registerLayer, type LayerConstructor } from './runtime/registry.js';
 export { runModel, describeRuntime, type RunOptions, type RunOutput, type RuntimeDescription } from './runtime/run.js';
 export type { ModelSignature, TensorSpec } from './runtime/signature.js';

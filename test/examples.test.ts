@@ -27,7 +27,7 @@ describe('README code', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(3);
     for (const b of blocks) expect(files.get(b), `README block not in examples/:\n${b.slice(0, 300)}`).toBeDefined();
     const quoted = blocks.map((b) => files.get(b));
-    expect(quoted).toEqual(expect.arrayContaining(['library.ts', 'load-converted.ts', 'my-layers.js']));
+    expect(quoted).toEqual(expect.arrayContaining(['library.ts', 'load-converted.ts', 'my-layers.js', 'sequence-attention-similarity.ts']));
   });
 });
 
@@ -43,6 +43,30 @@ describe('examples', () => {
     } finally {
       log.mockRestore();
     }
+  });
+
+  it("sequence-attention-similarity.ts registers a similarity that kulc's SequenceAttention then computes", async () => {
+    const { SequenceAttention } = await import('../src/layers/sequence-attention.js');
+    expect(() => new SequenceAttention({ name: 'before', similarity: 'my_similarity' }).apply([tf.zeros([1, 2, 2]), tf.zeros([1, 2, 2])])).toThrow(/my_?similarity/i);
+    await import('../examples/sequence-attention-similarity.js');
+    const [B, T, D] = [2, 3, 2];
+    const source = Float32Array.from({ length: B * T * D }, (_, k) => Math.sin(k + 1));
+    const query = Float32Array.from({ length: B * T * D }, (_, k) => Math.cos(2 * k));
+    const layer = new SequenceAttention({ name: 'after', similarity: 'my_similarity' });
+    const out = layer.apply([tf.tensor3d(source, [B, T, D]), tf.tensor3d(query, [B, T, D])]) as tf.Tensor;
+    // kulc: score[b, i] = softmax_j(source_i · query_j); output[b, i] = Σ_t score[b, t, i] source_t
+    const expected: number[] = [];
+    for (let b = 0; b < B; b++) {
+      const at = (a: Float32Array, t: number, c: number) => a[(b * T + t) * D + c];
+      const score = Array.from({ length: T }, (_, i) => {
+        const sims = Array.from({ length: T }, (_, j) => Array.from({ length: D }, (_, c) => at(source, i, c) * at(query, j, c)).reduce((x, y) => x + y));
+        const z = sims.reduce((x, y) => x + Math.exp(y), 0);
+        return sims.map((v) => Math.exp(v) / z);
+      });
+      for (let i = 0; i < T; i++) for (let c = 0; c < D; c++) expected.push(score.reduce((acc, row, t) => acc + row[i] * at(source, t, c), 0));
+    }
+    Array.from(out.dataSync()).forEach((v, k) => expect(v).toBeCloseTo(expected[k], 5));
+    tf.dispose(out);
   });
 
   it('load-converted.ts loads a converted folder over http and reproduces Python', async () => {

@@ -1,6 +1,6 @@
 /**
  * The layers entry point (`keras-interop/layers`): importing it registers every layer class of
- * keras-self-attention, keras-multi-head and Keras's MultiHeadAttention with tfjs, so that
+ * keras-self-attention, keras-multi-head, FlashTek's kulc and Keras's MultiHeadAttention with tfjs, so that
  * `tf.loadLayersModel` can deserialize converted models. No Node built-ins may be imported here.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -15,6 +15,12 @@ import { GlobalAveragePooling1D, GlobalMaxPooling1D } from './pooling.js';
 import { LayerNormalization } from './layer-normalization.js';
 import { NoMask } from './no-mask.js';
 import { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell } from './recurrent.js';
+import { HardSigmoidKeras2 } from './keras-objects.js';
+import { KulcLayerNormalization } from './kulc-layer-normalization.js';
+import { KulcScaledDotProductAttention } from './kulc-scaled-dot-product-attention.js';
+import { SequenceAttention, registerSequenceAttentionSimilarity, type SequenceSimilarity } from './sequence-attention.js';
+import { AttentionRNNWrapper } from './attention-rnn-wrapper.js';
+import { ExternalAttentionRNNWrapper } from './external-attention-rnn-wrapper.js';
 import { checkTfjsEngine } from '../runtime/tfjs-copies.js';
 
 // Registering into another copy of tfjs than the app's would leave its loadLayersModel without these classes.
@@ -41,6 +47,14 @@ export {
   GRUCell,
   SimpleRNNCell,
   Bidirectional,
+  HardSigmoidKeras2,
+  KulcLayerNormalization,
+  KulcScaledDotProductAttention,
+  SequenceAttention,
+  registerSequenceAttentionSimilarity,
+  type SequenceSimilarity,
+  AttentionRNNWrapper,
+  ExternalAttentionRNNWrapper,
 };
 
 export const LAYER_CLASSES = [
@@ -67,6 +81,14 @@ export const LAYER_CLASSES = [
   Bidirectional,
   // Marks calls Keras ran without a mask (inserted by the runtime and the tfjs writer).
   NoMask,
+  // FlashTek's kulc; its same-named classes as `Kulc>...` (src/runtime/class-resolution.ts).
+  KulcLayerNormalization,
+  KulcScaledDotProductAttention,
+  SequenceAttention,
+  AttentionRNNWrapper,
+  ExternalAttentionRNNWrapper,
+  // Keras 2's hard_sigmoid under its own name, for tfjs's built-in layers too.
+  HardSigmoidKeras2,
 ] as const;
 
 for (const cls of LAYER_CLASSES) {

@@ -39,6 +39,7 @@ import {
   stableJson,
 } from './config-walk.js';
 import { CALL_SIGNATURES, normalizeConfig, resolveClassName } from './normalize.js';
+import { resolveLayerClass } from './class-resolution.js';
 
 export type Shape = (number | null)[];
 
@@ -310,7 +311,7 @@ function layer3(layer: KerasObject, path: string, lc: Layer3Context, firstNode?:
     module = OP_MODULES[cls] ?? 'keras.src.ops.numpy';
     registered = cls;
   } else {
-    const r = resolveClassName(cls, config);
+    const r = resolveLayerClass({ className: cls, config });
     if (r.origin === 'keras') {
       module = 'keras.layers';
       registered = null;
@@ -319,7 +320,7 @@ function layer3(layer: KerasObject, path: string, lc: Layer3Context, firstNode?:
       registered = cls;
       if (cls.includes('>')) cls = cls.slice(cls.lastIndexOf('>') + 1);
     } else {
-      module = PACKAGE_MODULES[cls.slice(cls.lastIndexOf('>') + 1)] ?? null;
+      module = r.candidate?.module ?? PACKAGE_MODULES[cls.slice(cls.lastIndexOf('>') + 1)] ?? null;
       cls = cls.slice(cls.lastIndexOf('>') + 1);
       registered = cls;
     }

@@ -7,7 +7,8 @@ import type { SummaryExtras } from '../model/summary.js';
 import { useBackend } from './backend.js';
 import { buildModelDetailed, predict, type InputArray } from './build.js';
 import { findBlockers } from './blockers.js';
-import { classResolutions, normalizeConfig } from './normalize.js';
+import { classResolutions } from './class-resolution.js';
+import { normalizeConfig } from './normalize.js';
 import { signatureOfConfig, signatureOfModel } from './signature.js';
 
 export interface RunOutput {
@@ -43,29 +44,29 @@ export interface RuntimeDescription extends SummaryExtras {
 }
 
 /**
- * What inspect adds to the file's own facts: the backend, which class each ambiguous layer resolved
- * to, each layer's output shape when the model builds, and otherwise why it does not.
+ * What inspect adds to the file's own facts: the backend, which library's class each ambiguous layer
+ * resolved to (decided by its config keys and weight names), each layer's output shape when the model builds, and otherwise why it does not.
  */
 export async function describeRuntime(model: KerasModel, backend?: string): Promise<RuntimeDescription> {
   const chosen = await useBackend(backend);
   const resolvedClasses = new Map<string, string>();
+  const origins = new Map<string, string>();
   const notes: string[] = [];
   if (model.config) {
-    for (const r of classResolutions(model.config)) {
-      if (r.resolvedClass !== r.className || r.className === 'MultiHeadAttention') {
-        resolvedClasses.set(r.layer, `${r.resolvedClass}: ${r.reason}`);
-      }
+    for (const r of classResolutions(model.config, { weights: model.weights })) {
+      if (r.resolvedClass !== r.className || r.ambiguous) resolvedClasses.set(r.layer, `${r.resolvedClass}: ${r.reason}`);
+      if (r.ambiguous) origins.set(r.layer, r.origin);
     }
   } else {
     notes.push('weights-only file: pass --config <model file or config.json> to pair it with a model config');
-    return { backend: chosen, runnable: false, resolvedClasses, notes, inputs: [], outputs: [] };
+    return { backend: chosen, runnable: false, resolvedClasses, origins, notes, inputs: [], outputs: [] };
   }
   const outputShapes = new Map<string, (number | null)[] | (number | null)[][]>();
   try {
     const { model: tfModel } = await buildModelDetailed(model, { backend });
     try {
       for (const layer of tfModel.layers) outputShapes.set(layer.name, layer.outputShape as (number | null)[]);
-      return { backend: chosen, runnable: true, resolvedClasses, outputShapes, notes, ...signatureOfModel(tfModel) };
+      return { backend: chosen, runnable: true, resolvedClasses, origins, outputShapes, notes, ...signatureOfModel(tfModel) };
     } finally {
       tfModel.dispose();
     }
@@ -81,7 +82,7 @@ export async function describeRuntime(model: KerasModel, backend?: string): Prom
     const blockers = e instanceof UnsupportedLayerError && normalized ? findBlockers(normalized) : undefined;
     if (!blockers) notes.push(`cannot run on tfjs: [${e.code}] ${e.message}`);
     const signature = normalized ? signatureOfConfig(normalized) : { inputs: [], outputs: [] };
-    return { backend: chosen, runnable: false, resolvedClasses, outputShapes, notes, blockers, ...signature };
+    return { backend: chosen, runnable: false, resolvedClasses, origins, outputShapes, notes, blockers, ...signature };
   }
 }
 
