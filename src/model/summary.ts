@@ -1,7 +1,7 @@
 /** What `inspect` shows: the model's layers with their classes, weights and parameter counts. */
 import type { JsonObject, KerasModel, Weight } from './types.js';
 import { countParams, isJsonObject } from './types.js';
-import { isMaskPseudoLayer, layerEntries, layerName } from './config.js';
+import { layerEntries, layerName } from './config.js';
 
 export interface WeightSummary {
   name: string;
@@ -62,7 +62,6 @@ export function summarize(model: KerasModel, extras: SummaryExtras = {}): ModelS
   const seen = new Set<string>();
   if (model.config) {
     for (const l of layerEntries(model.config)) {
-      if (isMaskPseudoLayer(l)) continue;
       const name = layerName(l) ?? '?';
       seen.add(name);
       const ws = byName.get(name) ?? [];

@@ -11,7 +11,8 @@
 import { KerasInteropError } from '../errors.js';
 import type { JsonObject, LayerWeights, Weight } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
-import { isMaskPseudoLayer, layerEntries, listItemNames, pythonClassName } from '../model/config.js';
+import { layerEntries, listItemNames, pythonClassName } from '../model/config.js';
+import { isKeras3Operation } from '../runtime/ops/operation-node.js';
 import {
   type H5Group,
   type ReadLimits,
@@ -86,7 +87,7 @@ function collect(group: H5Group, path: string, layer: JsonObject | undefined, ct
     return mark(ownVars(group, path, ctx, (i) => i < 2));
   }
   if (cls && MODEL_CLASSES.has(cls)) {
-    const layers = layerEntries(layer!).filter((l) => !isMaskPseudoLayer(l));
+    const layers = layerEntries(layer!).filter((l) => !isKeras3Operation(l));
     const names = listItemNames(layers.map(pythonClassName));
     const list = getGroup(group, 'layers', ctx.file);
     const out: Collected[] = [];
@@ -183,7 +184,7 @@ export function readKeras3WeightsTree(
       return { layer, weights: collect(g, `layers/${name}`, undefined, ctx).map((c) => c.weight) };
     });
   }
-  const layers = layerEntries(config).filter((l) => !isMaskPseudoLayer(l));
+  const layers = layerEntries(config).filter((l) => !isKeras3Operation(l));
   const names = listItemNames(layers.map(pythonClassName));
   return layers.map((l, i) => {
     const layerName = String(innerConfig(l).name ?? l.name ?? names[i]);

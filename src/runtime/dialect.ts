@@ -20,7 +20,7 @@
  * Keras 3 knows are dropped when they hold their default (and refused otherwise).
  */
 import { KerasInteropError } from '../errors.js';
-import { isMaskPseudoLayer, lookupTable } from '../model/config.js';
+import { lookupTable } from '../model/config.js';
 import type { JsonObject, JsonValue } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import {
@@ -39,6 +39,7 @@ import {
   stableJson,
 } from './config-walk.js';
 import { CALL_SIGNATURES, normalizeConfig, resolveClassName } from './normalize.js';
+import { isKeras3Operation } from './ops/operation-node.js';
 
 export type Shape = (number | null)[];
 
@@ -300,7 +301,7 @@ function layer3(layer: KerasObject, path: string, lc: Layer3Context, firstNode?:
   if (has(layer, 'module')) {
     module = layer.module as string | null;
     registered = (layer.registered_name ?? null) as string | null;
-  } else if (isOperation(layer)) {
+  } else if (isKeras3Operation(layer)) {
     // a Keras 3 operation in a Keras 3 legacy .h5 config
     module = OP_MODULES[cls] ?? 'keras.src.ops.numpy';
     registered = cls;
@@ -726,16 +727,6 @@ function layer2(layer: KerasObject, path: string, ctx: Ctx): JsonObject {
   ]);
 }
 
-/** A Keras 3 operation (`keras.ops`) recorded in a functional graph, rather than a layer. */
-function isOperation(l: KerasObject): boolean {
-  if (has(l, 'module')) return typeof l.module === 'string' && l.module.startsWith('keras.src.ops.');
-  if (l.class_name === 'InputLayer' || isModelClassName(l.class_name)) return false;
-  // a Keras 3 legacy .h5 config drops `module`: an operation's config holds its name and arguments, a
-  // layer's (in either generation) always `trainable` too
-  const c = isJsonObject(l.config) ? l.config : {};
-  return !has(c, 'trainable');
-}
-
 interface Model2Context {
   ctx: Ctx;
   classes: Map<string, string>;
@@ -805,7 +796,7 @@ function functionalRefs2(v: JsonValue | undefined, path: string, mc: Model2Conte
  * `LogicalOr`/`Concatenate` of a merge's masks). tf.keras 2 does without them.
  */
 function removableMaskOps(layers: KerasObject[], inner: JsonObject): Set<string> {
-  const ops = new Set(layers.filter(isOperation).map(entryName));
+  const ops = new Set(layers.filter(isKeras3Operation).map(entryName));
   if (ops.size === 0) return ops;
   const needed = new Set<string>();
   for (const l of layers) {
@@ -861,7 +852,7 @@ function model2(model: KerasObject, path: string, ctx: Ctx): JsonObject {
     const n = entryName(l);
     if (removed.has(n)) return;
     let converted: JsonObject;
-    if (isOperation(l)) {
+    if (isKeras3Operation(l)) {
       if (!KERAS3_OP_TO_MERGE_LAYER.has(l.class_name)) {
         throw unsupported(ctx, lp, `Keras 3 operation ${l.class_name} (layer "${n}") has no tf.keras 2 layer`);
       }
