@@ -9,11 +9,12 @@ import { KerasInteropError } from '../../errors.js';
 import type { JsonObject, JsonValue } from '../../model/types.js';
 import { isJsonObject } from '../../model/types.js';
 import { type TensorRef, keras3TensorRef, pointer } from '../config-walk.js';
-import { KERAS3_OPS } from './keras3-ops.js';
-import { type InputSlot, inputSlot } from './op-layer-config.js';
-import { bindCall, unsupportedOp } from './table.js';
+import { KERAS3_OPS, keras3OpModule } from './keras3-ops.js';
+import { type InputSlot, inputSlot, isInputSlot } from './op-layer-config.js';
+import { parseSignature } from './signature.js';
+import { type OpCall, bindCall, preferredAlias, unbindCall, unsupportedOp } from './table.js';
 import type { DecodedCall } from './tf-op-lambda.js';
-import { ELLIPSIS, type OpValue, pySlice } from './values.js';
+import { ELLIPSIS, type OpValue, isArrayConstant, isEllipsis, isPySlice, pySlice, sameValue } from './values.js';
 
 interface Ctx {
   file?: string;
@@ -81,4 +82,76 @@ export function decodeKeras3Operation(entry: JsonObject, path: string, file?: st
     const call = bindCall(alias, positional, keywords, `${what} (operation "${name}")`, { file, place });
     return { call, inputs: ctx.inputs };
   });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Writing calls as Keras 3 operation nodes (a TFOpLambda converted for Keras 3).
+
+export interface Keras3OperationEntry {
+  module: string;
+  class_name: string;
+  config: JsonObject;
+  registered_name: string;
+  /** The inbound node `{args, kwargs}`. */
+  node: JsonObject;
+}
+
+/** The dtype NumPy gives a nested list of Python numbers (Keras 3 saves arrays with theirs). */
+function listDtype(v: JsonValue): string {
+  let float = false;
+  let bool = true;
+  const walk = (x: JsonValue): void => {
+    if (Array.isArray(x)) x.forEach(walk);
+    else if (typeof x === 'number') {
+      bool = false;
+      if (!Number.isInteger(x)) float = true;
+    }
+  };
+  walk(v);
+  return float ? 'float32' : bool ? 'bool' : 'int32';
+}
+
+function encodeValue(v: OpValue<InputSlot>, tensor: (index: number) => JsonObject): JsonValue {
+  if (isInputSlot(v)) return tensor(v.index);
+  if (Array.isArray(v)) return v.map((x) => encodeValue(x, tensor));
+  if (isPySlice<InputSlot>(v)) {
+    return { class_name: '__slice__', config: { start: encodeValue(v.start, tensor), stop: encodeValue(v.stop, tensor), step: encodeValue(v.step, tensor) } };
+  }
+  if (isEllipsis(v)) return { class_name: '__ellipsis__', config: {} };
+  if (isArrayConstant(v)) {
+    if (!Array.isArray(v.value)) return v.value;
+    return { class_name: '__numpy__', config: { value: v.value, dtype: v.dtype ?? listDtype(v.value) } };
+  }
+  return v as JsonValue;
+}
+
+/**
+ * A bound call as the Keras 3 operation node Keras 3 would have saved for it: the class KERAS3_OPS lists
+ * first for the op, the call's arguments in `args` (trailing defaults left out), the constructor's (with
+ * defaults, as Keras records them) in the config. `tensor` writes the call's i-th tensor as a
+ * `__keras_tensor__` object.
+ */
+export function encodeKeras3Operation(call: OpCall<InputSlot>, name: string, tensor: (index: number) => JsonObject, where: { file?: string; place?: string } = {}): Keras3OperationEntry {
+  const found = preferredAlias(KERAS3_OPS, call.op.name);
+  if (!found) throw unsupportedOp(call.what, `Keras 3 has no operation for op "${call.op.name}" in the op table`, where);
+  const [cls, alias] = found;
+  const values = unbindCall(call, alias, {}, where);
+  const params = parseSignature(alias.signature).params;
+  const config: JsonObject = { name };
+  const args: JsonValue[] = [];
+  const positional = params.filter((p) => p.kind === 'positional' || p.kind === 'varargs');
+  // Keras records the arguments the call was given: trailing ones at their defaults were not.
+  let last = positional.length - 1;
+  while (last >= 0 && positional[last].kind === 'positional' && positional[last].default !== undefined && sameValue(values.get(positional[last].name) ?? positional[last].default, positional[last].default)) last--;
+  positional.slice(0, last + 1).forEach((p) => {
+    const v = values.has(p.name) ? (values.get(p.name) as OpValue<InputSlot>) : (p.default as OpValue<InputSlot>);
+    if (p.kind === 'varargs') args.push(...(v as OpValue<InputSlot>[]).map((x) => encodeValue(x, tensor)));
+    else args.push(encodeValue(v, tensor));
+  });
+  // Parameters that feed no canonical one (or another spelling of one) keep the class's own default.
+  for (const p of params) {
+    if (p.kind !== 'keyword' || !values.has(p.name)) continue;
+    Object.defineProperty(config, p.name, { value: encodeValue(values.get(p.name) as OpValue<InputSlot>, tensor), enumerable: true, writable: true, configurable: true });
+  }
+  return { module: keras3OpModule(cls), class_name: cls, config, registered_name: cls, node: { args, kwargs: {} } };
 }

@@ -130,3 +130,17 @@ const TABLE: Record<string, readonly [string, string]> = {
 
 /** Keras 3 operation classes → canonical ops. Extend with `addAliases(KERAS3_OPS, ...)`. */
 export const KERAS3_OPS: AliasTable = addAliases(new Map(), TABLE);
+
+/** Modules of the operation classes outside `keras.src.ops.numpy` (what a `.keras` archive records). */
+const MODULES: Record<string, string> = {
+  ...Object.fromEntries(
+    ['Relu', 'Relu6', 'Sigmoid', 'LogSigmoid', 'HardSigmoid', 'Softplus', 'Softsign', 'Silu', 'Selu', 'Elu', 'LeakyRelu', 'Gelu', 'Softmax', 'LogSoftmax', 'OneHot'].map((c) => [c, 'keras.src.ops.nn']),
+  ),
+  ...Object.fromEntries(['Cast', 'ConvertToTensor', 'StopGradient', 'Unstack'].map((c) => [c, 'keras.src.ops.core'])),
+  ...Object.fromEntries(['Erf', 'Rsqrt', 'Logsumexp'].map((c) => [c, 'keras.src.ops.math'])),
+};
+
+/** The module Keras 3 saves an operation class under. */
+export function keras3OpModule(cls: string): string {
+  return Object.prototype.hasOwnProperty.call(MODULES, cls) ? MODULES[cls] : 'keras.src.ops.numpy';
+}

@@ -99,11 +99,15 @@ export function bindCall<T>(
   keywords: Readonly<Record<string, OpValue<T>>>,
   what: string,
   where: ErrorLocation = {},
+  opts: FrontEndOptions = {},
 ): OpCall<T> {
   const op = getOp(alias.op);
   if (!op) throw unsupportedOp(what, `its canonical op "${alias.op}" is not in the op table`, where);
   const aliasSig = parseSignature(alias.signature);
   const bound = bindArguments(aliasSig, positional, keywords, what, where);
+  if (opts.noneMeansDefault) {
+    for (const p of aliasSig.params) if (bound.get(p.name) === null && p.default !== undefined) bound.set(p.name, p.default);
+  }
   const fail = (message: string) => new KerasInteropError('UNSUPPORTED_OP', `${what}: ${message}`, where);
   const canonical = new Map<string, OpValue<T>>();
   // Which alias parameter gave each canonical one a value other than its own default (two spellings of
@@ -159,4 +163,47 @@ export const PLUG_IN_HINT =
 
 export function unsupportedOp(what: string, why: string, where: ErrorLocation = {}): KerasInteropError {
   return new KerasInteropError('UNSUPPORTED_OP', `op ${what} cannot run: ${why}. ${PLUG_IN_HINT}`, where);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Writing a call back in a front-end's spelling.
+
+/** The first alias a front-end lists for an op: how it writes that op. */
+export function preferredAlias(table: AliasTable, op: string): [string, OpAlias] | undefined {
+  for (const entry of table) if (entry[1].op === op) return entry;
+  return undefined;
+}
+
+export interface FrontEndOptions {
+  /**
+   * The front-end reads an explicit None as "the default" (TensorFlow's functions do): a canonical None
+   * can then only be written where the alias's default is None too.
+   */
+  noneMeansDefault?: boolean;
+}
+
+/**
+ * The inverse of `bindCall`: the call's arguments by the alias's parameter names (every parameter that
+ * feeds a canonical one; the others keep their defaults). Refused (`UNSUPPORTED_OP`) when a canonical
+ * argument has no alias parameter and is not the op's default, or cannot be said in the alias.
+ */
+export function unbindCall<T>(call: OpCall<T>, alias: OpAlias, opts: FrontEndOptions = {}, where: ErrorLocation = {}): Map<string, OpValue<T>> {
+  const aliasSig = parseSignature(alias.signature);
+  const opSig = parseSignature(call.op.signature);
+  const out = new Map<string, OpValue<T>>();
+  const fail = (message: string) => new KerasInteropError('UNSUPPORTED_OP', `${call.what}: ${message}`, where);
+  for (const q of opSig.params) {
+    const v = call.args.get(q.name) as OpValue<T>;
+    const p = aliasSig.params.find((x) => x.target === q.name);
+    if (!p) {
+      const unset = q.kind === 'varargs' ? Array.isArray(v) && v.length === 0 : q.default !== undefined && sameValue(v, q.default);
+      if (!unset) throw fail(`argument ${q.name}=${pyRepr(v, isAnyTensor)} has no counterpart in ${alias.signature}`);
+      continue;
+    }
+    if (opts.noneMeansDefault && v === null && p.default !== undefined && p.default !== null) {
+      throw fail(`argument ${q.name}=None cannot be written: ${p.name}=None means ${pyRepr(p.default)} there`);
+    }
+    out.set(p.name, v);
+  }
+  return out;
 }

@@ -13,14 +13,18 @@ import { KerasInteropError } from '../../errors.js';
 import type { JsonObject, JsonValue } from '../../model/types.js';
 import { isJsonObject } from '../../model/types.js';
 import { type TensorRef, keras2TensorRef, pointer } from '../config-walk.js';
-import { type InputSlot, inputSlot } from './op-layer-config.js';
-import { type OpCall, bindCall, unsupportedOp } from './table.js';
+import { type InputSlot, inputSlot, isInputSlot } from './op-layer-config.js';
+import { parseSignature } from './signature.js';
+import { type FrontEndOptions, type OpCall, bindCall, preferredAlias, unbindCall, unsupportedOp } from './table.js';
 import { TF_FUNCTIONS } from './tf-functions.js';
-import { ELLIPSIS, type OpValue, pySlice } from './values.js';
+import { ELLIPSIS, type OpValue, isArrayConstant, isEllipsis, isPySlice, pySlice, sameValue } from './values.js';
 
 export const TF_OP_LAYER_CLASSES: ReadonlySet<string> = new Set(['TFOpLambda', 'SlicingOpLambda']);
 
 const CONSTANT_VALUE = '_CONSTANT_VALUE';
+
+/** TensorFlow's functions take an explicit None as "use the default" (`tf.nn.softmax(x, axis=None)`). */
+const TF_CONVENTIONS: FrontEndOptions = { noneMeansDefault: true };
 
 export interface DecodedCall {
   call: OpCall<InputSlot>;
@@ -101,7 +105,64 @@ export function decodeTfOpLayer(layer: JsonObject, path: string, file?: string):
     for (const k of Object.keys(kw)) {
       Object.defineProperty(keywords, k, { value: decodeKwarg(kw[k], pointer(place, k), ctx), enumerable: true, writable: true, configurable: true });
     }
-    const call = bindCall(alias, [first], keywords, `${what} (layer "${name}")`, { file, place });
+    const call = bindCall(alias, [first], keywords, `${what} (layer "${name}")`, { file, place }, TF_CONVENTIONS);
     return { call, inputs: ctx.inputs };
   });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Writing calls as TFOpLambda layers (a Keras 3 operation converted for tf.keras 2).
+
+export interface TfOpLayer {
+  class_name: 'TFOpLambda' | 'SlicingOpLambda';
+  config: JsonObject;
+  /** The inbound node, as tf.keras 2 serializes one. */
+  node: JsonValue;
+}
+
+function encodeKwarg(v: OpValue<InputSlot>, tensor: (index: number) => JsonValue): JsonValue {
+  if (isInputSlot(v)) return tensor(v.index);
+  if (Array.isArray(v)) return v.map((x) => encodeKwarg(x, tensor));
+  if (isPySlice<InputSlot>(v)) return { start: encodeKwarg(v.start, tensor), stop: encodeKwarg(v.stop, tensor), step: encodeKwarg(v.step, tensor) };
+  if (isEllipsis(v)) return { class_name: '__ellipsis__' };
+  if (isArrayConstant(v)) return v.value;
+  return v as JsonValue;
+}
+
+/**
+ * A bound call as the TFOpLambda (SlicingOpLambda for indexing) layer tf.keras 2 would have saved for it:
+ * the TensorFlow function TF_FUNCTIONS lists first for the op, its first argument as the node's
+ * entries, the other arguments that differ from the function's defaults as keywords. `tensor` writes
+ * the call's i-th tensor as `[layer, node, tensor]`.
+ */
+export function encodeTfOpLayer(call: OpCall<InputSlot>, name: string, tensor: (index: number) => [string, number, number], where: { file?: string; place?: string } = {}): TfOpLayer {
+  const found = preferredAlias(TF_FUNCTIONS, call.op.name);
+  if (!found) throw unsupportedOp(call.what, `TensorFlow has no function for op "${call.op.name}" in the op table`, where);
+  const [symbol, alias] = found;
+  const values = unbindCall(call, alias, TF_CONVENTIONS, where);
+  const params = parseSignature(alias.signature).params;
+  const [firstParam, ...rest] = params;
+  const kwargs: JsonObject = {};
+  for (const p of rest) {
+    if (!values.has(p.name)) continue;
+    if (p.kind === 'varargs') {
+      // A TFOpLambda node names every argument after the first: *args cannot be written there.
+      if ((values.get(p.name) as OpValue<InputSlot>[]).length > 0) throw unsupportedOp(call.what, `tf.${symbol} takes *${p.name}, which a TFOpLambda node cannot hold`, where);
+      continue;
+    }
+    const v = values.get(p.name) as OpValue<InputSlot>;
+    if (p.default !== undefined && sameValue(v, p.default)) continue;
+    Object.defineProperty(kwargs, p.name, { value: encodeKwarg(v, (i) => tensor(i)), enumerable: true, writable: true, configurable: true });
+  }
+  const first = (v: OpValue<InputSlot>): JsonValue => {
+    if (isInputSlot(v)) return [...tensor(v.index), kwargs];
+    if (Array.isArray(v)) return v.map(first);
+    return [CONSTANT_VALUE, -1, encodeKwarg(v, (i) => tensor(i)), kwargs];
+  };
+  const slicing = symbol === '__operators__.getitem';
+  return {
+    class_name: slicing ? 'SlicingOpLambda' : 'TFOpLambda',
+    config: { name, trainable: true, dtype: 'float32', function: symbol },
+    node: first(values.get(firstParam.name) as OpValue<InputSlot>),
+  };
 }
