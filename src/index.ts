@@ -7,6 +7,25 @@ export { useBackend, currentBackend, type BackendName } from './runtime/backend.
 export { buildModel, buildModelDetailed, predict } from './runtime/build.js';
 export { normalizeConfig, resolveClassName } from './runtime/normalize.js';
 export { registerLayer } from './runtime/registry.js';
+export {
+  registerOp,
+  getOp,
+  listOps,
+  addAliases,
+  bindCall,
+  bindOp,
+  runOp,
+  unbindCall,
+  preferredAlias,
+  type OpAlias,
+  type AliasTable,
+  type OpCall,
+} from './runtime/ops/table.js';
+export { OpArgs, type OpSpec, type OpResult } from './runtime/ops/spec.js';
+export { type OpValue, type PySlice, type ArrayConstant, ELLIPSIS, pySlice } from './runtime/ops/values.js';
+export { TF_FUNCTIONS } from './runtime/ops/tf-functions.js';
+export { KERAS3_OPS } from './runtime/ops/keras3-ops.js';
+export { isKeras3Operation } from './runtime/ops/operation-node.js';
 export { runModel, describeRuntime } from './runtime/run.js';
 export { parseNpy, encodeNpy, type NpyArray } from './parity/npy.js';
 export { readNpyFile, writeNpyFile } from './parity/npy-file.js';

@@ -32,6 +32,7 @@ describeWild('real files with golden outputs', () => {
     '19_randomlist_bigru_masking_archive',
     '20_tree_lstm_embedding_archive',
     '21_rssi_hybrid_bn_bilstm_archive',
+    '38_tf_mha_getitem_slice_k38_archive',
   ]) {
     it(id, async () => {
       const r = await verifyCase(join(requireWild(), id, 'golden'), { backend: 'cpu' });

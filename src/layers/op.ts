@@ -38,6 +38,8 @@ export class OpLayer extends tf.layers.Layer {
   /** dtypes of the symbolic inputs, seen by `apply` before tfjs asks for output shapes. */
   private inputDtypes?: tf.DataType[];
   private outputDtypes?: tf.DataType[];
+  /** The number of outputs when the op returns a list (split, unstack), learnt when shapes are inferred. */
+  private listOutputs?: number;
 
   constructor(args: OpLayerArgs) {
     super({ ...args, trainable: false });
@@ -90,6 +92,7 @@ export class OpLayer extends tf.layers.Layer {
         );
         const [{ list, outs: a }, { outs: b }] = runs;
         this.outputDtypes = a.map((o) => o.dtype);
+        this.listOutputs = list ? a.length : undefined;
         const merged = a.map((o, i) => {
           const other = b[i].shape;
           if (other.length !== o.shape.length) throw new KerasInteropError('CONFIG_INVALID', `op layer "${this.name}" (${this.op.name}): its output rank depends on the input sizes`);
@@ -115,7 +118,8 @@ export class OpLayer extends tf.layers.Layer {
 
   // tfjs types computeMask as never returning null, but null is how its graph code spells "no mask".
   override computeMask(inputs: tf.Tensor | tf.Tensor[], _mask?: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
-    return null as unknown as tf.Tensor;
+    const none = this.listOutputs === undefined ? null : Array.from({ length: this.listOutputs }, () => null);
+    return none as unknown as tf.Tensor;
   }
 
   override getConfig(): ConfigDict {

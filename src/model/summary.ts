@@ -21,6 +21,13 @@ export interface LayerSummary {
   children?: { name: string; className: string }[];
 }
 
+/** A model input or output as the built model has it (unknown dimensions null). */
+export interface TensorSpec {
+  name: string;
+  shape: (number | null)[];
+  dtype: string;
+}
+
 export interface ModelSummary {
   file: string;
   format: string;
@@ -29,6 +36,9 @@ export interface ModelSummary {
   modelClass?: string;
   modelName?: string;
   layers: LayerSummary[];
+  /** The model's inputs and outputs, when it builds: what `predict` takes and gives. */
+  inputs?: TensorSpec[];
+  outputs?: TensorSpec[];
   totalParams: number;
   totalWeights: number;
   notes: string[];
@@ -36,6 +46,8 @@ export interface ModelSummary {
 
 export interface SummaryExtras {
   outputShapes?: Map<string, LayerSummary['outputShape']>;
+  inputs?: TensorSpec[];
+  outputs?: TensorSpec[];
   resolvedClasses?: Map<string, string>;
   notes?: string[];
 }
@@ -95,6 +107,7 @@ export function summarize(model: KerasModel, extras: SummaryExtras = {}): ModelS
     modelClass: model.config ? String(model.config.class_name) : undefined,
     modelName: inner && typeof inner.name === 'string' ? inner.name : undefined,
     layers,
+    ...(extras.inputs ? { inputs: extras.inputs, outputs: extras.outputs } : {}),
     totalParams: layers.reduce((a, l) => a + l.params, 0),
     totalWeights: layers.reduce((a, l) => a + l.weights.length, 0),
     notes: extras.notes ?? [],
@@ -121,6 +134,9 @@ export function formatSummary(s: ModelSummary, runtimeBackend?: string): string 
   ];
   if (runtimeBackend) head.push(`tfjs backend:  ${runtimeBackend}`);
   if (s.modelClass) head.push(`model:         ${s.modelClass}${s.modelName ? ` "${s.modelName}"` : ''}`);
+  for (const [label, specs] of [['inputs:       ', s.inputs], ['outputs:      ', s.outputs]] as const) {
+    if (specs) head.push(`${label} ${specs.map((t) => `${t.name} ${shapeText(t.shape)} ${t.dtype}`).join(', ')}`);
+  }
   const rows: string[][] = [['layer', 'class', 'output shape', 'params', 'weights']];
   for (const l of s.layers) {
     const cls = l.resolvedAs && l.resolvedAs !== l.className ? `${l.className} [${l.resolvedAs}]` : l.className;

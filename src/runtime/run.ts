@@ -5,7 +5,7 @@ import { isKerasInteropError } from '../errors.js';
 import type { KerasModel } from '../model/types.js';
 import type { SummaryExtras } from '../model/summary.js';
 import { useBackend } from './backend.js';
-import { buildModelDetailed, predict, type InputArray } from './build.js';
+import { buildModelDetailed, modelInputNames, modelOutputNames, predict, type InputArray } from './build.js';
 import { classResolutions } from './normalize.js';
 
 export interface RunOutput {
@@ -63,10 +63,14 @@ export async function describeRuntime(model: KerasModel, backend?: string): Prom
     const { model: tfModel } = await buildModelDetailed(model, { backend });
     try {
       for (const layer of tfModel.layers) outputShapes.set(layer.name, layer.outputShape as (number | null)[]);
+      const inputNames = modelInputNames(tfModel);
+      const outputNames = modelOutputNames(tfModel);
+      const inputs = tfModel.inputs.map((t, i) => ({ name: inputNames[i], shape: [...t.shape], dtype: t.dtype }));
+      const outputs = tfModel.outputs.map((t, i) => ({ name: outputNames[i], shape: [...t.shape], dtype: t.dtype }));
+      return { backend: chosen, runnable: true, resolvedClasses, outputShapes, inputs, outputs, notes };
     } finally {
       tfModel.dispose();
     }
-    return { backend: chosen, runnable: true, resolvedClasses, outputShapes, notes };
   } catch (e) {
     if (!isKerasInteropError(e)) throw e;
     notes.push(`cannot run on tfjs: [${e.code}] ${e.message}`);

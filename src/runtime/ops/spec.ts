@@ -202,8 +202,13 @@ export class OpArgs {
     return v;
   }
 
-  /** A list of ints: a Python list/tuple, an int array constant or a 1-D int tensor (its values are read). */
+  /**
+   * A list of ints: a Python list/tuple, an int array constant or a 1-D int tensor (its values are read);
+   * one int is a list of one, as NumPy takes it (`np.tile(x, 2)`, `np.reshape(x, 6)`).
+   */
   ints(name: string): number[] {
+    const one = scalarValue(this.raw(name));
+    if (isInt(one)) return [one];
     const v = intList(this.raw(name));
     if (!v) throw this.bad(name, 'a list of integers');
     return v;
