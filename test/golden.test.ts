@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyCase } from '../src/parity/verify.js';
-import { GOLDEN, goldenCases, requireWild } from './helpers/paths.js';
+import { GOLDEN, WILD_WITH_GOLDEN, goldenCases, requireWild } from './helpers/paths.js';
 import { describeWild } from './helpers/wild.js';
 
 function explain(r: Awaited<ReturnType<typeof verifyCase>>): string {
@@ -26,14 +26,7 @@ describe('golden cases verify from every model file', () => {
 });
 
 describeWild('real files with golden outputs', () => {
-  for (const id of [
-    '01_dsRNA_seqselfattention',
-    '17_retail_transformer_mha_archive',
-    '19_randomlist_bigru_masking_archive',
-    '20_tree_lstm_embedding_archive',
-    '21_rssi_hybrid_bn_bilstm_archive',
-    '38_tf_mha_getitem_slice_k38_archive',
-  ]) {
+  for (const id of WILD_WITH_GOLDEN) {
     it(id, async () => {
       const r = await verifyCase(join(requireWild(), id, 'golden'), { backend: 'cpu' });
       expect(r.files.length).toBe(1);

@@ -3,9 +3,8 @@
  * ints, slices with negative bounds and steps, `...`, `None`/`tf.newaxis`), gather/take and one_hot.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type OpArgs, type OpSpec, normAxis } from './spec.js';
+import { type OpArgs, type OpSpec, alongAxis, isTensor, normAxis } from './spec.js';
 import { type OpValue, isArrayConstant, pyRepr } from './values.js';
-import { isTensor } from './spec.js';
 
 /** What one input axis keeps: `count` elements from `start` every `step` (negative: backwards), or one (`drop`). */
 interface AxisPick {
@@ -126,13 +125,7 @@ export const INDEX_OPS: OpSpec[] = [
     signature: 'x, indices, axis=None',
     doc: 'NumPy take: like gather, negative indices count from the end, axis None takes from the flattened array',
     run: (a) => {
-      let x = a.tensor('x');
-      let axis = a.optInt('axis');
-      if (axis === null) {
-        x = tf.reshape(x, [-1]);
-        axis = 0;
-      }
-      axis = normAxis(a, axis, x.rank);
+      const { x, axis } = alongAxis(a, a.tensor('x'), 'axis');
       return tf.gather(x, checkIndices(a, a.tensor('indices', 'int32'), x.shape[axis], true), axis);
     },
   },

@@ -3,21 +3,13 @@
  * cumulative sums and products, and the normalizing activations (softmax, log-softmax, L2 normalization).
  */
 import * as tf from '@tensorflow/tfjs';
-import { type OpArgs, type OpSpec, normAxis } from './spec.js';
+import { type OpArgs, type OpSpec, alongAxis, asBool, asFloat, normAxis } from './spec.js';
 
 /** The reduced axes, normalized and deduplicated; null for all of them. */
 function reducedAxes(a: OpArgs, name: string, rank: number): number[] | null {
   const axes = a.axes(name);
   if (axes === null) return null;
   return [...new Set(axes.map((ax) => normAxis(a, ax, Math.max(rank, 1))))].sort((p, q) => p - q);
-}
-
-function float(x: tf.Tensor): tf.Tensor {
-  return x.dtype === 'float32' ? x : tf.cast(x, 'float32');
-}
-
-function bool(x: tf.Tensor): tf.Tensor {
-  return x.dtype === 'bool' ? x : tf.notEqual(x, tf.scalar(0, x.dtype));
 }
 
 function reduction(name: string, doc: string, fn: (x: tf.Tensor, axes: number[] | null, keepdims: boolean) => tf.Tensor): OpSpec {
@@ -37,7 +29,7 @@ function reduction(name: string, doc: string, fn: (x: tf.Tensor, axes: number[] 
 }
 
 function moments(x: tf.Tensor, axes: number[] | null, keepdims: boolean): tf.Tensor {
-  const f = float(x);
+  const f = asFloat(x);
   const all = axes ?? f.shape.map((_, i) => i);
   const mean = tf.mean(f, all, true);
   return tf.mean(tf.square(tf.sub(f, mean)), all, keepdims);
@@ -71,38 +63,32 @@ function cumulative(name: string, doc: string, fn: (x: tf.Tensor, axis: number, 
     signature: 'x, axis=0, exclusive=False, reverse=False',
     doc,
     run: (a) => {
-      let x = a.tensor('x');
-      let axis = a.optInt('axis');
-      if (axis === null) {
-        // NumPy/Keras: over the flattened array.
-        x = tf.reshape(x, [-1]);
-        axis = 0;
-      }
-      return fn(x, normAxis(a, axis, x.rank), a.bool('exclusive'), a.bool('reverse'));
+      const { x, axis } = alongAxis(a, a.tensor('x'), 'axis');
+      return fn(x, axis, a.bool('exclusive'), a.bool('reverse'));
     },
   };
 }
 
 /** exp(x - max) / sum over the axes; tfjs's own softmax (vectorized on wasm) when it is the last axis alone. */
 function softmaxOver(x: tf.Tensor, axes: number[]): tf.Tensor {
-  const f = float(x);
+  const f = asFloat(x);
   if (axes.length === 1 && axes[0] === f.rank - 1) return tf.softmax(f);
   const e = tf.exp(tf.sub(f, tf.max(f, axes, true)));
   return tf.div(e, tf.sum(e, axes, true));
 }
 
 function logSumExpOver(x: tf.Tensor, axes: number[], keepdims: boolean): tf.Tensor {
-  return tf.logSumExp(float(x), axes, keepdims);
+  return tf.logSumExp(asFloat(x), axes, keepdims);
 }
 
 export const REDUCE_OPS: OpSpec[] = [
   reduction('reduce_sum', 'sum over the axes', (x, axes, k) => tf.sum(x.dtype === 'bool' ? tf.cast(x, 'int32') : x, axes ?? undefined, k)),
-  reduction('reduce_mean', 'mean over the axes', (x, axes, k) => tf.mean(float(x), axes ?? undefined, k)),
+  reduction('reduce_mean', 'mean over the axes', (x, axes, k) => tf.mean(asFloat(x), axes ?? undefined, k)),
   reduction('reduce_max', 'max over the axes', (x, axes, k) => tf.max(x, axes ?? undefined, k)),
   reduction('reduce_min', 'min over the axes', (x, axes, k) => tf.min(x, axes ?? undefined, k)),
   reduction('reduce_prod', 'product over the axes', (x, axes, k) => tf.prod(x, axes ?? undefined, k)),
-  reduction('reduce_any', 'logical or over the axes', (x, axes, k) => tf.any(bool(x), axes ?? undefined, k)),
-  reduction('reduce_all', 'logical and over the axes', (x, axes, k) => tf.all(bool(x), axes ?? undefined, k)),
+  reduction('reduce_any', 'logical or over the axes', (x, axes, k) => tf.any(asBool(x), axes ?? undefined, k)),
+  reduction('reduce_all', 'logical and over the axes', (x, axes, k) => tf.all(asBool(x), axes ?? undefined, k)),
   reduction('reduce_logsumexp', 'log(sum(exp(x))) over the axes, computed stably', (x, axes, k) => logSumExpOver(x, axes ?? x.shape.map((_, i) => i), k)),
   reduction('reduce_variance', 'population variance over the axes', moments),
   reduction('reduce_std', 'population standard deviation over the axes', (x, axes, k) => tf.sqrt(moments(x, axes, k))),
@@ -124,7 +110,7 @@ export const REDUCE_OPS: OpSpec[] = [
     signature: 'x, axis=-1',
     doc: 'x - logsumexp(x) along axis',
     run: (a) => {
-      const x = float(a.tensor('x'));
+      const x = asFloat(a.tensor('x'));
       return tf.sub(x, logSumExpOver(x, reducedAxes(a, 'axis', x.rank) ?? [x.rank - 1], true));
     },
   },
@@ -133,7 +119,7 @@ export const REDUCE_OPS: OpSpec[] = [
     signature: 'x, axis=None, epsilon=1e-12',
     doc: 'x / sqrt(max(sum(x ** 2, axis), epsilon))',
     run: (a) => {
-      const x = float(a.tensor('x'));
+      const x = asFloat(a.tensor('x'));
       const axes = reducedAxes(a, 'axis', x.rank) ?? x.shape.map((_, i) => i);
       return tf.mul(x, tf.rsqrt(tf.maximum(tf.sum(tf.square(x), axes, true), a.num('epsilon'))));
     },

@@ -3,7 +3,7 @@
  * squeeze dimensions, tile, repeat, pad, reverse, and the shape-building ops (shape, range).
  */
 import * as tf from '@tensorflow/tfjs';
-import { type OpArgs, type OpSpec, normAxis } from './spec.js';
+import { type OpArgs, type OpSpec, alongAxis, normAxis } from './spec.js';
 
 /** A list of tensors in one dtype (float32 when they differ), as concatenating them needs. */
 function sameDtype(ts: tf.Tensor[]): tf.Tensor[] {
@@ -168,13 +168,7 @@ export const SHAPE_OPS: OpSpec[] = [
     signature: 'x, repeats, axis=None',
     doc: 'each element repeated along axis (None: of the flattened array); repeats an int or one per element',
     run: (a) => {
-      let x = a.tensor('x');
-      let axis = a.optInt('axis');
-      if (axis === null) {
-        x = tf.reshape(x, [-1]);
-        axis = 0;
-      }
-      axis = normAxis(a, axis, x.rank);
+      const { x, axis } = alongAxis(a, a.tensor('x'), 'axis');
       const n = x.shape[axis];
       const reps = a.ints('repeats');
       const each = reps.length === 1 ? Array(n).fill(reps[0]) : reps;

@@ -300,3 +300,23 @@ export function broadcastShape(args: OpArgs, a: readonly number[], b: readonly n
   }
   return out;
 }
+
+/**
+ * The tensor an op works along `axis` on: NumPy's `axis=None` means the flattened array (along its only
+ * axis); otherwise x itself along the normalized axis.
+ */
+export function alongAxis(a: OpArgs, x: tf.Tensor, axisName: string): { x: tf.Tensor; axis: number } {
+  const axis = a.optInt(axisName);
+  if (axis === null) return { x: tf.reshape(x, [-1]), axis: 0 };
+  return { x, axis: normAxis(a, axis, x.rank) };
+}
+
+/** x as float32 (functions TensorFlow defines on floats only compute integers as floats, as Keras 3 does). */
+export function asFloat(x: tf.Tensor): tf.Tensor {
+  return x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+}
+
+/** x as bool: non-zero is true. */
+export function asBool(x: tf.Tensor): tf.Tensor {
+  return x.dtype === 'bool' ? x : tf.notEqual(x, tf.scalar(0, x.dtype));
+}
