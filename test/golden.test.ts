@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readGoldenCase } from '../src/parity/case.js';
 import { verifyCase } from '../src/parity/verify.js';
 import { GOLDEN, WILD_WITH_GOLDEN, goldenCases, requireWild } from './helpers/paths.js';
 import { describeWild } from './helpers/wild.js';
@@ -18,7 +19,8 @@ describe('golden cases verify from every model file', () => {
   for (const name of goldenCases()) {
     it(name, async () => {
       const r = await verifyCase(join(GOLDEN, name), { backend: 'cpu' });
-      expect(r.files.length).toBeGreaterThanOrEqual(3);
+      // every model file the case lists was checked (the kulc cases list one or two)
+      expect(r.files.length).toBeGreaterThanOrEqual(Math.max(1, readGoldenCase(join(GOLDEN, name)).files.length));
       expect(r.tolerance).toEqual({ atol: 1e-5, rtol: 1e-4 });
       expect(r.pass, explain(r)).toBe(true);
     });

@@ -1,6 +1,6 @@
 /**
  * The layers entry point (`keras-interop/layers`): importing it registers every layer class of
- * keras-self-attention, keras-multi-head and Keras's MultiHeadAttention with tfjs, so that
+ * keras-self-attention, keras-multi-head, FlashTek's kulc and Keras's MultiHeadAttention with tfjs, so that
  * `tf.loadLayersModel` can deserialize converted models. No Node built-ins may be imported here.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -16,6 +16,12 @@ import { LayerNormalization } from './layer-normalization.js';
 import { NoMask } from './no-mask.js';
 import { OpLayer } from './op.js';
 import { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell } from './recurrent.js';
+import { HardSigmoidKeras2 } from './keras-objects.js';
+import { KulcLayerNormalization } from './kulc-layer-normalization.js';
+import { KulcScaledDotProductAttention } from './kulc-scaled-dot-product-attention.js';
+import { SequenceAttention, registerSequenceAttentionSimilarity, type SequenceSimilarity } from './sequence-attention.js';
+import { AttentionRNNWrapper } from './attention-rnn-wrapper.js';
+import { ExternalAttentionRNNWrapper } from './external-attention-rnn-wrapper.js';
 
 export {
   SeqSelfAttention,
@@ -39,6 +45,14 @@ export {
   GRUCell,
   SimpleRNNCell,
   Bidirectional,
+  HardSigmoidKeras2,
+  KulcLayerNormalization,
+  KulcScaledDotProductAttention,
+  SequenceAttention,
+  registerSequenceAttentionSimilarity,
+  type SequenceSimilarity,
+  AttentionRNNWrapper,
+  ExternalAttentionRNNWrapper,
 };
 
 export const LAYER_CLASSES = [
@@ -65,6 +79,14 @@ export const LAYER_CLASSES = [
   Bidirectional,
   // Marks calls Keras ran without a mask (inserted by the runtime and the tfjs writer).
   NoMask,
+  // FlashTek's kulc; its same-named classes as `Kulc>...` (src/runtime/class-resolution.ts).
+  KulcLayerNormalization,
+  KulcScaledDotProductAttention,
+  SequenceAttention,
+  AttentionRNNWrapper,
+  ExternalAttentionRNNWrapper,
+  // Keras 2's hard_sigmoid under its own name, for tfjs's built-in layers too.
+  HardSigmoidKeras2,
   // One op call (TFOpLambda, Keras 3 operation): src/runtime/ops.
   OpLayer,
 ] as const;

@@ -44,6 +44,7 @@ import { decodeKeras3Operation, encodeKeras3Operation } from './ops/keras3-node.
 import { keras3OpModule } from './ops/keras3-ops.js';
 import { isKeras3Operation } from './ops/operation-node.js';
 import { TF_OP_LAYER_CLASSES, decodeTfOpLayer, encodeTfOpLayer } from './ops/tf-op-lambda.js';
+import { resolveLayerClass } from './class-resolution.js';
 
 export type Shape = (number | null)[];
 
@@ -290,7 +291,7 @@ function layer3(layer: KerasObject, path: string, lc: Layer3Context, firstNode?:
     module = keras3OpModule(cls);
     registered = cls;
   } else {
-    const r = resolveClassName(cls, config);
+    const r = resolveLayerClass({ className: cls, config });
     if (r.origin === 'keras') {
       module = 'keras.layers';
       registered = null;
@@ -299,7 +300,7 @@ function layer3(layer: KerasObject, path: string, lc: Layer3Context, firstNode?:
       registered = cls;
       if (cls.includes('>')) cls = cls.slice(cls.lastIndexOf('>') + 1);
     } else {
-      module = PACKAGE_MODULES[cls.slice(cls.lastIndexOf('>') + 1)] ?? null;
+      module = r.candidate?.module ?? PACKAGE_MODULES[cls.slice(cls.lastIndexOf('>') + 1)] ?? null;
       cls = cls.slice(cls.lastIndexOf('>') + 1);
       registered = cls;
     }

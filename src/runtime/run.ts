@@ -6,7 +6,7 @@ import type { KerasModel } from '../model/types.js';
 import type { SummaryExtras } from '../model/summary.js';
 import { useBackend } from './backend.js';
 import { buildModelDetailed, modelInputNames, modelOutputNames, predict, type InputArray } from './build.js';
-import { classResolutions } from './normalize.js';
+import { classResolutions } from './class-resolution.js';
 
 export interface RunOutput {
   name: string;
@@ -41,22 +41,22 @@ export interface RuntimeDescription extends SummaryExtras {
 }
 
 /**
- * What inspect adds to the file's own facts: the backend, which class each ambiguous layer resolved
- * to, each layer's output shape when the model builds, and otherwise why it does not.
+ * What inspect adds to the file's own facts: the backend, which library's class each ambiguous layer
+ * resolved to (decided by its config keys and weight names), each layer's output shape when the model builds, and otherwise why it does not.
  */
 export async function describeRuntime(model: KerasModel, backend?: string): Promise<RuntimeDescription> {
   const chosen = await useBackend(backend);
   const resolvedClasses = new Map<string, string>();
+  const origins = new Map<string, string>();
   const notes: string[] = [];
   if (model.config) {
-    for (const r of classResolutions(model.config)) {
-      if (r.resolvedClass !== r.className || r.className === 'MultiHeadAttention') {
-        resolvedClasses.set(r.layer, `${r.resolvedClass}: ${r.reason}`);
-      }
+    for (const r of classResolutions(model.config, { weights: model.weights })) {
+      if (r.resolvedClass !== r.className || r.ambiguous) resolvedClasses.set(r.layer, `${r.resolvedClass}: ${r.reason}`);
+      if (r.ambiguous) origins.set(r.layer, r.origin);
     }
   } else {
     notes.push('weights-only file: pass --config <model file or config.json> to pair it with a model config');
-    return { backend: chosen, runnable: false, resolvedClasses, notes };
+    return { backend: chosen, runnable: false, resolvedClasses, origins, notes };
   }
   const outputShapes = new Map<string, (number | null)[] | (number | null)[][]>();
   try {
@@ -67,14 +67,14 @@ export async function describeRuntime(model: KerasModel, backend?: string): Prom
       const outputNames = modelOutputNames(tfModel);
       const inputs = tfModel.inputs.map((t, i) => ({ name: inputNames[i], shape: [...t.shape], dtype: t.dtype }));
       const outputs = tfModel.outputs.map((t, i) => ({ name: outputNames[i], shape: [...t.shape], dtype: t.dtype }));
-      return { backend: chosen, runnable: true, resolvedClasses, outputShapes, inputs, outputs, notes };
+      return { backend: chosen, runnable: true, resolvedClasses, origins, outputShapes, inputs, outputs, notes };
     } finally {
       tfModel.dispose();
     }
   } catch (e) {
     if (!isKerasInteropError(e)) throw e;
     notes.push(`cannot run on tfjs: [${e.code}] ${e.message}`);
-    return { backend: chosen, runnable: false, resolvedClasses, outputShapes, notes };
+    return { backend: chosen, runnable: false, resolvedClasses, origins, outputShapes, notes };
   }
 }
 

@@ -12,7 +12,7 @@ import type { JsonObject, JsonValue, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { isKerasObject, isModelClassName, layerNameOf, modelLayerList } from './config-walk.js';
 import { type NormalizeResult, normalizeConfigDetailed } from './normalize.js';
-import { findUnsupportedLayers, unsupportedLayerError } from './registry.js';
+import { findUnsupportedLayers, unresolvedClass, unresolvedClassError, unsupportedLayerError } from './registry.js';
 
 /**
  * The tfjs model of a normalized config, without the file's weights (every weight zero). Layers must be
@@ -188,7 +188,9 @@ export function runnableConfig(model: KerasModel): NormalizeResult {
   if (!model.config) {
     throw new KerasInteropError('CONFIG_MISSING', 'the file holds weights only; pass a config (--config) to build a model', { file });
   }
-  const normalized = normalizeConfigDetailed(model.config, { file });
+  const normalized = normalizeConfigDetailed(model.config, { file, weights: model.weights, kerasVersion: model.source.kerasVersion });
+  const unfit = unresolvedClass(normalized.resolutions);
+  if (unfit) throw unresolvedClassError(unfit, model);
   const unsupported = findUnsupportedLayers(normalized.config);
   if (unsupported.length > 0) {
     const u = unsupported[0];

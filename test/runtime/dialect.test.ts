@@ -13,7 +13,7 @@ import { inferOutputShapes, toKeras2Config, toKeras3Config } from '../../src/run
 import { normalizeConfig, normalizeConfigDetailed } from '../../src/runtime/normalize.js';
 import { runModel } from '../../src/runtime/run.js';
 import { convertModel } from '../../src/writers/index.js';
-import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { GOLDEN, goldenCases, keras3GoldenCases, requireWild } from '../helpers/paths.js';
 import { describeWild } from '../helpers/wild.js';
 import { tempDir } from '../writers/helpers.js';
 
@@ -198,7 +198,7 @@ describe('toKeras3Config on the golden tf.keras 2 files', () => {
 });
 
 describe('toKeras2Config on the golden Keras 3 files', () => {
-  for (const name of goldenCases()) {
+  for (const name of keras3GoldenCases()) {
     const dir = join(GOLDEN, name);
     it(`${name}: builds the graph of the Keras 3 file in tf.keras 2's dialect`, async () => {
       for (const file of ['model.keras', 'model.h5']) {

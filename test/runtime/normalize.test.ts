@@ -407,7 +407,7 @@ describe('class resolution', () => {
   it('MultiHeadAttention: keras-multi-head (head_num), Keras (num_heads/key_dim), or a user class', () => {
     expect(resolveClassName('MultiHeadAttention', { head_num: 2 })).toMatchObject({ className: KERAS_MULTI_HEAD_MHA, origin: 'keras-multi-head' });
     expect(resolveClassName('MultiHeadAttention', { num_heads: 2, key_dim: 4 })).toMatchObject({ className: 'MultiHeadAttention', origin: 'keras' });
-    expect(resolveClassName('MultiHeadAttention', { heads: 2 })).toMatchObject({ className: 'MultiHeadAttention', origin: 'user' });
+    expect(resolveClassName('MultiHeadAttention', { heads: 2 })).toMatchObject({ className: 'User>MultiHeadAttention', origin: 'user' });
     expect(resolveClassName('SeqSelfAttention', {})).toMatchObject({ origin: 'keras-self-attention' });
     expect(resolveClassName('SimpleAttention', {})).toMatchObject({ origin: 'user' });
   });

@@ -5,7 +5,7 @@ import { readConfigSource, readModel } from '../../src/readers/index.js';
 import { HDF5_OBJECT_HEADER_LIMIT, writeHdf5, writeWeightsHdf5 } from '../../src/writers/hdf5.js';
 import { KerasInteropError } from '../../src/errors.js';
 import type { JsonObject, KerasModel, LayerWeights } from '../../src/model/types.js';
-import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { GOLDEN, goldenCases, keras3GoldenCases, requireWild } from '../helpers/paths.js';
 import { describeWild, itWild } from '../helpers/wild.js';
 import { type H5Attribute, type H5GroupNode, type H5Node, h5DatasetBytes, h5Header, h5List, h5StringAttr, withoutMember } from './h5-inspect.js';
 import { bytesOf, expectSameWeights, tempDir, writeTemp } from './helpers.js';
@@ -43,6 +43,7 @@ function expectSameSource(back: KerasModel, m: KerasModel): void {
 }
 
 describe('writeHdf5 on the golden cases', () => {
+  const keras3 = new Set(keras3GoldenCases());
   for (const name of goldenCases()) {
     const dir = join(GOLDEN, name);
 
@@ -57,7 +58,8 @@ describe('writeHdf5 on the golden cases', () => {
       expect(await h5Header(file)).toEqual(await h5Header(join(dir, 'model.h5')));
     });
 
-    it(`${name}: model.keras → .h5 gives Keras 3's legacy file (names, order and bytes of model.h5)`, async () => {
+    // (a synthesized older model.h5, as the kulc cases have, is not what Keras 3 makes of model.keras)
+    if (keras3.has(name)) it(`${name}: model.keras → .h5 gives Keras 3's legacy file (names, order and bytes of model.h5)`, async () => {
       const archive = await readModel(join(dir, 'model.keras'));
       const legacy = await readModel(join(dir, 'model.h5'));
       const file = out(await writeHdf5(archive, { backend: legacy.source.backend }));
@@ -251,7 +253,7 @@ describe('HDF5 writer details', () => {
 });
 
 describe('writeWeightsHdf5', () => {
-  for (const name of goldenCases()) {
+  for (const name of keras3GoldenCases()) {
     const dir = join(GOLDEN, name);
     it(`${name}: legacy save_weights layout and Keras 3 .weights.h5 round trips`, async () => {
       const m = await readModel(join(dir, 'model.h5'));

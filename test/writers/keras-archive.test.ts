@@ -4,7 +4,7 @@ import { unzipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readModel } from '../../src/readers/index.js';
 import { kerasDateSaved, writeKerasArchive } from '../../src/writers/keras-archive.js';
-import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { GOLDEN, keras3GoldenCases, requireWild } from '../helpers/paths.js';
 import { describeWild } from '../helpers/wild.js';
 import { h5Header, h5List } from './h5-inspect.js';
 import { expectSameWeights, tempDir, writeTemp } from './helpers.js';
@@ -38,7 +38,7 @@ function member(zip: Uint8Array, name: string): Uint8Array {
 }
 
 describe('writeKerasArchive on the golden cases', () => {
-  for (const name of goldenCases()) {
+  for (const name of keras3GoldenCases()) {
     const dir = join(GOLDEN, name);
 
     it(`${name}: model.keras → write → read is lossless; members stored in Keras's order; weights in Keras's layout`, async () => {
