@@ -16,6 +16,7 @@ export {
   type ClassResolution,
   type LayerOrigin,
 } from './runtime/class-resolution.js';
+export { upgradeLegacyLayers } from './runtime/legacy-layers.js';
 export { registerLayer } from './runtime/registry.js';
 export {
   registerOp,

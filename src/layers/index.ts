@@ -14,6 +14,9 @@ import { MultiHeadAttention } from './keras-multi-head-attention.js';
 import { GlobalAveragePooling1D, GlobalMaxPooling1D } from './pooling.js';
 import { LayerNormalization } from './layer-normalization.js';
 import { NoMask } from './no-mask.js';
+import { Attention } from './attention.js';
+import { AdditiveAttention } from './additive-attention.js';
+import { Merge } from './merge.js';
 import { OpLayer } from './op.js';
 import { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell } from './recurrent.js';
 import { HardSigmoidKeras2 } from './keras-objects.js';
@@ -32,6 +35,9 @@ export {
   MultiHead,
   KmhMultiHeadAttention,
   MultiHeadAttention,
+  Attention,
+  AdditiveAttention,
+  Merge,
   GlobalAveragePooling1D,
   GlobalMaxPooling1D,
   LayerNormalization,
@@ -63,6 +69,11 @@ export const LAYER_CLASSES = [
   MultiHead,
   KmhMultiHeadAttention,
   MultiHeadAttention,
+  // Keras's own Luong and Bahdanau attention (tfjs has neither).
+  Attention,
+  AdditiveAttention,
+  // Keras 1 / 2.0's legacy Merge (every merge mode in one layer).
+  Merge,
   // Keras semantics tfjs's built-ins lack (data_format, masked averages); these replace tfjs's.
   GlobalAveragePooling1D,
   GlobalMaxPooling1D,

@@ -138,6 +138,9 @@ export function layerStructure(layer: JsonObject): LayerObject | undefined {
       { name: 'moving_mean', trainable: false },
       { name: 'moving_variance', trainable: false },
     ]);
+  } else if (cls === 'CuDNNLSTM' || cls === 'CuDNNGRU') {
+    // no cell: the layer's own variables
+    out = obj(name, cls, trainableVars('kernel', 'recurrent_kernel', 'bias'));
   } else if (cls in RNN_CELLS) {
     out = obj(name, cls, [], [rnnCell(layer, cls)]);
   } else if (cls === 'Bidirectional') {
@@ -182,6 +185,10 @@ export function layerStructure(layer: JsonObject): LayerObject | undefined {
         : obj(name, cls, trainableVars(w('Add_Wt'), w('Add_Wx'), flag(c.use_additive_bias, true) && w('Add_bh'), w('Add_Wa'), attBias && w('Add_ba')));
   } else if (cls === 'SeqWeightedAttention') {
     out = obj(name, cls, trainableVars(`${name}_W`, useBias && `${name}_b`));
+  } else if (cls === 'Attention') {
+    out = obj(name, cls, trainableVars(flag(c.use_scale, false) && 'scale', c.score_mode === 'concat' && 'concat_score_weight'));
+  } else if (cls === 'AdditiveAttention') {
+    out = obj(name, cls, trainableVars(flag(c.use_scale, true) && 'scale'));
   } else if (cls === 'ScaledDotProductAttention' || cls === 'ResidualScaledDotProductAttention') {
     out = obj(name, cls, []);
   } else if (cls === 'MultiHead') {

@@ -181,7 +181,7 @@ const KERAS_CLASSES = new Set([
   'GlobalAveragePooling2D', 'GlobalAveragePooling3D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
   'GlobalMaxPooling3D', 'GroupNormalization', 'GRU', 'GRUCell', 'Identity', 'InputLayer', 'Lambda',
   'LeakyReLU', 'LSTM', 'LSTMCell', 'Masking', 'Maximum', 'MaxPooling1D', 'MaxPooling2D',
-  'MaxPooling3D', 'Minimum', 'Model', 'Multiply', 'Normalization', 'Permute', 'PReLU',
+  'MaxPooling3D', 'Merge', 'Minimum', 'Model', 'Multiply', 'Normalization', 'Permute', 'PReLU',
   'ReLU', 'RepeatVector', 'Rescaling', 'Reshape', 'Resizing', 'RNN', 'SeparableConv1D', 'SeparableConv2D',
   'Sequential', 'SimpleRNN', 'SimpleRNNCell', 'Softmax', 'SpatialDropout1D', 'SpatialDropout2D',
   'SpatialDropout3D', 'StackedRNNCells', 'Subtract', 'TextVectorization', 'TFOpLambda', 'ThresholdedReLU',

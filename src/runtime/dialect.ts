@@ -39,6 +39,7 @@ import {
   pointer,
   stableJson,
 } from './config-walk.js';
+import { mergeAsMergeLayer } from './legacy-merge.js';
 import { CALL_SIGNATURES, normalizeConfig, resolveClassName } from './normalize.js';
 import { decodeKeras3Operation, encodeKeras3Operation } from './ops/keras3-node.js';
 import { keras3OpModule } from './ops/keras3-ops.js';
@@ -283,6 +284,10 @@ function layer3(layer: KerasObject, path: string, lc: Layer3Context, firstNode?:
   if (cls === 'CuDNNLSTM' || cls === 'CuDNNGRU') {
     throw unsupported(lc.ctx, path, `${cls} (layer "${layerNameOf(layer)}") has no Keras 3 counterpart`);
   }
+  // Keras 3 has no legacy Merge: the merge layer of the same meaning
+  if (cls === 'Merge' && isJsonObject(layer.config)) {
+    return layer3(mergeAsMergeLayer(layer as KerasObject & { config: JsonObject }, { file: lc.ctx.file, place: path }) as KerasObject, path, lc, firstNode);
+  }
   if (has(layer, 'module')) {
     module = layer.module as string | null;
     registered = (layer.registered_name ?? null) as string | null;
@@ -343,6 +348,24 @@ function bidirectional3(config: JsonObject): void {
     const c = mirror.config as JsonObject;
     put(c, 'go_backwards', !(c.go_backwards === true));
     put(config, 'backward_layer', mirror);
+  }
+}
+
+/** Keras's Luong and Bahdanau attention layers. */
+const DENSE_ATTENTION = new Set(['Attention', 'AdditiveAttention']);
+
+/**
+ * tf.keras <= 2.9 configures `Attention(causal=True)`; Keras 3 (like tf.keras >= 2.10) has no such
+ * argument and takes `use_causal_mask=True` in each call instead.
+ */
+function causalToCallArgument3(layer: JsonObject): void {
+  const config = layer.config as JsonObject;
+  if (!has(config, 'causal')) return;
+  const causal = config.causal === true;
+  delete config.causal;
+  if (!causal || !Array.isArray(layer.inbound_nodes)) return;
+  for (const node of layer.inbound_nodes) {
+    if (isJsonObject(node) && isJsonObject(node.kwargs) && !has(node.kwargs, 'use_causal_mask')) put(node.kwargs, 'use_causal_mask', true);
   }
 }
 
@@ -504,6 +527,7 @@ function model3(model: KerasObject, path: string, lc: Layer3Context): JsonObject
       'inbound_nodes',
       nodes.map((node, j) => node3(node, pointer(lp, 'inbound_nodes', j), sc)),
     );
+    if (DENSE_ATTENTION.has(l.class_name)) causalToCallArgument3(converted);
     return converted;
   });
   const config = obj([
@@ -614,7 +638,7 @@ const KERAS3_ONLY_KEYS: Readonly<Record<string, Readonly<Record<string, JsonValu
 });
 /** Keys only Keras 3 writes whose value tf.keras 2 cannot take and which only matter to training. */
 const KERAS3_ONLY_DROPPED: Readonly<Record<string, readonly string[]>> = lookupTable({
-  MultiHeadAttention: ['seed'],
+  MultiHeadAttention: ['seed'], Attention: ['seed'], AdditiveAttention: ['seed'],
   LSTM: ['seed'], GRU: ['seed'], SimpleRNN: ['seed'], LSTMCell: ['seed'], GRUCell: ['seed'], SimpleRNNCell: ['seed'],
 });
 

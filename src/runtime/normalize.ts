@@ -359,17 +359,32 @@ const MASK_PRODUCERS: Readonly<Record<string, (config: JsonObject) => boolean>> 
   Masking: () => true,
 });
 
-function producesMask(l: KerasObject | undefined): boolean {
-  const test = l && MASK_PRODUCERS[l.class_name];
+/**
+ * Layers whose output carries on the mask of their inputs: Keras's Attention the query's (its first
+ * input's), the legacy Merge any input's.
+ */
+const MASK_PASSERS: Readonly<Record<string, 'first' | 'any'>> = lookupTable({ Attention: 'first', AdditiveAttention: 'first', Merge: 'any' });
+
+function producesMask(l: KerasObject | undefined, byName: ReadonlyMap<string, KerasObject>, seen = new Set<string>()): boolean {
+  if (!l || seen.has(entryName(l))) return false;
+  const passes = MASK_PASSERS[l.class_name];
+  if (passes) {
+    seen.add(entryName(l));
+    const nodes = Array.isArray(l.inbound_nodes) ? l.inbound_nodes : [];
+    const refs = passes === 'first' ? nodes.map((n) => nonMaskRefs(n)[0]).filter((r) => r !== undefined).slice(0, 1) : nodes.flatMap((n) => nonMaskRefs(n));
+    return refs.some((r) => producesMask(byName.get(r[0]), byName, seen));
+  }
+  const test = MASK_PRODUCERS[l.class_name];
   return Boolean(test && isJsonObject(l.config) && test(l.config));
 }
 
 /**
  * Configs that do not record masks (tf.keras 2 files, Keras 3 before 3.16) leave mask flow to the
  * runtime. Keras 3 (which computed the golden outputs, reloading such files) hands a mask only to the
- * direct consumers of the layers that compute one (Embedding with mask_zero, Masking): a layer that
- * merely passes a mask on (Bidirectional, for one) does not pass it further. tfjs passes masks along
- * every computeMask, so the other consumers are run without a mask.
+ * direct consumers of the layers that compute one (Embedding with mask_zero, Masking, and the layers of
+ * MASK_PASSERS, whose compute_mask combines their inputs' masks): a layer that merely passes a mask on
+ * (Bidirectional, for one) does not pass it further. tfjs passes masks along every computeMask, so the
+ * other consumers are run without a mask.
  */
 function markImplicitMaskStops(layers: KerasObject[], removed: Set<string>, ctx: Ctx): void {
   const recordsMasks =
@@ -377,10 +392,10 @@ function markImplicitMaskStops(layers: KerasObject[], removed: Set<string>, ctx:
     layers.some((l) => (Array.isArray(l.inbound_nodes) ? l.inbound_nodes : []).some((n) => isJsonObject(n) && isJsonObject(n.kwargs) && 'mask' in n.kwargs));
   if (recordsMasks) return;
   const byName = new Map(layers.map((l) => [entryName(l), l]));
-  if (!layers.some((l) => producesMask(l))) return;
+  if (!layers.some((l) => producesMask(l, byName))) return;
   for (const l of layers) {
     const first = (Array.isArray(l.inbound_nodes) ? l.inbound_nodes : []).map((n) => nonMaskRefs(n)[0]).find((r) => r !== undefined);
-    if (first && !producesMask(byName.get(first[0])) && !producesMask(l)) ctx.withoutMask.add(entryName(l));
+    if (first && !producesMask(byName.get(first[0]), byName) && !producesMask(l, byName)) ctx.withoutMask.add(entryName(l));
   }
 }
 
@@ -438,14 +453,6 @@ function normalizeLayer(layer: KerasObject, path: string, ctx: Ctx, functionalEn
   if (isModelClassName(layer.class_name)) return normalizeModel(layer, path, ctx) as KerasObject;
   // Every layer was resolved up front (with its weights' names); a layer the walk missed gets the config-only rule.
   const r = { className: ctx.resolved.get(path)?.resolvedClass ?? resolveClassName(layer.class_name, layer.config).className };
-  if (layer.class_name === 'CuDNNLSTM' || layer.class_name === 'CuDNNGRU') {
-    note(
-      ctx,
-      path,
-      `${layer.class_name} could run as ${layer.class_name.slice(5)} (reset_after/recurrent bias layout differs: the CuDNN bias holds 2x the gates); not converted`,
-      name,
-    );
-  }
   const config = isJsonObject(layer.config) ? normalizeLayerConfig(r.className, layer.config, pointer(path, 'config'), name, ctx) : layer.config;
   const out: KerasObject = { class_name: r.className, config };
   if (functionalEntry && typeof layer.name === 'string') put(out, 'name', layer.name);

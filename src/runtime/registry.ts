@@ -88,7 +88,7 @@ function describeMissing(className: string): string {
       return 'a Lambda layer holds a Python function (marshalled bytecode in the file); that bytecode is never executed here';
     case 'CuDNNLSTM':
     case 'CuDNNGRU':
-      return `${className} has no tfjs counterpart (it could be mapped to ${className.slice(5)} with a weight conversion: CuDNN keeps separate input and recurrent biases; not done)`;
+      return `${className} runs as ${className.slice(5)} only with its weights converted, which needs the whole model: build it with buildModel (or upgradeLegacyLayers), not from a bare config`;
     default:
       return `no TypeScript implementation of class "${className}" is registered (a user-defined Keras layer, or one this package does not implement)`;
   }

@@ -7,6 +7,7 @@ import type { SummaryExtras } from '../model/summary.js';
 import { useBackend } from './backend.js';
 import { buildModelDetailed, modelInputNames, modelOutputNames, predict, type InputArray } from './build.js';
 import { classResolutions } from './class-resolution.js';
+import { legacyLayerNotes } from './legacy-layers.js';
 
 export interface RunOutput {
   name: string;
@@ -58,6 +59,7 @@ export async function describeRuntime(model: KerasModel, backend?: string): Prom
     notes.push('weights-only file: pass --config <model file or config.json> to pair it with a model config');
     return { backend: chosen, runnable: false, resolvedClasses, origins, notes };
   }
+  notes.push(...legacyLayerNotes(model.config));
   const outputShapes = new Map<string, (number | null)[] | (number | null)[][]>();
   try {
     const { model: tfModel } = await buildModelDetailed(model, { backend });

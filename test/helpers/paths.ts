@@ -18,16 +18,6 @@ export const HAS_WILD = existsSync(join(WILD, 'manifest.json'));
 /** Test files whose every test reads the real-file folder: left out of a run without it. */
 export const WILD_ONLY_TEST_FILES = ['test/wild.test.ts', 'test/readers/savedmodel-convert.test.ts'];
 
-/** Real files whose folder holds golden outputs (`<id>/golden`) that our runtime reproduces. */
-export const WILD_WITH_GOLDEN = [
-  '01_dsRNA_seqselfattention',
-  '17_retail_transformer_mha_archive',
-  '19_randomlist_bigru_masking_archive',
-  '20_tree_lstm_embedding_archive',
-  '21_rssi_hybrid_bn_bilstm_archive',
-  '38_tf_mha_getitem_slice_k38_archive',
-];
-
 /** A list of real-file cases to make tests from: empty when the folder is absent. */
 export function wildItems<T>(make: () => T[]): T[] {
   return HAS_WILD ? make() : [];
@@ -51,6 +41,18 @@ export function keras3GoldenCases(): string[] {
     return existsSync(join(GOLDEN, c, 'model.keras')) && !('model_h5_layout' in kase);
   });
 }
+
+/** The real files whose golden outputs (`<id>/golden/`) this project reproduces. */
+export const WILD_WITH_GOLDEN: readonly string[] = [
+  '01_dsRNA_seqselfattention',
+  '17_retail_transformer_mha_archive',
+  '19_randomlist_bigru_masking_archive',
+  '20_tree_lstm_embedding_archive',
+  '21_rssi_hybrid_bn_bilstm_archive',
+  '30_crypt_tfkeras_dot_attention',
+  '35_fraud_lstm_attention_k313_archive',
+  '38_tf_mha_getitem_slice_k38_archive',
+];
 
 /** The real-file folder; fails loudly when it is missing (tests reading it are registered through wild.ts). */
 export function requireWild(): string {

@@ -7,6 +7,7 @@ import type { JsonObject, KerasModel } from '../../src/model/types.js';
 import { useBackend } from '../../src/runtime/backend.js';
 import { buildModel, buildModelDetailed, buildTopology, modelInputNames, predict } from '../../src/runtime/build.js';
 import { normalizeConfig } from '../../src/runtime/normalize.js';
+import { upgradeLegacyLayers } from '../../src/runtime/legacy-layers.js';
 import { findUnsupportedLayers } from '../../src/runtime/registry.js';
 import {
   type ConfigCase,
@@ -47,7 +48,8 @@ describe('every golden and real config builds with tfjs', () => {
   const cases: ConfigCase[] = [...goldenConfigCases(), ...wildConfigCases()];
   for (const c of cases) {
     it(c.id, async () => {
-      const raw = await readConfig(c);
+      // as the runtime sees it: legacy layers (CuDNN, Keras 1) upgraded first
+      const raw = upgradeLegacyLayers({ source: { format: 'keras2-h5', file: c.path, extras: {} }, config: await readConfig(c), weights: [] }).config as JsonObject;
       const normalized = normalizeConfig(raw);
       const unsupported = findUnsupportedLayers(normalized);
       const wildId = c.id.startsWith('wild/') ? c.id.split('/')[1] : '';

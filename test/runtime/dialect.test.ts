@@ -178,7 +178,7 @@ describe('toKeras3Config on the golden tf.keras 2 files', () => {
         expect(withoutKeys(l.config, VERSION_KEYS), layerName).toEqual(withoutKeys(g?.config as JsonObject, VERSION_KEYS));
       }
       // what Keras 3 adds and tf.keras 2 cannot know: its mask pseudo-layers and the `mask` arguments they feed
-      for (const [layerName, g] of want) if (!byName(k3).has(layerName)) expect(['NotEqual', 'Any']).toContain(g.class_name);
+      for (const [layerName, g] of want) if (!byName(k3).has(layerName)) expect(['NotEqual', 'Any', 'ConvertToTensor']).toContain(g.class_name);
       // every argument tensor carries the shape and dtype Keras 3 recorded
       const got = kerasTensors(k3);
       for (const [ref, spec] of kerasTensors(gold)) if (got.has(ref)) expect(got.get(ref), ref).toEqual(spec);
@@ -210,7 +210,7 @@ describe('toKeras2Config on the golden Keras 3 files', () => {
         expect(all.some((o) => 'module' in o || 'registered_name' in o || 'build_config' in o || 'batch_shape' in o)).toBe(false);
         expect(all.some((o) => o.class_name === 'DTypePolicy' || o.class_name === '__keras_tensor__')).toBe(false);
         for (const l of layersOf(k2)) {
-          expect(['NotEqual', 'Any']).not.toContain(l.class_name);
+          expect(['NotEqual', 'Any', 'ConvertToTensor']).not.toContain(l.class_name);
           for (const node of l.inbound_nodes) expect(Array.isArray(node), `${l.name} node`).toBe(true);
         }
         const norm = normalizeConfigDetailed(k3);

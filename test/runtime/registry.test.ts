@@ -100,7 +100,7 @@ describe('layers tfjs cannot run fail with a named, actionable error', () => {
     }
   });
 
-  it('CuDNNLSTM: notes the possible mapping to LSTM', () => {
+  it('CuDNNLSTM in a bare config: says the model (its weights) must be upgraded', () => {
     const config = normalizeConfig({
       class_name: 'Sequential',
       config: { name: 's', layers: [{ class_name: 'CuDNNLSTM', config: { name: 'cu', units: 4, batch_input_shape: [null, 3, 2] } }] },
@@ -109,7 +109,7 @@ describe('layers tfjs cannot run fail with a named, actionable error', () => {
     expect(u).toMatchObject({ name: 'cu', className: 'CuDNNLSTM', reason: 'cudnn', path: '/config/layers/0' });
     const e = unsupportedLayerError(u);
     expect(e.code).toBe('UNSUPPORTED_LAYER');
-    expect(e.message).toContain('mapped to LSTM with a weight conversion');
+    expect(e.message).toContain('runs as LSTM only with its weights converted');
   });
 
   it('registerLayer accepts class names tfjs camel-cases, and classes without a static className', () => {

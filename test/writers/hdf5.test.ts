@@ -81,9 +81,11 @@ describe('writeHdf5 on the golden cases', () => {
         expectSameWeights(back, m, { names: true });
         expect(back.weights.flatMap((l) => l.weights).every((w) => w.name.endsWith(':0'))).toBe(true);
         const header = await h5Header(file);
-        // Keras 2.13 with h5py 3: variable-length ASCII lists, top_level_model_weights present
+        // the source's string kind for name lists (these synthesized files hold h5py 2's fixed-length ones),
+        // top_level_model_weights present
         const weights = group(header, 'model_weights');
-        expect(weights.attrs.layer_names.type).toMatchObject(VLEN_ASCII);
+        const source = group(await h5Header(join(dir, 'model.tfkeras2.h5')), 'model_weights');
+        expect(weights.attrs.layer_names.type).toEqual(source.attrs.layer_names.type);
         expect(weights.attrs.layer_names.shape).toHaveLength(1);
         expect(weights.members.top_level_model_weights?.kind).toBe('group');
       });
@@ -238,6 +240,18 @@ describe('HDF5 writer details', () => {
     expect(await h5StringAttr(file, '/', 'model_config')).toBe(text);
     const fresh = out(await writeHdf5(m));
     expect(await h5StringAttr(fresh, '/', 'model_config')).toContain('{"class_name": "Functional", "config": {"name": "functional"');
+  });
+
+  it('name lists: the source\'s string kind in its own generation, the version\'s default across generations', async () => {
+    // model.h5 (Keras 3, h5py 3) has variable-length lists; written as tf.keras 2.13 (h5py 3) they stay so
+    const m = await readModel(join(GOLDEN, 'sa_additive_basic', 'model.h5'));
+    const k2 = group(await h5Header(out(await writeHdf5(m, { generation: 'keras2' }))), 'model_weights');
+    expect(k2.attrs.layer_names.type).toMatchObject(VLEN_ASCII);
+    // a fixed-length source written as Keras 3 gets Keras 3's variable-length lists
+    const fixed = await readModel(join(GOLDEN, 'sa_additive_basic', 'model.tfkeras2.h5'));
+    expect(group(await h5Header(join(GOLDEN, 'sa_additive_basic', 'model.tfkeras2.h5')), 'model_weights').attrs.layer_names.type.vlen).toBe(false);
+    const k3 = group(await h5Header(out(await writeHdf5(fixed, { generation: 'keras3' }))), 'model_weights');
+    expect(k3.attrs.layer_names.type).toMatchObject(VLEN_ASCII);
   });
 
   it('refuses what it cannot write faithfully', async () => {

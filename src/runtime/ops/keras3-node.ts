@@ -10,7 +10,7 @@ import type { JsonObject, JsonValue } from '../../model/types.js';
 import { isJsonObject } from '../../model/types.js';
 import { type TensorRef, keras3TensorRef, pointer } from '../config-walk.js';
 import { KERAS3_OPS, keras3OpModule } from './keras3-ops.js';
-import { type InputSlot, inputSlot, isInputSlot } from './op-layer-config.js';
+import { type InputSlot, isInputSlot, slotOf } from './op-layer-config.js';
 import { parseSignature } from './signature.js';
 import { type OpCall, bindCall, preferredAlias, unbindCall, unsupportedOp } from './table.js';
 import type { DecodedCall } from './tf-op-lambda.js';
@@ -25,10 +25,7 @@ function decodeValue(v: JsonValue, place: string, ctx: Ctx): OpValue<InputSlot> 
   if (Array.isArray(v)) return v.map((x, i) => decodeValue(x, pointer(place, i), ctx));
   if (!isJsonObject(v)) return v;
   const ref = keras3TensorRef(v);
-  if (ref) {
-    ctx.inputs.push(ref);
-    return inputSlot(ctx.inputs.length - 1);
-  }
+  if (ref) return slotOf(ctx.inputs, ref);
   const inner = isJsonObject(v.config) ? v.config : {};
   switch (v.class_name) {
     case '__slice__':

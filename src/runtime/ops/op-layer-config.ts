@@ -14,6 +14,7 @@
 import { KerasInteropError, type ErrorLocation } from '../../errors.js';
 import type { JsonObject, JsonValue } from '../../model/types.js';
 import { isJsonObject } from '../../model/types.js';
+import type { TensorRef } from '../config-walk.js';
 import { parseSignature } from './signature.js';
 import { type OpCall, getOp } from './table.js';
 import type { OpSpec } from './spec.js';
@@ -33,6 +34,17 @@ export function isInputSlot(v: unknown): v is InputSlot {
 
 export function inputSlot(index: number): InputSlot {
   return { kind: 'input', index };
+}
+
+/**
+ * The slot of a tensor a call reads, added to `inputs` the first time: a tensor the call reads twice
+ * (`x * x`) is one input, as tfjs's predict frees a tensor one node reads twice before its other readers.
+ */
+export function slotOf(inputs: TensorRef[], ref: TensorRef): InputSlot {
+  const found = inputs.findIndex((r) => r[0] === ref[0] && r[1] === ref[1] && r[2] === ref[2]);
+  if (found >= 0) return inputSlot(found);
+  inputs.push(ref);
+  return inputSlot(inputs.length - 1);
 }
 
 function encodeValue(v: OpValue<InputSlot>): JsonValue {

@@ -13,7 +13,7 @@ import { KerasInteropError } from '../../errors.js';
 import type { JsonObject, JsonValue } from '../../model/types.js';
 import { isJsonObject } from '../../model/types.js';
 import { type TensorRef, keras2TensorRef, pointer } from '../config-walk.js';
-import { type InputSlot, inputSlot, isInputSlot } from './op-layer-config.js';
+import { type InputSlot, isInputSlot, slotOf } from './op-layer-config.js';
 import { parseSignature } from './signature.js';
 import { type FrontEndOptions, type OpCall, bindCall, preferredAlias, unbindCall, unsupportedOp } from './table.js';
 import { TF_FUNCTIONS } from './tf-functions.js';
@@ -42,8 +42,7 @@ function invalid(ctx: Ctx, place: string, message: string): KerasInteropError {
 }
 
 function slot(ctx: Ctx, ref: TensorRef): InputSlot {
-  ctx.inputs.push(ref);
-  return inputSlot(ctx.inputs.length - 1);
+  return slotOf(ctx.inputs, ref);
 }
 
 /** A `[layer, node, tensor(, kwargs)]` entry of the first argument (or a constant in its place). */

@@ -243,6 +243,22 @@ describe('models with op calls run', () => {
     out.data.forEach((v, i) => expect(Math.abs(v - expected[i])).toBeLessThan(1e-6));
   });
 
+  it('a call reading one tensor twice (x * x) reads it once, and the tensor\'s other readers still get it', async () => {
+    const [d] = decodeTfOpLayer(tfOp('math.multiply', ['x', 0, 0, { y: ['x', 0, 0], name: null }]), '/p');
+    expect(d.inputs).toEqual([['x', 0, 0]]);
+    expect([...d.call.args]).toEqual([['x', slot(0)], ['y', slot(0)]]);
+    const model = keras2Model(
+      [
+        { ...tfOp('math.multiply', ['x', 0, 0, { y: ['x', 0, 0], name: null }]), name: 'sq', config: { name: 'sq', function: 'math.multiply', trainable: true, dtype: 'float32' } },
+        { ...tfOp('__operators__.add', ['sq', 0, 0, { y: ['x', 0, 0], name: null }]), name: 'sum', config: { name: 'sum', function: '__operators__.add', trainable: true, dtype: 'float32' } },
+      ],
+      [['x', [null, 2]]],
+      ['sum'],
+    );
+    const [out] = await run(model, [{ shape: [1, 2], data: [3, -2] }]);
+    expect(out.data).toEqual([12, 2]);
+  });
+
   it('an op plugged in with registerOp and addAliases runs in a model', async () => {
     registerOp({ name: 'cube', signature: 'x', doc: 'x ** 3', run: (a) => tf.pow(a.tensor('x'), 3) });
     addAliases(TF_FUNCTIONS, { 'math.cube': ['cube', 'x, name=None'] });
