@@ -26,6 +26,8 @@ export interface Platform {
    * Call after `h5wasm()` resolved.
    */
   stageH5(src: ByteSource, onChunk?: (chunk: Uint8Array) => void): StagedH5;
+  /** A file on disk as a source, where there are files (Node). */
+  fileSource?(path: string): ByteSource;
   /** A faster CRC-32 than the table-driven one, where the platform has one. */
   crc32Update?(crc: number, data: Uint8Array): number;
 }

@@ -90,6 +90,7 @@ function stageCopy(src: ByteSource, onChunk?: (chunk: Uint8Array) => void): Stag
 const nativeCrc32 = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
 export const nodePlatform: Platform = {
+  fileSource: (path) => fileSource(path),
   h5wasm: () => (h5 ??= import('h5wasm/node').then(async (m) => {
     await m.default.ready;
     return m.default as unknown as H5Module;

@@ -17,6 +17,7 @@ import { NoMask } from './no-mask.js';
 import { Attention } from './attention.js';
 import { AdditiveAttention } from './additive-attention.js';
 import { Merge } from './merge.js';
+import { OpLayer } from './op.js';
 import { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell } from './recurrent.js';
 import { HardSigmoidKeras2 } from './keras-objects.js';
 import { KulcLayerNormalization } from './kulc-layer-normalization.js';
@@ -24,6 +25,10 @@ import { KulcScaledDotProductAttention } from './kulc-scaled-dot-product-attenti
 import { SequenceAttention, registerSequenceAttentionSimilarity, type SequenceSimilarity } from './sequence-attention.js';
 import { AttentionRNNWrapper } from './attention-rnn-wrapper.js';
 import { ExternalAttentionRNNWrapper } from './external-attention-rnn-wrapper.js';
+import { checkTfjsEngine } from '../runtime/tfjs-copies.js';
+
+// Registering into another copy of tfjs than the app's would leave its loadLayersModel without these classes.
+checkTfjsEngine();
 
 export {
   SeqSelfAttention,
@@ -41,6 +46,7 @@ export {
   GlobalMaxPooling1D,
   LayerNormalization,
   NoMask,
+  OpLayer,
   RNN,
   LSTM,
   GRU,
@@ -96,6 +102,8 @@ export const LAYER_CLASSES = [
   ExternalAttentionRNNWrapper,
   // Keras 2's hard_sigmoid under its own name, for tfjs's built-in layers too.
   HardSigmoidKeras2,
+  // One op call (TFOpLambda, Keras 3 operation): src/runtime/ops.
+  OpLayer,
 ] as const;
 
 for (const cls of LAYER_CLASSES) {

@@ -1,7 +1,10 @@
-/** What `inspect` shows: the model's layers with their classes, weights and parameter counts. */
+/** What `inspect` shows: the model's inputs and outputs, its layers with their classes, weights and parameter counts. */
+import type { Blockers, BlockingLayer } from '../runtime/blockers.js';
+import type { TensorSpec } from '../runtime/signature.js';
 import type { JsonObject, KerasModel, Weight } from './types.js';
 import { countParams, isJsonObject } from './types.js';
-import { isMaskPseudoLayer, layerEntries, layerName } from './config.js';
+import { formatShape } from './shape.js';
+import { layerEntries, layerName } from './config.js';
 
 export interface WeightSummary {
   name: string;
@@ -30,9 +33,16 @@ export interface ModelSummary {
   backend?: string;
   modelClass?: string;
   modelName?: string;
+  /** In the order predict takes them (`--inputs`), and gives them (`--expected`, `output_<j>.npy`). */
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
   layers: LayerSummary[];
   totalParams: number;
   totalWeights: number;
+  /** Every layer that stops the model from running on tfjs (none when it runs). */
+  blocking: BlockingLayer[];
+  /** What to do about them, once. */
+  advice?: string;
   notes: string[];
 }
 
@@ -42,6 +52,9 @@ export interface SummaryExtras {
   /** By layer name, for class names several libraries use: the library chosen. */
   origins?: Map<string, string>;
   notes?: string[];
+  inputs?: TensorSpec[];
+  outputs?: TensorSpec[];
+  blockers?: Blockers;
 }
 
 function summarizeWeights(ws: Weight[]): WeightSummary[] {
@@ -70,7 +83,6 @@ export function summarize(model: KerasModel, extras: SummaryExtras = {}): ModelS
   const seen = new Set<string>();
   if (model.config) {
     for (const l of layerEntries(model.config)) {
-      if (isMaskPseudoLayer(l)) continue;
       const name = layerName(l) ?? '?';
       seen.add(name);
       const ws = byName.get(name) ?? [];
@@ -104,17 +116,26 @@ export function summarize(model: KerasModel, extras: SummaryExtras = {}): ModelS
     backend: model.source.backend,
     modelClass: model.config ? String(model.config.class_name) : undefined,
     modelName: inner && typeof inner.name === 'string' ? inner.name : undefined,
+    inputs: extras.inputs ?? [],
+    outputs: extras.outputs ?? [],
     layers,
     totalParams: layers.reduce((a, l) => a + l.params, 0),
     totalWeights: layers.reduce((a, l) => a + l.weights.length, 0),
+    blocking: extras.blockers?.layers ?? [],
+    ...(extras.blockers ? { advice: extras.blockers.advice } : {}),
     notes: extras.notes ?? [],
   };
 }
 
 function shapeText(s: LayerSummary['outputShape']): string {
   if (!s) return '-';
-  const one = (x: (number | null)[]) => `(${x.map((d) => (d == null ? 'None' : d)).join(', ')})`;
-  return Array.isArray(s[0]) ? (s as (number | null)[][]).map(one).join(' ') : one(s as (number | null)[]);
+  return Array.isArray(s[0]) ? (s as (number | null)[][]).map(formatShape).join(' ') : formatShape(s as (number | null)[]);
+}
+
+function tensorRows(title: string, specs: TensorSpec[]): string[] {
+  if (specs.length === 0) return [];
+  const rows = specs.map((t, i) => [`  ${i}`, t.name, t.shape ? formatShape(t.shape) : '?', t.dtype ?? '']);
+  return [title, table(rows)];
 }
 
 function table(rows: string[][]): string {
@@ -131,6 +152,9 @@ export function formatSummary(s: ModelSummary, runtimeBackend?: string): string 
   ];
   if (runtimeBackend) head.push(`tfjs backend:  ${runtimeBackend}`);
   if (s.modelClass) head.push(`model:         ${s.modelClass}${s.modelName ? ` "${s.modelName}"` : ''}`);
+  for (const [label, specs] of [['inputs:       ', s.inputs], ['outputs:      ', s.outputs]] as const) {
+    if (specs) head.push(`${label} ${specs.map((t) => `${t.name} ${shapeText(t.shape)} ${t.dtype}`).join(', ')}`);
+  }
   const rows: string[][] = [['layer', 'class', 'output shape', 'params', 'weights']];
   for (const l of s.layers) {
     const cls = l.origin ? `${l.className} (${l.origin})` : l.className;
@@ -139,7 +163,16 @@ export function formatSummary(s: ModelSummary, runtimeBackend?: string): string 
     for (const w of weights.slice(1)) rows.push(['', '', '', '', w]);
     for (const c of l.children ?? []) rows.push([`  └ ${c.name}`, c.origin ? `${c.className} (${c.origin})` : c.className, '', '', '']);
   }
-  const lines = [...head, '', table(rows), '', `total: ${s.totalParams} parameters in ${s.totalWeights} weights`];
+  const signature = [
+    ...tensorRows('inputs (predict --inputs takes them in this order):', s.inputs),
+    ...tensorRows('outputs (output_<j>.npy, verify --expected):', s.outputs),
+  ];
+  const lines = [...head, '', ...(signature.length ? [...signature, ''] : []), table(rows), '', `total: ${s.totalParams} parameters in ${s.totalWeights} weights`];
+  if (s.blocking.length > 0) {
+    lines.push(`cannot run on tfjs: ${s.blocking.length === 1 ? 'this layer stops it' : `these ${s.blocking.length} layers stop it`}:`);
+    for (const b of s.blocking) lines.push(`  "${b.layer}" (${b.className})${b.topLevel !== b.layer ? ` in "${b.topLevel}"` : ''}: ${b.why}`);
+    if (s.advice) lines.push(s.advice.charAt(0).toUpperCase() + s.advice.slice(1) + '.');
+  }
   for (const n of s.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
 }

@@ -10,6 +10,7 @@ import { type CaseFiles, type VerifyOptions, type VerifyResult, checkModel, veri
 import { readNpyFileSync } from './npy-file.js';
 
 export type { FileVerification, VerifyOptions, VerifyResult } from './verify-core.js';
+export { formatVerifyResult, verifyExitCode } from './verify-core.js';
 
 /** verify <model> --inputs ... --expected ... */
 export async function verifyModelFile(

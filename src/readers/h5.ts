@@ -43,9 +43,20 @@ export interface OpenH5 {
 }
 
 /** Opens the HDF5 bytes of `src` read-only; `label` names them in errors. The caller closes it. */
-export async function openH5(src: ByteSource, label = src.name): Promise<OpenH5> {
+export async function openH5Source(src: ByteSource, label = src.name): Promise<OpenH5> {
   await h5Ready();
   return openStagedH5(platform().stageH5(src), src, label);
+}
+
+/** Opens an HDF5 file on disk (Node) read-only, where h5wasm reads it in place; the caller closes it. */
+export async function openH5(path: string, label = path): Promise<H5File> {
+  const src = platform().fileSource?.(path);
+  if (!src) throw new KerasInteropError('USAGE', 'there are no files to open by path here; read the bytes with openH5Source', { file: path });
+  try {
+    return (await openH5Source(src, label)).file;
+  } finally {
+    src.close?.();
+  }
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   getMember,
   isDataset,
   joinPath,
-  openH5,
+  openH5Source,
   readStringAttr,
   readStringListAttr,
   readWeight,
@@ -44,7 +44,7 @@ export interface ReadOptions {
 /** Reads a Keras HDF5 file; errors name it by `src.name`. The caller still closes `src`. */
 export async function readHdf5(src: ByteSource, opts: ReadOptions = {}): Promise<KerasModel> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const h5: OpenH5 = await openH5(src);
+  const h5: OpenH5 = await openH5Source(src);
   const reads: WeightReads = { used: 0, lazy: opts.streamWeights };
   let model: KerasModel | undefined;
   try {

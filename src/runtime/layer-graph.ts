@@ -1,10 +1,11 @@
 /**
  * The layers of a model config and which feeds which, for drawing: a Sequential model is a chain; a
  * functional model's edges come from each layer's inbound nodes (tf.keras 2's `[layer, node, tensor,
- * kwargs]` entries or Keras 3's `keras_history`, keyword tensors included). Keras 3's mask pseudo-layers
- * (`NotEqual` after an Embedding) are left out. Nested models are one node each.
+ * kwargs]` entries or Keras 3's `keras_history`, keyword tensors included). Keras 3's operation nodes (the
+ * `NotEqual` that computes an Embedding's mask, a `matmul`) are nodes like layers. Nested models are one
+ * node each.
  */
-import { isMaskPseudoLayer, layerEntries, layerName } from '../model/config.js';
+import { layerEntries, layerName } from '../model/config.js';
 import type { JsonObject, JsonValue } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { type TensorRef, collectTensorRefs, keras2TensorRef } from './config-walk.js';
@@ -29,7 +30,7 @@ function nodeRefs(node: JsonValue): TensorRef[] {
 }
 
 export function layerGraph(config: JsonObject): LayerGraph {
-  const layers = layerEntries(config).filter((l) => !isMaskPseudoLayer(l));
+  const layers = layerEntries(config);
   const nodes = layers.map((l) => ({ name: layerName(l) ?? '?', className: String(l.class_name ?? '?') }));
   const edges: LayerGraph['edges'] = [];
   const seen = new Set<string>();

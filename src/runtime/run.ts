@@ -1,13 +1,16 @@
 /** The runtime as the CLI and the parity checks use it: build once, predict, describe. */
 import * as tf from '@tensorflow/tfjs';
 import '../layers/index.js';
-import { isKerasInteropError } from '../errors.js';
-import type { KerasModel } from '../model/types.js';
+import { UnsupportedLayerError, isKerasInteropError } from '../errors.js';
+import type { JsonObject, KerasModel } from '../model/types.js';
 import type { SummaryExtras } from '../model/summary.js';
 import { useBackend } from './backend.js';
 import { buildModelDetailed, predict, type InputArray } from './build.js';
+import { findBlockers } from './blockers.js';
 import { classResolutions } from './class-resolution.js';
 import { legacyLayerNotes } from './legacy-layers.js';
+import { normalizeConfig } from './normalize.js';
+import { signatureOfConfig, signatureOfModel } from './signature.js';
 
 export interface RunOutput {
   name: string;
@@ -57,7 +60,7 @@ export async function describeRuntime(model: KerasModel, backend?: string): Prom
     }
   } else {
     notes.push('weights-only file: pass --config <model file or config.json> to pair it with a model config');
-    return { backend: chosen, runnable: false, resolvedClasses, origins, notes };
+    return { backend: chosen, runnable: false, resolvedClasses, origins, notes, inputs: [], outputs: [] };
   }
   notes.push(...legacyLayerNotes(model.config));
   const outputShapes = new Map<string, (number | null)[] | (number | null)[][]>();
@@ -65,14 +68,23 @@ export async function describeRuntime(model: KerasModel, backend?: string): Prom
     const { model: tfModel } = await buildModelDetailed(model, { backend });
     try {
       for (const layer of tfModel.layers) outputShapes.set(layer.name, layer.outputShape as (number | null)[]);
+      return { backend: chosen, runnable: true, resolvedClasses, origins, outputShapes, notes, ...signatureOfModel(tfModel) };
     } finally {
       tfModel.dispose();
     }
-    return { backend: chosen, runnable: true, resolvedClasses, origins, outputShapes, notes };
   } catch (e) {
     if (!isKerasInteropError(e)) throw e;
-    notes.push(`cannot run on tfjs: [${e.code}] ${e.message}`);
-    return { backend: chosen, runnable: false, resolvedClasses, origins, outputShapes, notes };
+    // What the config says of the inputs and outputs, and every layer in the way (building stops at the first).
+    let normalized: JsonObject | undefined;
+    try {
+      normalized = normalizeConfig(model.config, { file: model.source.file });
+    } catch {
+      normalized = undefined;
+    }
+    const blockers = e instanceof UnsupportedLayerError && normalized ? findBlockers(normalized) : undefined;
+    if (!blockers) notes.push(`cannot run on tfjs: [${e.code}] ${e.message}`);
+    const signature = normalized ? signatureOfConfig(normalized) : { inputs: [], outputs: [] };
+    return { backend: chosen, runnable: false, resolvedClasses, origins, outputShapes, notes, blockers, ...signature };
   }
 }
 

@@ -6,11 +6,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError, isKerasInteropError } from '../errors.js';
 import { NO_MASK_CLASS_NAME } from '../layers/no-mask.js';
+// Op calls (TFOpLambda, Keras 3 operations) build as this layer, registered on import.
+import '../layers/op.js';
 import type { JsonObject, JsonValue, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { isKerasObject, isModelClassName, layerNameOf, modelLayerList } from './config-walk.js';
 import { type NormalizeResult, normalizeConfigDetailed } from './normalize.js';
 import { findUnsupportedLayers, unresolvedClass, unresolvedClassError, unsupportedLayerError } from './registry.js';
+import { quietCpuBackend } from './tfjs-quiet.js';
 
 /**
  * The tfjs model of a normalized config, without the file's weights (every weight zero). Layers must be
@@ -21,6 +24,7 @@ export async function buildTopology(normalizedConfig: JsonObject, file?: string)
 }
 
 async function buildWithInitializer(normalizedConfig: JsonObject, file: string | undefined, initializer: string): Promise<tf.LayersModel> {
+  quietCpuBackend();
   try {
     const topology = withZerosInitializers(normalizedConfig, undefined, initializer);
     return await tf.models.modelFromJSON({ modelTopology: topology } as unknown as tf.io.ModelJSON);

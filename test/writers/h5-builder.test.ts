@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { H5Group, serializeH5 } from '../../src/writers/h5-builder.js';
 import { type H5Group as ReadGroup, openH5, readStringAttr, readStringListAttr, readWeight } from '../../src/readers/h5.js';
 import { DEFAULT_LIMITS } from '../../src/readers/h5.js';
-import { fileSource } from '../../src/io/node.js';
+// Node's platform (h5wasm's Node build opening files in place), as the package's Node entries install it.
+import '../../src/io/node.js';
 import { KerasInteropError } from '../../src/errors.js';
 import { type H5DatasetNode, type H5GroupNode, h5AttrBytes, h5DatasetBytes, h5Header, h5List, h5ReadAllAttributes, superblock } from './h5-inspect.js';
 import { tempDir, writeTemp } from './helpers.js';
@@ -10,10 +11,8 @@ import { tempDir, writeTemp } from './helpers.js';
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-async function read(path: string) {
-  const src = fileSource(path);
-  const h5 = await openH5(src);
-  return { file: h5.file, close: () => (h5.close(), src.close?.()) };
+function read(path: string) {
+  return openH5(path);
 }
 
 describe('HDF5 builder', () => {
@@ -51,7 +50,7 @@ describe('HDF5 builder', () => {
 
     const h5 = await read(file);
     try {
-      const r = h5.file as unknown as ReadGroup;
+      const r = h5 as unknown as ReadGroup;
       expect(readStringAttr(r, 'keras_version', file)).toBe('3.16.0');
       const mw = r.get('model_weights') as ReadGroup;
       expect(readStringListAttr(mw, 'layer_names', file)).toEqual(['dense', 'dense_1']);
@@ -83,7 +82,7 @@ describe('HDF5 builder', () => {
     const h5 = await read(file);
     try {
       const budget = { used: 0 };
-      const get = (p: string) => readWeight((h5.file as unknown as ReadGroup).get(p) as never, p, file, DEFAULT_LIMITS, budget);
+      const get = (p: string) => readWeight((h5 as unknown as ReadGroup).get(p) as never, p, file, DEFAULT_LIMITS, budget);
       const same = (a: ArrayBufferView, b: ArrayBufferView) =>
         Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
       expect(same(get('w/f32').data, f32)).toBe(true);
@@ -130,7 +129,7 @@ describe('HDF5 builder', () => {
     expect(listed.length).toBe(700);
     const h5 = await read(file);
     try {
-      const g = (h5.file as unknown as ReadGroup).get('g') as ReadGroup;
+      const g = (h5 as unknown as ReadGroup).get('g') as ReadGroup;
       expect(g.keys().length).toBe(700);
       for (const [i, n] of names.entries()) {
         const ds = g.get(n) as unknown as { value: Int32Array };
@@ -151,7 +150,7 @@ describe('HDF5 builder', () => {
     const file = writeTemp(tmp.dir, 'heap.h5', serializeH5(root));
     const h5 = await read(file);
     try {
-      const r = h5.file as unknown as ReadGroup;
+      const r = h5 as unknown as ReadGroup;
       expect(readStringAttr(r, 'model_config', file)).toBe(big);
       const a = r.get('a') as ReadGroup;
       expect(readStringListAttr(a, 'names', file)).toEqual(many);
