@@ -38,7 +38,7 @@ export { writeKerasArchive } from './writers/keras-archive.js';
 export { writeTfjs } from './writers/tfjs.js';
 export { readTfjsFiles } from './readers/tfjs.js';
 export { zipFiles } from './browser/zip-files.js';
-export { withAttentionTaps, tapAttention, attentionHead, attentionHeatmap, type AttentionMap, type AttentionView } from './runtime/attention-taps.js';
+export { withAttentionTaps, tapAttention, attentionHead, attentionTapsOn, attentionHeatmap, type AttentionMap, type AttentionView } from './runtime/attention-taps.js';
 export { layerGraph, type LayerGraph } from './runtime/layer-graph.js';
 export { heatmapPixels, cellSize, viridis } from './writers/heatmap.js';
 export { encodePng } from './writers/png.js';

@@ -58,4 +58,5 @@ export { writeKerasArchive, type WriteKerasArchiveOptions } from './writers/kera
 export { writeTfjs, type TfjsQuantizeOptions, type WriteTfjsOptions } from './writers/tfjs.js';
 export { readTfjsFiles, type TfjsFileMap } from './readers/tfjs.js';
 export { readTfjs, readSavedModel } from './readers/index.js';
+export { withAttentionTaps, tapAttention, attentionHead, attentionTapsOn, attentionHeatmap, type AttentionMap, type AttentionView } from './runtime/attention-taps.js';
 export { VERSION } from './version.js';

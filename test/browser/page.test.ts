@@ -5,7 +5,8 @@
  * same files (the same verify results, the same converted bytes), and to the goldens.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { build } from 'esbuild';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +33,7 @@ import { writeTfjs } from '../../src/writers/tfjs.js';
 import { writeHdf5 } from '../../src/writers/hdf5.js';
 import { viridis } from '../../src/writers/heatmap.js';
 import { type Browser, type Page, launchChromium } from '../helpers/chromium.js';
-import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { GOLDEN, ROOT, goldenCases, requireWild } from '../helpers/paths.js';
 import { itWild } from '../helpers/wild.js';
 
 let out: string;
@@ -43,6 +44,11 @@ let page: Page;
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'keras-interop-web-'));
   await buildWeb(out);
+  // The README's browser example, on a page of its own with a golden model served beside it.
+  await build({ entryPoints: [join(ROOT, 'examples', 'browser.ts')], absWorkingDir: ROOT, bundle: true, platform: 'browser', format: 'esm', outfile: join(out, 'example', 'example.js'), logLevel: 'silent' });
+  writeFileSync(join(out, 'example', 'index.html'), '<!doctype html><title>example</title>');
+  for (const f of ['model.h5', 'input_0.npy']) copyFileSync(join(GOLDEN, 'transformer_block', f), join(out, 'example', f));
+  for (const f of readdirSync(out).filter((n) => n.endsWith('.wasm'))) copyFileSync(join(out, f), join(out, 'example', f));
   server = await startServer(0, out);
   browser = await launchChromium();
   page = await browser.newPage(server.url);
@@ -191,6 +197,25 @@ describe('the web app in headless Chromium', () => {
       });
     });
   }
+
+  it('examples/browser.ts (the README\'s): opens a picked .h5, runs it with attention tapped, zips its tfjs folder', async () => {
+    const tab = await browser.newPage(`${server.url}example/`);
+    try {
+      const r = await tab.evaluate<{ outputs: string[]; attention: string[]; zip: number; magic: number[] }>(`(async () => {
+        const { openRunConvert } = await import('./example.js');
+        const file = async (name) => new File([await (await fetch(name)).arrayBuffer()], name);
+        const r = await openRunConvert(await file('model.h5'), [await file('input_0.npy')]);
+        return { outputs: r.outputs, attention: r.attention, zip: r.zip.size, magic: Array.from(new Uint8Array(await r.zip.slice(0, 4).arrayBuffer())) };
+      })()`);
+      expect(r.outputs).toEqual(['dense_2 [3,3]']);
+      expect(r.attention).toEqual(['multi_head_attention [3,2,8,8]']);
+      expect(r.magic).toEqual([0x50, 0x4b, 0x03, 0x04]);
+      expect(r.zip).toBeGreaterThan(1000);
+      expect(tab.log.filter((l) => l.startsWith('log: group1-shard1of1.bin: 100%'))).toHaveLength(1);
+    } finally {
+      await tab.close();
+    }
+  });
 
   it('a weights-only file runs with the config picked beside it, and verifies PASS', async () => {
     await choose('pick-config', [join(caseDir, 'model.keras')]);

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { MultiHead, MultiHeadAttention, ResidualScaledDotProductAttention, ScaledDotProductAttention, SeqSelfAttention, SeqWeightedAttention } from '../../src/layers/index.js';
 import { type JsonObject, type KerasModel, weightValues } from '../../src/model/types.js';
 import { compareArrays } from '../../src/parity/compare.js';
@@ -245,4 +245,16 @@ describe("keras-multi-head's MultiHeadAttention (no return option): the formula 
       }
     });
   }
+});
+
+describe('examples/my-attention-layer.ts (quoted whole in the README)', () => {
+  it("a user's own layer taps its weights with one line", async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      await import('../../examples/my-attention-layer.js');
+      expect(log.mock.calls.map((c) => String(c[0]))).toEqual(['my_attention (MyDotAttention): shape [2,3,3], read as [2,1,3,3]']);
+    } finally {
+      log.mockRestore();
+    }
+  });
 });
