@@ -38,6 +38,8 @@ Options:
   --max-total-bytes <n>    refuse models whose weights exceed this (default 8 GiB)
   --max-inflated-bytes <n> refuse zip archives that inflate to more than this (default 4 GiB)
   --max-config-depth <n>   refuse JSON configs nested deeper than this (default 200)
+  --refuse-lambdas         do not run (or write to tfjs) Lambda layers translated from their Python bytecode;
+                           inspect still shows what each one computes
   -h, --help               this text
   -v, --version            the version
 
@@ -80,6 +82,10 @@ async function readOptions(values: Values): Promise<ReadOptions> {
   return opts;
 }
 
+function lambdaPolicy(values: Values): 'translate' | 'refuse' {
+  return values['refuse-lambdas'] ? 'refuse' : 'translate';
+}
+
 function need(positionals: string[], index: number, what: string): string {
   const v = positionals[index];
   if (!v) throw new KerasInteropError('USAGE', `missing ${what} (see keras-interop --help)`);
@@ -89,7 +95,7 @@ function need(positionals: string[], index: number, what: string): string {
 async function cmdInspect(positionals: string[], values: Values, io: Io): Promise<number> {
   const file = need(positionals, 1, '<model>');
   const model = await readModel(file, await readOptions(values));
-  const runtime = await describeRuntime(model, values.backend as string | undefined);
+  const runtime = await describeRuntime(model, values.backend as string | undefined, lambdaPolicy(values));
   const summary = summarize(model, runtime);
   if (values.json) io.out(JSON.stringify({ ...summary, runtimeBackend: runtime.backend }, null, 2));
   else io.out(formatSummary(summary, runtime.backend));
@@ -108,7 +114,7 @@ async function cmdPredict(positionals: string[], values: Values, io: Io): Promis
   if (!outDir) throw new KerasInteropError('USAGE', 'predict needs --out <dir>');
   const model = await loadForRun(file, values);
   const arrays = inputs.map((f) => readNpyFileSync(f));
-  const outputs = await runModel(model, arrays, { backend: values.backend as string | undefined });
+  const outputs = await runModel(model, arrays, { backend: values.backend as string | undefined, lambdas: lambdaPolicy(values) });
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
     throw new KerasInteropError('USAGE', '--out must be a folder', { file: outDir });
   }
@@ -155,7 +161,7 @@ async function cmdVerify(positionals: string[], values: Values, io: Io): Promise
     ...(values.rtol !== undefined ? { rtol: numberOption(values.rtol as string, '--rtol') } : {}),
   } as { atol?: number; rtol?: number };
   const read = await readOptions({ ...values, config: undefined });
-  const common = { backend: values.backend as string | undefined, tolerance, read, configPath: values.config as string | undefined };
+  const common = { backend: values.backend as string | undefined, tolerance, read, configPath: values.config as string | undefined, lambdas: lambdaPolicy(values) };
   let result: VerifyResult;
   if (existsSync(target) && statSync(target).isDirectory() && existsSync(join(target, 'case.json'))) {
     result = await verifyCase(target, common);
@@ -185,6 +191,7 @@ async function cmdConvert(positionals: string[], values: Values, io: Io): Promis
       quantize: values.quantize as string | undefined,
       shardSize: numberOption(values['shard-size'] as string | undefined, '--shard-size'),
       generation: values.generation as 'keras2' | 'keras3' | undefined,
+      lambdas: to === 'tfjs' ? lambdaPolicy(values) : undefined,
       progress: !values.json && process.stderr.isTTY ? progressBar() : undefined,
     });
   } finally {
@@ -238,6 +245,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         'max-total-bytes': { type: 'string' },
         'max-inflated-bytes': { type: 'string' },
         'max-config-depth': { type: 'string' },
+        'refuse-lambdas': { type: 'boolean' },
       },
     });
     values = parsed.values as Values;

@@ -14,6 +14,7 @@ import { MultiHeadAttention } from './keras-multi-head-attention.js';
 import { GlobalAveragePooling1D, GlobalMaxPooling1D } from './pooling.js';
 import { LayerNormalization } from './layer-normalization.js';
 import { NoMask } from './no-mask.js';
+import { TranslatedLambda } from './translated-lambda.js';
 import { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell } from './recurrent.js';
 
 export {
@@ -29,6 +30,7 @@ export {
   GlobalMaxPooling1D,
   LayerNormalization,
   NoMask,
+  TranslatedLambda,
   RNN,
   LSTM,
   GRU,
@@ -63,6 +65,8 @@ export const LAYER_CLASSES = [
   Bidirectional,
   // Marks calls Keras ran without a mask (inserted by the runtime and the tfjs writer).
   NoMask,
+  // Lambda layers translated from their Python bytecode (src/runtime/lambda).
+  TranslatedLambda,
 ] as const;
 
 for (const cls of LAYER_CLASSES) {

@@ -21,6 +21,22 @@ export interface LayerSummary {
   children?: { name: string; className: string }[];
 }
 
+/** A Lambda layer's Python function as translated from its bytecode (src/runtime/lambda), or why not. */
+export interface LambdaSummary {
+  layer: string;
+  /** The recovered Python: `x[:, -1, :]`. */
+  expression?: string;
+  /** Why there is no translation. */
+  reason?: string;
+  /** The Python version(s) the bytecode was read as. */
+  python?: string[];
+  /** `co_name(params)`. */
+  function?: string;
+  notes: string[];
+  /** The bytecode, one instruction a line, as Python's `dis` lists it. */
+  disassembly: string[];
+}
+
 export interface ModelSummary {
   file: string;
   format: string;
@@ -32,12 +48,15 @@ export interface ModelSummary {
   totalParams: number;
   totalWeights: number;
   notes: string[];
+  /** Every Lambda layer (runtime extras only). */
+  lambdas?: LambdaSummary[];
 }
 
 export interface SummaryExtras {
   outputShapes?: Map<string, LayerSummary['outputShape']>;
   resolvedClasses?: Map<string, string>;
   notes?: string[];
+  lambdas?: LambdaSummary[];
 }
 
 function summarizeWeights(ws: Weight[]): WeightSummary[] {
@@ -99,6 +118,7 @@ export function summarize(model: KerasModel, extras: SummaryExtras = {}): ModelS
     totalParams: layers.reduce((a, l) => a + l.params, 0),
     totalWeights: layers.reduce((a, l) => a + l.weights.length, 0),
     notes: extras.notes ?? [],
+    ...(extras.lambdas && extras.lambdas.length > 0 ? { lambdas: extras.lambdas } : {}),
   };
 }
 
@@ -131,6 +151,14 @@ export function formatSummary(s: ModelSummary, runtimeBackend?: string): string 
     for (const c of l.children ?? []) rows.push([`  └ ${c.name}`, c.className, '', '', '']);
   }
   const lines = [...head, '', table(rows), '', `total: ${s.totalParams} parameters in ${s.totalWeights} weights`];
+  if (s.lambdas) {
+    lines.push('', 'Lambda layers (their Python bytecode, translated; never executed):');
+    for (const l of s.lambdas) {
+      const python = l.python ? `  [Python ${l.python.join('/')}]` : '';
+      lines.push(l.expression !== undefined ? `  ${l.layer}: ${l.expression}${python}` : `  ${l.layer}: not translated: ${l.reason}${python}`);
+      for (const n of l.notes) lines.push(`    note: ${n}`);
+    }
+  }
   for (const n of s.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
 }

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { KerasInteropError } from '../errors.js';
 import type { JsonObject, KerasModel } from '../model/types.js';
 import { readConfigSource, readModel, type ReadOptions } from '../readers/index.js';
-import { runModel } from '../runtime/run.js';
+import { type RunOptions, runModel } from '../runtime/run.js';
 import { readGoldenCase, type GoldenCase } from './case.js';
 import { compareArrays, type CompareReport, type Tolerance } from './compare.js';
 import { readNpyFileSync } from './npy-file.js';
@@ -36,6 +36,8 @@ export interface VerifyOptions {
   read?: ReadOptions;
   /** Config source for weights-only files (a model file or config JSON). */
   configPath?: string;
+  /** Lambda layers: run their translated bytecode (default) or refuse them. */
+  lambdas?: RunOptions['lambdas'];
 }
 
 async function checkOne(
@@ -44,9 +46,9 @@ async function checkOne(
   inputs: NpyArray[],
   expected: { name: string; array: NpyArray }[],
   tolerance: Tolerance,
-  backend: string | undefined,
+  run: RunOptions,
 ): Promise<FileVerification> {
-  const outputs = await runModel(model, inputs, { backend });
+  const outputs = await runModel(model, inputs, run);
   if (outputs.length !== expected.length) {
     throw new KerasInteropError(
       'INPUT_MISMATCH',
@@ -80,7 +82,7 @@ export async function verifyModelFile(
   const inputs = inputFiles.map((f) => readNpyFileSync(f));
   const expected = expectedFiles.map((f) => ({ name: basename(f, '.npy'), array: readNpyFileSync(f) }));
   const model = await readModel(file, read);
-  const result = await checkOne(file, model, inputs, expected, tolerance, opts.backend);
+  const result = await checkOne(file, model, inputs, expected, tolerance, { backend: opts.backend, lambdas: opts.lambdas });
   const { currentBackend } = await import('../runtime/backend.js');
   return { backend: currentBackend(), tolerance, pass: result.pass, files: [result] };
 }
@@ -110,7 +112,7 @@ export async function verifyCase(dir: string, opts: VerifyOptions = {}): Promise
   for (const f of kase.files) {
     try {
       const model = await readModel(f.path, { ...read, config });
-      files.push(await checkOne(f.path, model, inputs, expected, tolerance, opts.backend));
+      files.push(await checkOne(f.path, model, inputs, expected, tolerance, { backend: opts.backend, lambdas: opts.lambdas }));
     } catch (e) {
       files.push(failure(f.path, e));
     }

@@ -9,12 +9,15 @@ import type { KerasModel, Weight } from '../model/types.js';
 import { useBackend } from './backend.js';
 import type { NormalizeResult } from './normalize.js';
 import { buildTopology, insertNoMaskLayers, runnableConfig } from './topology.js';
+import type { LambdaPolicy } from './lambda/replace.js';
 
 export { buildTopology } from './topology.js';
 
 export interface BuildOptions {
   /** tfjs backend to use (`tensorflow`/`node`, `wasm`, `cpu`); default: the fastest available. */
   backend?: string;
+  /** Lambda layers: run their translated bytecode (`translate`, default) or refuse them (`refuse`). */
+  lambdas?: LambdaPolicy;
 }
 
 export interface BuildResult {
@@ -31,7 +34,7 @@ export async function buildModel(model: KerasModel, opts: BuildOptions = {}): Pr
 /** `buildModel`, also returning the normalized config (with its notes and class resolutions) and the backend. */
 export async function buildModelDetailed(model: KerasModel, opts: BuildOptions = {}): Promise<BuildResult> {
   const file = model.source.file;
-  const normalized = runnableConfig(model);
+  const normalized = runnableConfig(model, opts.lambdas);
   const backend = await useBackend(opts.backend);
   // Calls Keras 3 ran with mask=None get a NoMask layer in front: in the graph, so it survives a tfjs export.
   const tfModel = await buildTopology(insertNoMaskLayers(normalized.config, normalized.callsWithoutMask), file);

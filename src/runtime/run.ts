@@ -6,7 +6,8 @@ import type { KerasModel } from '../model/types.js';
 import type { SummaryExtras } from '../model/summary.js';
 import { useBackend } from './backend.js';
 import { buildModelDetailed, predict, type InputArray } from './build.js';
-import { classResolutions } from './normalize.js';
+import { classResolutions, normalizeConfig } from './normalize.js';
+import { type LambdaPolicy, type LambdaReport, lambdaReports } from './lambda/replace.js';
 
 export interface RunOutput {
   name: string;
@@ -17,11 +18,13 @@ export interface RunOutput {
 
 export interface RunOptions {
   backend?: string;
+  /** Lambda layers: run their translated bytecode (`translate`, default) or refuse them (`refuse`). */
+  lambdas?: LambdaPolicy;
 }
 
 /** Builds the model on the chosen backend, runs it once on whole arrays, and frees it. */
 export async function runModel(model: KerasModel, inputs: InputArray[], opts: RunOptions = {}): Promise<RunOutput[]> {
-  const { model: tfModel } = await buildModelDetailed(model, { backend: opts.backend });
+  const { model: tfModel } = await buildModelDetailed(model, { backend: opts.backend, lambdas: opts.lambdas });
   try {
     return predict(tfModel, inputs).map((o) => ({
       name: o.name,
@@ -38,13 +41,15 @@ export interface RuntimeDescription extends SummaryExtras {
   backend: string;
   /** Whether the model builds on tfjs (every layer known and every weight assigned). */
   runnable: boolean;
+  /** Every Lambda layer: the Python its bytecode computes, or why that is not known. */
+  lambdas: LambdaReport[];
 }
 
 /**
  * What inspect adds to the file's own facts: the backend, which class each ambiguous layer resolved
  * to, each layer's output shape when the model builds, and otherwise why it does not.
  */
-export async function describeRuntime(model: KerasModel, backend?: string): Promise<RuntimeDescription> {
+export async function describeRuntime(model: KerasModel, backend?: string, lambdas?: LambdaPolicy): Promise<RuntimeDescription> {
   const chosen = await useBackend(backend);
   const resolvedClasses = new Map<string, string>();
   const notes: string[] = [];
@@ -56,21 +61,27 @@ export async function describeRuntime(model: KerasModel, backend?: string): Prom
     }
   } else {
     notes.push('weights-only file: pass --config <model file or config.json> to pair it with a model config');
-    return { backend: chosen, runnable: false, resolvedClasses, notes };
+    return { backend: chosen, runnable: false, resolvedClasses, notes, lambdas: [] };
+  }
+  let reports: LambdaReport[] = [];
+  try {
+    reports = lambdaReports(normalizeConfig(model.config, { file: model.source.file }));
+  } catch (e) {
+    if (!isKerasInteropError(e)) throw e;
   }
   const outputShapes = new Map<string, (number | null)[] | (number | null)[][]>();
   try {
-    const { model: tfModel } = await buildModelDetailed(model, { backend });
+    const { model: tfModel } = await buildModelDetailed(model, { backend, lambdas });
     try {
       for (const layer of tfModel.layers) outputShapes.set(layer.name, layer.outputShape as (number | null)[]);
     } finally {
       tfModel.dispose();
     }
-    return { backend: chosen, runnable: true, resolvedClasses, outputShapes, notes };
+    return { backend: chosen, runnable: true, resolvedClasses, outputShapes, notes, lambdas: reports };
   } catch (e) {
     if (!isKerasInteropError(e)) throw e;
     notes.push(`cannot run on tfjs: [${e.code}] ${e.message}`);
-    return { backend: chosen, runnable: false, resolvedClasses, outputShapes, notes };
+    return { backend: chosen, runnable: false, resolvedClasses, outputShapes, notes, lambdas: reports };
   }
 }
 
