@@ -203,7 +203,8 @@ function softmax(a: Args): tf.Tensor {
 
 function l2Normalize(a: Args): tf.Tensor {
   const t = floatIfInt(x(a));
-  const eps = a.epsilon;
+  // keras.backend.l2_normalize takes no epsilon: it calls tf.linalg.l2_normalize with its 1e-12.
+  const eps = a.epsilon ?? 1e-12;
   if (typeof eps !== 'number') throw lambdaError(`epsilon must be a number, got ${typeName(eps)}`);
   const sq = tf.sum(tf.square(t), toAxes(a.axis, t.rank), true);
   return tf.mul(t, tf.rsqrt(tf.maximum(sq, eps)));
