@@ -35,7 +35,7 @@ function input(shape: number[], seed: number) {
   return { dtype: 'float32' as const, shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1) };
 }
 
-function lambdaConfigs(config: JsonObject | undefined): JsonObject[] {
+function lambdaConfigs(config: JsonObject | null | undefined): JsonObject[] {
   const out: JsonObject[] = [];
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(walk);

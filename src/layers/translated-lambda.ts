@@ -82,19 +82,36 @@ export class TranslatedLambda extends tf.layers.Layer {
     return inputs.length === 1 ? inputs[0] : new PySeq('list', inputs);
   }
 
+  /** Runs `f`, turning whatever it throws (tfjs's shape errors included) into an error naming this layer. */
+  private named<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      const place = `layer "${this.name}" (${TRANSLATED_LAMBDA_CLASS_NAME}: ${this.expression})`;
+      if (e instanceof KerasInteropError) throw new KerasInteropError(e.code, e.message, { place }, { cause: e });
+      throw new KerasInteropError('LAMBDA_LAYER', `translated Lambda: ${(e as Error)?.message ?? String(e)}`, { place }, { cause: e });
+    }
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     const mask = (kwargs?.mask as tf.Tensor | tf.Tensor[] | undefined) ?? null;
     const maskValue: Value = Array.isArray(mask) ? new PySeq('list', mask) : mask;
     const given = new Set(Array.isArray(inputs) ? inputs : [inputs]);
-    return tf.tidy(() => {
-      const out = runProgram(this.program, this.inputsValue(inputs), maskValue);
-      // An input handed back unchanged would be freed by whoever owns the input.
-      const keep = (t: tf.Tensor) => (given.has(t) ? t.clone() : t);
-      return Array.isArray(out) ? out.map(keep) : keep(out);
-    });
+    return this.named(() =>
+      tf.tidy(() => {
+        const out = runProgram(this.program, this.inputsValue(inputs), maskValue);
+        // An input handed back unchanged would be freed by whoever owns the input.
+        const keep = (t: tf.Tensor) => (given.has(t) ? t.clone() : t);
+        return Array.isArray(out) ? out.map(keep) : keep(out);
+      }),
+    );
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return this.named(() => this.traceOutputShape(inputShape));
+  }
+
+  private traceOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
     const multi = inputShape.length > 0 && Array.isArray(inputShape[0]);
     const shapes = (multi ? inputShape : [inputShape]) as tf.Shape[];
     const trace = (unknown: number): number[][] =>

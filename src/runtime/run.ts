@@ -6,7 +6,7 @@ import type { KerasModel } from '../model/types.js';
 import type { SummaryExtras } from '../model/summary.js';
 import { useBackend } from './backend.js';
 import { buildModelDetailed, predict, type InputArray } from './build.js';
-import { classResolutions, normalizeConfig } from './normalize.js';
+import { classResolutions } from './normalize.js';
 import { type LambdaPolicy, type LambdaReport, lambdaReports } from './lambda/replace.js';
 
 export interface RunOutput {
@@ -63,12 +63,7 @@ export async function describeRuntime(model: KerasModel, backend?: string, lambd
     notes.push('weights-only file: pass --config <model file or config.json> to pair it with a model config');
     return { backend: chosen, runnable: false, resolvedClasses, notes, lambdas: [] };
   }
-  let reports: LambdaReport[] = [];
-  try {
-    reports = lambdaReports(normalizeConfig(model.config, { file: model.source.file }));
-  } catch (e) {
-    if (!isKerasInteropError(e)) throw e;
-  }
+  const reports = lambdaReports(model.config);
   const outputShapes = new Map<string, (number | null)[] | (number | null)[][]>();
   try {
     const { model: tfModel } = await buildModelDetailed(model, { backend, lambdas });

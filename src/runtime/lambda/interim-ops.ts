@@ -10,7 +10,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
+  MAX_SEQUENCE,
   PySeq,
+  checkSize,
   type Value,
   isTensor,
   lambdaError,
@@ -86,6 +88,19 @@ const TENSOR_BINARY: Record<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> =
   greater_equal: tf.greaterEqual,
 };
 
+/** NumPy broadcasting of two shapes (undefined when they do not broadcast; tfjs then says why). */
+function broadcastShape(a: readonly number[], b: readonly number[]): number[] | undefined {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return undefined;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
 /** Operands of one dtype: a Python number takes the tensor's; int next to float computes in float. */
 function operands(l: Value, r: Value): [tf.Tensor, tf.Tensor] {
   const lt = isTensor(l) ? l : undefined;
@@ -105,10 +120,14 @@ function binary(op: string): OpImpl {
     const r = a.y;
     if ((typeof l === 'number' || typeof l === 'boolean') && (typeof r === 'number' || typeof r === 'boolean')) return numeric(op, Number(l), Number(r));
     if (l instanceof PySeq && r instanceof PySeq && op === 'add' && l.kind === r.kind) return new PySeq(l.kind, [...l.items, ...r.items]);
-    if (l instanceof PySeq && typeof r === 'number' && op === 'multiply' && !isTensor(l)) {
-      return new PySeq(l.kind, Array.from({ length: Math.max(0, r) }, () => l.items).flat());
+    if (l instanceof PySeq && typeof r === 'number' && op === 'multiply') {
+      const times = Math.max(0, Math.floor(r));
+      if (times * l.items.length > MAX_SEQUENCE) throw lambdaError(`a ${l.kind} of ${times * l.items.length} items (at most ${MAX_SEQUENCE})`);
+      return new PySeq(l.kind, Array.from({ length: times }, () => l.items).flat());
     }
     let [p, q] = operands(l, r);
+    const shape = broadcastShape(p.shape, q.shape);
+    if (shape) checkSize(shape, op);
     // True division of integers gives floats in Python and TensorFlow.
     if (op === 'divide' && p.dtype === 'int32') [p, q] = [p.toFloat(), q.toFloat()];
     return TENSOR_BINARY[op](p, q);
@@ -145,6 +164,7 @@ function dot(a: Args): tf.Tensor {
   const k = p.shape[p.rank - 1];
   if (q.shape[q.rank - 2] !== k) throw lambdaError(`dot: shapes [${p.shape}] and [${q.shape}] do not contract`);
   if (p.rank <= 2 && q.rank === 2) return p.rank === 1 ? tf.squeeze(tf.matMul(p.expandDims(0), q), [0]) : tf.matMul(p, q);
+  checkSize([...p.shape.slice(0, -1), ...q.shape.slice(0, -2), q.shape[q.rank - 1]], 'dot');
   const perm = [q.rank - 2, ...q.shape.map((_, i) => i).filter((i) => i !== q.rank - 2)];
   const qm = tf.reshape(tf.transpose(q, perm), [k, -1]);
   const out = tf.matMul(tf.reshape(p, [-1, k]), qm);
@@ -161,6 +181,8 @@ function matmul(a: Args): tf.Tensor {
   const qv = q.rank === 1;
   if (pv) p = p.expandDims(0);
   if (qv) q = q.expandDims(1);
+  const batch = broadcastShape(p.shape.slice(0, -2), q.shape.slice(0, -2)) ?? [];
+  checkSize([...batch, p.shape[p.rank - (tp ? 1 : 2)], q.shape[q.rank - (tq ? 2 : 1)]], 'matmul');
   let out = tf.matMul(floatIfInt(p), floatIfInt(q), tp, tq);
   if (pv) out = tf.squeeze(out, [out.rank - 2]);
   if (qv) out = tf.squeeze(out, [out.rank - 1]);
@@ -187,6 +209,7 @@ function batchDot(a: Args): tf.Tensor {
   const qMoved = tf.transpose(q, [0, ay, ...[...q.shape.keys()].filter((i) => i !== 0 && i !== ay)]);
   const b = p.shape[0];
   const k = p.shape[ax];
+  checkSize([b, p.size / b / k, q.size / b / k], 'batch_dot');
   const out = tf.matMul(tf.reshape(floatIfInt(pMoved), [b, -1, k]), tf.reshape(floatIfInt(qMoved), [b, k, -1]));
   const rest = [...p.shape.filter((_, i) => i !== 0 && i !== ax), ...q.shape.filter((_, i) => i !== 0 && i !== ay)];
   return rest.length === 0 ? tf.reshape(out, [b, 1]) : tf.reshape(out, [b, ...rest]);
@@ -217,6 +240,7 @@ function repeat(a: Args): tf.Tensor {
   if (r < 0) throw lambdaError('repeats must not be negative');
   if (a.axis === null) t = tf.reshape(t, [-1]);
   const axis = normAxis(a.axis === null ? 0 : toInt(a.axis, 'axis'), t.rank);
+  checkSize([...t.shape, r], 'repeat');
   const reps = t.shape.map(() => 1);
   reps.splice(axis + 1, 0, r);
   const tiled = tf.tile(tf.expandDims(t, axis + 1), reps);
@@ -231,6 +255,8 @@ function tile(a: Args): tf.Tensor {
   const reps = toIntList(a.repeats, 'repeats');
   while (t.rank < reps.length) t = t.expandDims(0);
   const full = [...t.shape.slice(0, t.rank - reps.length).map(() => 1), ...reps];
+  if (full.some((n) => n < 0)) throw lambdaError('tile repeats must not be negative');
+  checkSize(t.shape.map((d, i) => d * full[i]), 'tile');
   return tf.tile(t, full);
 }
 
@@ -256,15 +282,21 @@ function expandDims(a: Args): tf.Tensor {
   return tf.expandDims(t, normAxis(toInt(a.axis, 'axis'), t.rank + 1));
 }
 
-function concatenate(a: Args): tf.Tensor {
+/** The tensors of a list argument, refused when together they hold more than one op may make. */
+function tensorList(a: Args, what: string): tf.Tensor[] {
   const ts = toTensorList(a.xs, 'tensors');
-  if (ts.length === 0) throw lambdaError('concatenate needs at least one tensor');
+  if (ts.length === 0) throw lambdaError(`${what} needs at least one tensor`);
+  checkSize([ts.reduce((n, t) => n + t.size, 0)], what);
+  return ts;
+}
+
+function concatenate(a: Args): tf.Tensor {
+  const ts = tensorList(a, 'concatenate');
   return tf.concat(ts, normAxis(toInt(a.axis, 'axis'), ts[0].rank));
 }
 
 function stack(a: Args): tf.Tensor {
-  const ts = toTensorList(a.xs, 'tensors');
-  if (ts.length === 0) throw lambdaError('stack needs at least one tensor');
+  const ts = tensorList(a, 'stack');
   return tf.stack(ts, normAxis(toInt(a.axis, 'axis'), ts[0].rank + 1));
 }
 
@@ -272,7 +304,10 @@ function stack(a: Args): tf.Tensor {
 function repeatVector(a: Args): tf.Tensor {
   const t = x(a);
   if (t.rank !== 2) throw lambdaError(`repeat expects a 2-D tensor, got rank ${t.rank}`);
-  return tf.tile(tf.expandDims(t, 1), [1, toInt(a.n, 'n'), 1]);
+  const n = toInt(a.n, 'n');
+  if (n < 0) throw lambdaError('repeat n must not be negative');
+  checkSize([t.size * n], 'repeat');
+  return tf.tile(tf.expandDims(t, 1), [1, n, 1]);
 }
 
 export const INTERIM_OPS: Readonly<Record<string, OpImpl>> = {

@@ -77,6 +77,17 @@ export interface LambdaProgram {
 
 export const NONE: Expr = { k: 'none' };
 
+/** A value quoted for a message: JSON, cut at 80 characters (a config may hold megabytes). */
+export function brief(v: unknown): string {
+  let text: string;
+  try {
+    text = typeof v === 'string' ? JSON.stringify(v.length > 200 ? v.slice(0, 200) : v) : (JSON.stringify(v) ?? String(v));
+  } catch {
+    text = String(v);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Size: expressions share sub-expressions (a DUP_TOP / COPY pushes one node twice), and printing or storing
 // them expands the sharing, so the evaluator bounds the expanded size.
@@ -350,7 +361,7 @@ class JsonReader {
 
   text(v: unknown, place: string, pattern?: RegExp): string {
     if (typeof v !== 'string' || v.length > MAX_TEXT) this.fail(`expected a string of at most ${MAX_TEXT} characters`, place);
-    if (pattern && !pattern.test(v)) this.fail(`${JSON.stringify(v)} is not a Python name`, place);
+    if (pattern && !pattern.test(v)) this.fail(`${brief(v)} is not a Python name`, place);
     return v;
   }
 
@@ -398,15 +409,15 @@ class JsonReader {
         return { k: 'subscript', value: sub('value'), index: sub('index') };
       case 'binop':
         this.keys(o, ['k', 'op', 'left', 'right'], place);
-        if (!BIN_OPS.includes(o.op as BinOp)) this.fail(`unknown operator ${JSON.stringify(o.op)}`, at('op'));
+        if (!BIN_OPS.includes(o.op as BinOp)) this.fail(`unknown operator ${brief(o.op)}`, at('op'));
         return { k: 'binop', op: o.op as BinOp, left: sub('left'), right: sub('right') };
       case 'compare':
         this.keys(o, ['k', 'op', 'left', 'right'], place);
-        if (!CMP_OPS.includes(o.op as CmpOp)) this.fail(`unknown comparison ${JSON.stringify(o.op)}`, at('op'));
+        if (!CMP_OPS.includes(o.op as CmpOp)) this.fail(`unknown comparison ${brief(o.op)}`, at('op'));
         return { k: 'compare', op: o.op as CmpOp, left: sub('left'), right: sub('right') };
       case 'unary':
         this.keys(o, ['k', 'op', 'operand'], place);
-        if (o.op !== '-' && o.op !== '+') this.fail(`unknown unary operator ${JSON.stringify(o.op)}`, at('op'));
+        if (o.op !== '-' && o.op !== '+') this.fail(`unknown unary operator ${brief(o.op)}`, at('op'));
         return { k: 'unary', op: o.op, operand: sub('operand') };
       case 'call': {
         this.keys(o, ['k', 'fn', 'args', 'kwargs'], place);
@@ -425,7 +436,7 @@ class JsonReader {
         this.keys(o, ['k', 'value', 'name'], place);
         return { k: 'attr', value: sub('value'), name: this.text(o.name, at('name'), IDENTIFIER) };
       default:
-        return this.fail(`unknown expression kind ${JSON.stringify(o.k)}`, at('k'));
+        return this.fail(`unknown expression kind ${brief(o.k)}`, at('k'));
     }
   }
 }

@@ -287,7 +287,7 @@ class Reader {
     const text = latin1.decode(this.take(this.length('a float', 1, true), 'a float'));
     const s = text.trim().toLowerCase();
     const v = s === 'inf' || s === '+inf' ? Infinity : s === '-inf' ? -Infinity : s === 'nan' || s === '-nan' ? NaN : Number(s);
-    if (Number.isNaN(v) && !s.endsWith('nan')) this.fail(`a float written as ${JSON.stringify(text)}`, at);
+    if (Number.isNaN(v) && !s.endsWith('nan')) this.fail(`a float written as ${JSON.stringify(text.slice(0, 40))}`, at);
     return v;
   }
 

@@ -17,7 +17,7 @@ import { type LambdaTranslation, translateLambda } from './translate.js';
 export type LambdaPolicy = 'translate' | 'refuse';
 
 export interface LambdaReport extends LambdaSummary {
-  /** JSON pointer of the layer in the normalized config. */
+  /** JSON pointer of the layer in the config. */
   path: string;
 }
 
@@ -41,10 +41,10 @@ function report(layer: string, path: string, t: LambdaTranslation): LambdaReport
   };
 }
 
-/** What became of every Lambda layer of a normalized config (nested ones too), in model order. */
-export function lambdaReports(normalizedConfig: JsonObject): LambdaReport[] {
+/** What every Lambda layer of a config (either generation, verbatim or normalized; nested ones too) computes, in model order. */
+export function lambdaReports(config: JsonObject): LambdaReport[] {
   const out: LambdaReport[] = [];
-  forEachLayer(normalizedConfig, (v) => {
+  forEachLayer(config, (v) => {
     if (v.className === 'Lambda' && isJsonObject(v.layer.config)) out.push(report(v.name, v.path, translateChecked(v.layer.config)));
   });
   return out;

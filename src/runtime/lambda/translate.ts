@@ -15,7 +15,7 @@ import type { JsonObject, JsonValue } from '../../model/types.js';
 import { isJsonObject } from '../../model/types.js';
 import { DisassemblyError, type Reading, disassemble } from './disassemble.js';
 import { TranslationError, evaluate } from './evaluate.js';
-import { type BoundParameter, type Expr, type LambdaProgram, NONE, formatProgram } from './ir.js';
+import { type BoundParameter, type Expr, type LambdaProgram, NONE, brief, formatProgram } from './ir.js';
 import { type ListingLine, listing } from './listing.js';
 import {
   CO_ASYNC_GENERATOR,
@@ -107,10 +107,10 @@ function functionParts(config: JsonObject): FunctionParts | string {
     if (fn.class_name === '__lambda__' && isJsonObject(fn.config) && typeof fn.config.code === 'string') {
       return { code: fn.config.code, defaults: fn.config.defaults ?? null, closure: fn.config.closure ?? null };
     }
-    if (fn.class_name === 'function') return `the function is the Python function ${JSON.stringify(fn.config)} named by reference, not bytecode`;
+    if (fn.class_name === 'function') return `the function is the Python function ${brief(fn.config)} named by reference, not bytecode`;
     return 'the function is stored in a form this reader does not know';
   }
-  if (type !== undefined && type !== 'lambda') return `function_type ${JSON.stringify(type)}: the function ${JSON.stringify(fn)} is named by reference, not bytecode`;
+  if (type !== undefined && type !== 'lambda') return `function_type ${brief(type)}: the function ${brief(fn)} is named by reference, not bytecode`;
   if (Array.isArray(fn) && typeof fn[0] === 'string') return { code: fn[0], defaults: fn[1] ?? null, closure: fn[2] ?? null };
   if (typeof fn === 'string') return { code: fn, defaults: null, closure: null };
   return 'the config holds no function bytecode';
@@ -130,7 +130,7 @@ function bindParameters(code: CodeObject, config: JsonObject, parts: FunctionPar
   const positional = code.varnames.slice(0, code.argcount);
   const kwonly = code.varnames.slice(code.argcount, code.argcount + code.kwonlyargcount);
   const args = config.arguments ?? {};
-  if (!isJsonObject(args)) return `arguments is ${JSON.stringify(args)}, not a dict`;
+  if (!isJsonObject(args)) return `arguments is ${brief(args)}, not a dict`;
   const defaults = parts.defaults === null ? [] : Array.isArray(parts.defaults) ? parts.defaults : undefined;
   if (!defaults) return 'the function defaults are not a list';
   for (const k of Object.keys(args)) {

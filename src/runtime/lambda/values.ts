@@ -36,6 +36,20 @@ export const ELLIPSIS = PyEllipsis.instance;
 
 export type Value = tf.Tensor | number | boolean | string | null | PySeq | PySlice | DType | PyEllipsis;
 
+/**
+ * Most elements one op may produce, and most items of a Python sequence: an op that multiplies sizes
+ * (tile, repeat, broadcasting, products) is refused past it rather than let a stored constant allocate
+ * without bound. 2^27 float32 values are 512 MiB.
+ */
+export const MAX_ELEMENTS = 2 ** 27;
+export const MAX_SEQUENCE = 1_000_000;
+
+/** Refuses a result shape past MAX_ELEMENTS. */
+export function checkSize(shape: readonly number[], what: string): void {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!(n <= MAX_ELEMENTS)) throw lambdaError(`${what} would hold ${n} elements (at most ${MAX_ELEMENTS})`);
+}
+
 /** A run-time failure of a translated Lambda: what Python would have raised, or what tfjs cannot do. */
 export function lambdaError(message: string): KerasInteropError {
   return new KerasInteropError('LAMBDA_LAYER', `translated Lambda: ${message}`);

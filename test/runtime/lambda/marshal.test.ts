@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { MarshalError, type PyObject, readCodeObject } from '../../../src/runtime/lambda/marshal.js';
 import { mulberry32 } from '../../../fuzz/lib/rng.js';
-import { marshalCode } from './marshal-writer.js';
+import { marshalCode } from '../../../fuzz/lib/marshal-writer.js';
 
 const LAMBDA_LAST = [0x7c, 0, 0x64, 0, 0x64, 0, 0x85, 2, 0x64, 1, 0x64, 0, 0x64, 0, 0x85, 2, 0x66, 3, 0x19, 0, 0x53, 0];
 

@@ -8,7 +8,7 @@ import { DEFAULT_DISASSEMBLE_LIMITS, disassemble } from '../../../src/runtime/la
 import { OPCODE_TABLES } from '../../../src/runtime/lambda/opcodes.js';
 import { type LambdaTranslation, lambdaCodeBytes, translateLambda } from '../../../src/runtime/lambda/translate.js';
 import type { JsonObject } from '../../../src/model/types.js';
-import { type CodeSpec, base64, marshalCode } from './marshal-writer.js';
+import { type CodeSpec, base64, marshalCode } from '../../../fuzz/lib/marshal-writer.js';
 
 // lambda x, axis: K.sum(x, axis=axis), as Python 3.8 compiles it.
 const SUM_AXIS: CodeSpec = {

@@ -10,7 +10,7 @@ import { readModel } from '../../../src/readers/index.js';
 import { type LambdaTranslation, lambdaCodeBytes, translateLambda } from '../../../src/runtime/lambda/translate.js';
 import type { JsonObject } from '../../../src/model/types.js';
 import { isJsonObject } from '../../../src/model/types.js';
-import { type CodeSpec, base64, marshalCode } from './marshal-writer.js';
+import { type CodeSpec, base64, marshalCode } from '../../../fuzz/lib/marshal-writer.js';
 import { wildFile } from '../../helpers/paths.js';
 
 function translate(spec: CodeSpec, extra: JsonObject = {}): LambdaTranslation {

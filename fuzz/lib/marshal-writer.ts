@@ -1,9 +1,9 @@
 /**
- * Test helper: writes marshal bytes of a code object in each Python layout, from hand-assembled bytecode,
- * so that tests can feed the reader functions of Python versions this machine does not have. The wire
- * format is CPython's `Python/marshal.c` (w_object).
+ * Writes marshal bytes of a code object in each Python layout (CPython `Python/marshal.c`, w_object):
+ * the fuzzer's Lambda mutator rewrites functions with it, and tests feed the reader functions of Python
+ * versions this machine does not have, assembled by hand.
  */
-import type { CodeLayout } from '../../../src/runtime/lambda/marshal.js';
+import type { CodeLayout } from '../../src/runtime/lambda/marshal.js';
 
 /**
  * A constant: None, bool, int (number or bigint), float (`{ float }`), str, tuple (array), Ellipsis, a
@@ -159,5 +159,7 @@ export function marshalCode(spec: CodeSpec): Uint8Array {
 
 /** Base64, as Keras stores the bytes in a config. */
 export function base64(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes));
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return btoa(text);
 }
