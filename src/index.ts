@@ -5,7 +5,18 @@ export { summarize, formatSummary, type ModelSummary, type LayerSummary } from '
 export { readModel, readConfigSource, detectFormat, type ReadOptions } from './readers/index.js';
 export { useBackend, currentBackend, type BackendName } from './runtime/backend.js';
 export { buildModel, buildModelDetailed, predict } from './runtime/build.js';
-export { normalizeConfig, resolveClassName } from './runtime/normalize.js';
+export { normalizeConfig } from './runtime/normalize.js';
+export {
+  CLASS_CANDIDATES,
+  classResolutions,
+  resolveClassName,
+  resolveLayerClass,
+  type ClassCandidate,
+  type ClassChoice,
+  type ClassResolution,
+  type LayerOrigin,
+} from './runtime/class-resolution.js';
+export { upgradeLegacyLayers } from './runtime/legacy-layers.js';
 export { registerLayer } from './runtime/registry.js';
 export { runModel, describeRuntime } from './runtime/run.js';
 export { parseNpy, encodeNpy, type NpyArray } from './parity/npy.js';

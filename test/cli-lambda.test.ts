@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { readModel } from '../src/readers/index.js';
 import { runModel } from '../src/runtime/run.js';
@@ -17,6 +17,7 @@ import { isJsonObject } from '../src/model/types.js';
 import { mulberry32 } from '../fuzz/lib/rng.js';
 import { maxDiff, predictInFreshProcess } from './writers/tfjs-helpers.js';
 import { wildFile } from './helpers/paths.js';
+import { describeWild } from './helpers/wild.js';
 
 async function cli(...args: string[]) {
   const out: string[] = [];
@@ -48,7 +49,7 @@ function lambdaConfigs(config: JsonObject | null | undefined): JsonObject[] {
   return out;
 }
 
-describe('inspect', () => {
+describeWild('inspect', () => {
   it('prints each Lambda with the Python it computes', async () => {
     const r = await cli('inspect', W41());
     expect(r.code, r.err).toBe(0);
@@ -68,7 +69,7 @@ describe('inspect', () => {
   });
 });
 
-describe('predict', () => {
+describeWild('predict', () => {
   it('runs a translated Lambda by default and refuses it with --refuse-lambdas', async () => {
     const x = join(dir, 'x06.npy');
     writeNpyFileSync(x, input([2, 20, 68], 1));
@@ -79,7 +80,7 @@ describe('predict', () => {
   });
 });
 
-describe('convert', () => {
+describeWild('convert', () => {
   it('to tfjs: a KerasInterop>Lambda layer that plain tfjs loads and runs with the same outputs', async () => {
     const out = join(dir, 'tfjs41');
     const r = await cli('convert', W41(), '--to', 'tfjs', out);

@@ -4,9 +4,12 @@ import { isJsonObject } from './types.js';
 
 /**
  * Keras 3 records mask computations of a functional model as operation "layers" (`NotEqual` after
- * `Embedding(mask_zero=True)`, `Any` after `Masking`). They hold no weights and are no Layer objects.
+ * `Embedding(mask_zero=True)`, `Any` after `Masking`, `ConvertToTensor` from `Attention.compute_mask`).
+ * They hold no weights and are no Layer objects.
  */
-export const MASK_PSEUDO_LAYERS: ReadonlySet<string> = new Set(['NotEqual', 'Any', 'All', 'Equal', 'LogicalAnd', 'LogicalOr', 'LogicalNot', 'Cast']);
+export const MASK_PSEUDO_LAYERS: ReadonlySet<string> = new Set([
+  'NotEqual', 'Any', 'All', 'Equal', 'LogicalAnd', 'LogicalOr', 'LogicalNot', 'Cast', 'ConvertToTensor',
+]);
 
 /**
  * A lookup table keyed by strings that come from model files: without a prototype, so a config's

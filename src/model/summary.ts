@@ -12,13 +12,15 @@ export interface WeightSummary {
 export interface LayerSummary {
   name: string;
   className: string;
-  /** When a class name means several layers (MultiHeadAttention), which implementation was chosen. */
+  /** When a class name means several layers (MultiHeadAttention), which implementation was chosen, and why. */
   resolvedAs?: string;
+  /** For a class name several libraries use: the library it was resolved to (`kulc`, `keras`, ...). */
+  origin?: string;
   outputShape?: (number | null)[] | (number | null)[][];
   params: number;
   weights: WeightSummary[];
   /** Sub-layers of wrappers and nested models, for display (their weights are counted in the parent). */
-  children?: { name: string; className: string }[];
+  children?: { name: string; className: string; origin?: string }[];
 }
 
 /** A Lambda layer's Python function as translated from its bytecode (src/runtime/lambda), or why not. */
@@ -55,6 +57,8 @@ export interface ModelSummary {
 export interface SummaryExtras {
   outputShapes?: Map<string, LayerSummary['outputShape']>;
   resolvedClasses?: Map<string, string>;
+  /** By layer name, for class names several libraries use: the library chosen. */
+  origins?: Map<string, string>;
   notes?: string[];
   lambdas?: LambdaSummary[];
 }
@@ -63,7 +67,7 @@ function summarizeWeights(ws: Weight[]): WeightSummary[] {
   return ws.map((w) => ({ name: w.name, shape: w.shape, dtype: w.dtype }));
 }
 
-function subLayers(layer: JsonObject): { name: string; className: string }[] | undefined {
+function subLayers(layer: JsonObject, origins?: Map<string, string>): LayerSummary['children'] {
   const cfg = isJsonObject(layer.config) ? layer.config : {};
   const items: JsonObject[] = [];
   for (const key of ['layer', 'backward_layer', 'layers']) {
@@ -72,7 +76,11 @@ function subLayers(layer: JsonObject): { name: string; className: string }[] | u
     else if (isJsonObject(v)) items.push(v);
   }
   if (!items.length) return undefined;
-  return items.map((l) => ({ name: layerName(l) ?? '?', className: String(l.class_name ?? '?') }));
+  return items.map((l) => {
+    const name = layerName(l) ?? '?';
+    const origin = origins?.get(name);
+    return { name, className: String(l.class_name ?? '?'), ...(origin ? { origin } : {}) };
+  });
 }
 
 export function summarize(model: KerasModel, extras: SummaryExtras = {}): ModelSummary {
@@ -89,10 +97,11 @@ export function summarize(model: KerasModel, extras: SummaryExtras = {}): ModelS
         name,
         className: String(l.class_name ?? '?'),
         resolvedAs: extras.resolvedClasses?.get(name),
+        origin: extras.origins?.get(name),
         outputShape: extras.outputShapes?.get(name),
         params: ws.reduce((a, w) => a + countParams(w), 0),
         weights: summarizeWeights(ws),
-        children: subLayers(l),
+        children: subLayers(l, extras.origins),
       });
     }
   }
@@ -144,11 +153,11 @@ export function formatSummary(s: ModelSummary, runtimeBackend?: string): string 
   if (s.modelClass) head.push(`model:         ${s.modelClass}${s.modelName ? ` "${s.modelName}"` : ''}`);
   const rows: string[][] = [['layer', 'class', 'output shape', 'params', 'weights']];
   for (const l of s.layers) {
-    const cls = l.resolvedAs && l.resolvedAs !== l.className ? `${l.className} [${l.resolvedAs}]` : l.className;
+    const cls = l.origin ? `${l.className} (${l.origin})` : l.className;
     const weights = l.weights.map((w) => `${w.name} ${JSON.stringify(w.shape)}${w.dtype === 'float32' ? '' : ` ${w.dtype}`}`);
     rows.push([l.name, cls, shapeText(l.outputShape), String(l.params), weights[0] ?? '']);
     for (const w of weights.slice(1)) rows.push(['', '', '', '', w]);
-    for (const c of l.children ?? []) rows.push([`  └ ${c.name}`, c.className, '', '', '']);
+    for (const c of l.children ?? []) rows.push([`  └ ${c.name}`, c.origin ? `${c.className} (${c.origin})` : c.className, '', '', '']);
   }
   const lines = [...head, '', table(rows), '', `total: ${s.totalParams} parameters in ${s.totalWeights} weights`];
   if (s.lambdas) {

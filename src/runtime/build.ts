@@ -8,6 +8,7 @@ import { float16BitsToFloat32 } from '../model/float16.js';
 import type { KerasModel, Weight } from '../model/types.js';
 import { useBackend } from './backend.js';
 import type { NormalizeResult } from './normalize.js';
+import { upgradeLegacyLayers } from './legacy-layers.js';
 import { buildTopology, insertNoMaskLayers, runnableConfig } from './topology.js';
 import type { LambdaPolicy } from './lambda/replace.js';
 
@@ -34,6 +35,7 @@ export async function buildModel(model: KerasModel, opts: BuildOptions = {}): Pr
 /** `buildModel`, also returning the normalized config (with its notes and class resolutions) and the backend. */
 export async function buildModelDetailed(model: KerasModel, opts: BuildOptions = {}): Promise<BuildResult> {
   const file = model.source.file;
+  model = upgradeLegacyLayers(model);
   const normalized = runnableConfig(model, opts.lambdas);
   const backend = await useBackend(opts.backend);
   // Calls Keras 3 ran with mask=None get a NoMask layer in front: in the graph, so it survives a tfjs export.

@@ -38,7 +38,9 @@ import {
   pointer,
   stableJson,
 } from './config-walk.js';
+import { mergeAsMergeLayer } from './legacy-merge.js';
 import { CALL_SIGNATURES, normalizeConfig, resolveClassName } from './normalize.js';
+import { resolveLayerClass } from './class-resolution.js';
 
 export type Shape = (number | null)[];
 
@@ -297,6 +299,10 @@ function layer3(layer: KerasObject, path: string, lc: Layer3Context, firstNode?:
   if (cls === 'SlicingOpLambda' || cls === 'CuDNNLSTM' || cls === 'CuDNNGRU') {
     throw unsupported(lc.ctx, path, `${cls} (layer "${layerNameOf(layer)}") has no Keras 3 counterpart`);
   }
+  // Keras 3 has no legacy Merge: the merge layer of the same meaning
+  if (cls === 'Merge' && isJsonObject(layer.config)) {
+    return layer3(mergeAsMergeLayer(layer as KerasObject & { config: JsonObject }, { file: lc.ctx.file, place: path }) as KerasObject, path, lc, firstNode);
+  }
   if (has(layer, 'module')) {
     module = layer.module as string | null;
     registered = (layer.registered_name ?? null) as string | null;
@@ -305,7 +311,7 @@ function layer3(layer: KerasObject, path: string, lc: Layer3Context, firstNode?:
     module = OP_MODULES[cls] ?? 'keras.src.ops.numpy';
     registered = cls;
   } else {
-    const r = resolveClassName(cls, config);
+    const r = resolveLayerClass({ className: cls, config });
     if (r.origin === 'keras') {
       module = 'keras.layers';
       registered = null;
@@ -314,7 +320,7 @@ function layer3(layer: KerasObject, path: string, lc: Layer3Context, firstNode?:
       registered = cls;
       if (cls.includes('>')) cls = cls.slice(cls.lastIndexOf('>') + 1);
     } else {
-      module = PACKAGE_MODULES[cls.slice(cls.lastIndexOf('>') + 1)] ?? null;
+      module = r.candidate?.module ?? PACKAGE_MODULES[cls.slice(cls.lastIndexOf('>') + 1)] ?? null;
       cls = cls.slice(cls.lastIndexOf('>') + 1);
       registered = cls;
     }
@@ -357,6 +363,24 @@ function bidirectional3(config: JsonObject): void {
     const c = mirror.config as JsonObject;
     put(c, 'go_backwards', !(c.go_backwards === true));
     put(config, 'backward_layer', mirror);
+  }
+}
+
+/** Keras's Luong and Bahdanau attention layers. */
+const DENSE_ATTENTION = new Set(['Attention', 'AdditiveAttention']);
+
+/**
+ * tf.keras <= 2.9 configures `Attention(causal=True)`; Keras 3 (like tf.keras >= 2.10) has no such
+ * argument and takes `use_causal_mask=True` in each call instead.
+ */
+function causalToCallArgument3(layer: JsonObject): void {
+  const config = layer.config as JsonObject;
+  if (!has(config, 'causal')) return;
+  const causal = config.causal === true;
+  delete config.causal;
+  if (!causal || !Array.isArray(layer.inbound_nodes)) return;
+  for (const node of layer.inbound_nodes) {
+    if (isJsonObject(node) && isJsonObject(node.kwargs) && !has(node.kwargs, 'use_causal_mask')) put(node.kwargs, 'use_causal_mask', true);
   }
 }
 
@@ -508,6 +532,7 @@ function model3(model: KerasObject, path: string, lc: Layer3Context): JsonObject
       'inbound_nodes',
       nodes.map((node, j) => (op ? opNode3 : node3)(node, pointer(lp, 'inbound_nodes', j), sc)),
     );
+    if (DENSE_ATTENTION.has(l.class_name)) causalToCallArgument3(converted);
     return converted;
   });
   const config = obj([
@@ -618,7 +643,7 @@ const KERAS3_ONLY_KEYS: Readonly<Record<string, Readonly<Record<string, JsonValu
 });
 /** Keys only Keras 3 writes whose value tf.keras 2 cannot take and which only matter to training. */
 const KERAS3_ONLY_DROPPED: Readonly<Record<string, readonly string[]>> = lookupTable({
-  MultiHeadAttention: ['seed'],
+  MultiHeadAttention: ['seed'], Attention: ['seed'], AdditiveAttention: ['seed'],
   LSTM: ['seed'], GRU: ['seed'], SimpleRNN: ['seed'], LSTMCell: ['seed'], GRUCell: ['seed'], SimpleRNNCell: ['seed'],
 });
 

@@ -7,6 +7,7 @@ import { UnsupportedLayerError } from '../errors.js';
 import type { JsonObject, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { forEachLayer, isModelClassName } from './config-walk.js';
+import { type ClassResolution, describeMisfit } from './class-resolution.js';
 
 /** A `tf.layers.Layer` subclass; `static className` should equal the Python class name. */
 export type LayerConstructor = tf.serialization.SerializableConstructor<tf.layers.Layer>;
@@ -45,7 +46,7 @@ export function isLayerRegistered(className: string): boolean {
   return Object.prototype.hasOwnProperty.call(classNameMap(), tfjsClassKey(className));
 }
 
-export type UnsupportedReason = 'unregistered' | 'lambda' | 'tf-op-lambda' | 'cudnn' | 'unsupported-config';
+export type UnsupportedReason = 'unregistered' | 'lambda' | 'tf-op-lambda' | 'cudnn' | 'unsupported-config' | 'unresolved-class';
 
 export interface UnsupportedLayer {
   /** The layer's name. */
@@ -93,7 +94,7 @@ function describeMissing(className: string, config: unknown): string {
       return `a ${className} layer records a call of the TensorFlow op ${JSON.stringify(cfg.function ?? '?')} from Python; it has no layer implementation`;
     case 'CuDNNLSTM':
     case 'CuDNNGRU':
-      return `${className} has no tfjs counterpart (it could be mapped to ${className.slice(5)} with a weight conversion: CuDNN keeps separate input and recurrent biases; not done)`;
+      return `${className} runs as ${className.slice(5)} only with its weights converted, which needs the whole model: build it with buildModel (or upgradeLegacyLayers), not from a bare config`;
     default:
       return `no TypeScript implementation of class "${className}" is registered (a user-defined Keras layer, or one this package does not implement)`;
   }
@@ -112,6 +113,10 @@ export function unsupportedLayerError(u: UnsupportedLayer, model?: KerasModel, p
     how =
       `To run this model, write the function as a tf.layers.Layer subclass (call() computing it in tfjs) and register it before building: ` +
       `registerLayer('${u.className}', MyLayer). tfjs hands fromConfig this layer's config (name "${u.name}"), so one class can serve several ${u.className} layers.`;
+  } else if (u.reason === 'unresolved-class') {
+    how =
+      `Nothing was run in its place. If it is a layer of your own (or of a library not supported here), write it as a tf.layers.Layer subclass ` +
+      `creating these weights in this order and register it under the class name the runtime gives it: registerLayer('${u.className}', MyLayer).`;
   } else if (u.reason === 'unsupported-config') {
     how = `Register an implementation that supports this config with registerLayer('${u.className}', MyLayer) to replace the built-in one.`;
   } else {
@@ -123,4 +128,18 @@ export function unsupportedLayerError(u: UnsupportedLayer, model?: KerasModel, p
     file: model?.source.file,
     place: place ?? u.path,
   });
+}
+
+/**
+ * The first layer whose config fits none of the implementations of its class name (see
+ * class-resolution.ts), unless an implementation was registered for it under the name it was given.
+ */
+export function unresolvedClass(resolutions: readonly ClassResolution[]): ClassResolution | undefined {
+  return resolutions.find((r) => r.misfits !== undefined && !isLayerRegistered(r.resolvedClass));
+}
+
+/** The error for `unresolvedClass`: what did not fit each candidate, the layer's weights, and the way out. */
+export function unresolvedClassError(r: ClassResolution, model?: KerasModel): UnsupportedLayerError {
+  const detail = `its config fits no known ${r.className} (${(r.misfits ?? []).map(describeMisfit).join('; ')})`;
+  return unsupportedLayerError({ name: r.layer, className: r.resolvedClass, path: r.path, topLevel: r.topLevel, reason: 'unresolved-class', detail }, model, r.path);
 }

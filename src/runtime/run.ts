@@ -6,7 +6,8 @@ import type { KerasModel } from '../model/types.js';
 import type { SummaryExtras } from '../model/summary.js';
 import { useBackend } from './backend.js';
 import { buildModelDetailed, predict, type InputArray } from './build.js';
-import { classResolutions } from './normalize.js';
+import { classResolutions } from './class-resolution.js';
+import { legacyLayerNotes } from './legacy-layers.js';
 import { type LambdaPolicy, type LambdaReport, lambdaReports } from './lambda/replace.js';
 
 export interface RunOutput {
@@ -46,23 +47,24 @@ export interface RuntimeDescription extends SummaryExtras {
 }
 
 /**
- * What inspect adds to the file's own facts: the backend, which class each ambiguous layer resolved
- * to, each layer's output shape when the model builds, and otherwise why it does not.
+ * What inspect adds to the file's own facts: the backend, which library's class each ambiguous layer
+ * resolved to (decided by its config keys and weight names), each layer's output shape when the model builds, and otherwise why it does not.
  */
 export async function describeRuntime(model: KerasModel, backend?: string, lambdas?: LambdaPolicy): Promise<RuntimeDescription> {
   const chosen = await useBackend(backend);
   const resolvedClasses = new Map<string, string>();
+  const origins = new Map<string, string>();
   const notes: string[] = [];
   if (model.config) {
-    for (const r of classResolutions(model.config)) {
-      if (r.resolvedClass !== r.className || r.className === 'MultiHeadAttention') {
-        resolvedClasses.set(r.layer, `${r.resolvedClass}: ${r.reason}`);
-      }
+    for (const r of classResolutions(model.config, { weights: model.weights })) {
+      if (r.resolvedClass !== r.className || r.ambiguous) resolvedClasses.set(r.layer, `${r.resolvedClass}: ${r.reason}`);
+      if (r.ambiguous) origins.set(r.layer, r.origin);
     }
   } else {
     notes.push('weights-only file: pass --config <model file or config.json> to pair it with a model config');
-    return { backend: chosen, runnable: false, resolvedClasses, notes, lambdas: [] };
+    return { backend: chosen, runnable: false, resolvedClasses, origins, notes, lambdas: [] };
   }
+  notes.push(...legacyLayerNotes(model.config));
   const reports = lambdaReports(model.config);
   const outputShapes = new Map<string, (number | null)[] | (number | null)[][]>();
   try {
@@ -72,11 +74,11 @@ export async function describeRuntime(model: KerasModel, backend?: string, lambd
     } finally {
       tfModel.dispose();
     }
-    return { backend: chosen, runnable: true, resolvedClasses, outputShapes, notes, lambdas: reports };
+    return { backend: chosen, runnable: true, resolvedClasses, origins, outputShapes, notes, lambdas: reports };
   } catch (e) {
     if (!isKerasInteropError(e)) throw e;
     notes.push(`cannot run on tfjs: [${e.code}] ${e.message}`);
-    return { backend: chosen, runnable: false, resolvedClasses, outputShapes, notes, lambdas: reports };
+    return { backend: chosen, runnable: false, resolvedClasses, origins, outputShapes, notes, lambdas: reports };
   }
 }
 

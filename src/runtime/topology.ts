@@ -10,7 +10,7 @@ import type { JsonObject, JsonValue, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { isKerasObject, isModelClassName, layerNameOf, modelLayerList } from './config-walk.js';
 import { type NormalizeResult, normalizeConfigDetailed } from './normalize.js';
-import { findUnsupportedLayers, unsupportedLayerError } from './registry.js';
+import { findUnsupportedLayers, unresolvedClass, unresolvedClassError, unsupportedLayerError } from './registry.js';
 import { type LambdaPolicy, withTranslatedLambdas } from './lambda/replace.js';
 
 /**
@@ -85,8 +85,8 @@ function put(obj: JsonObject, key: string, value: JsonValue): void {
 /**
  * The normalized config with a `KerasInterop>NoMask` layer in front of every call of the named layers
  * (`NormalizeResult.callsWithoutMask`): Keras 3 ran those calls with `mask=None`. Each call (inbound node)
- * gets its own NoMask layer, placed just before the layer in the list, taking all the call's input tensors
- * and handing them on in the same order, so the call reads NoMask outputs only. Applies to the root model
+ * gets its own NoMask layer, placed just before the layer in the list, taking each of the call's input
+ * tensors once and handing them on, so the call reads NoMask outputs only. Applies to the root model
  * and to nested functional models alike. Pure: the input is not modified.
  */
 export function insertNoMaskLayers(normalizedConfig: JsonObject, layerNames: readonly string[]): JsonObject {
@@ -124,13 +124,15 @@ function rewriteModel(model: JsonObject, wanted: Set<string>): JsonObject {
         }
         const entries = node as JsonValue[][];
         const noMask = unique(j === 0 ? `${name}_no_mask` : `${name}_no_mask_${j}`);
+        // Each tensor once: tfjs's predict frees a tensor read twice by one node too early.
+        const refs = [...new Set(entries.map((e) => JSON.stringify(e.slice(0, 3))))];
         layers.push({
           class_name: NO_MASK_CLASS_NAME,
           name: noMask,
           config: { name: noMask, trainable: false },
-          inbound_nodes: [entries.map((e) => [e[0], e[1], e[2], {}])],
+          inbound_nodes: [refs.map((r) => [...(JSON.parse(r) as JsonValue[]), {}])],
         });
-        nodes.push(entries.map((e, i) => [noMask, 0, i, ...e.slice(3)]));
+        nodes.push(entries.map((e) => [noMask, 0, refs.indexOf(JSON.stringify(e.slice(0, 3))), ...e.slice(3)]));
       });
       const copy: JsonObject = { ...layer };
       put(copy, 'inbound_nodes', nodes);
@@ -187,7 +189,9 @@ export function runnableConfig(model: KerasModel, lambdas: LambdaPolicy = 'trans
   if (!model.config) {
     throw new KerasInteropError('CONFIG_MISSING', 'the file holds weights only; pass a config (--config) to build a model', { file });
   }
-  const plain = normalizeConfigDetailed(model.config, { file });
+  const plain = normalizeConfigDetailed(model.config, { file, weights: model.weights, kerasVersion: model.source.kerasVersion });
+  const unfit = unresolvedClass(plain.resolutions);
+  if (unfit) throw unresolvedClassError(unfit, model);
   // Lambda layers whose bytecode translates run as KerasInterop>Lambda layers (src/runtime/lambda).
   const translated = withTranslatedLambdas(plain.config, lambdas);
   const normalized: NormalizeResult = { ...plain, config: translated.config };

@@ -7,6 +7,7 @@ import { KerasInteropError } from '../errors.js';
 import type { JsonObject, JsonValue, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { inferOutputShapes, toKeras3Config } from '../runtime/dialect.js';
+import { upgradeLegacyLayers } from '../runtime/legacy-layers.js';
 import { H5Group, serializeH5Parts } from './h5-builder.js';
 import { DEFAULT_KERAS3_VERSION, modelGeneration } from './hdf5.js';
 import { buildKeras3WeightsTree } from './keras3-weights.js';
@@ -70,6 +71,8 @@ export function writeKeras3WeightsBytes(model: KerasModel, kerasVersion?: string
  * known once its bytes, made as they are written, have been): see `writeFileAtomic`.
  */
 export async function writeKerasArchiveParts(model: KerasModel, opts: WriteKerasArchiveOptions = {}): Promise<{ parts: Part[]; patches: () => Patch[] }> {
+  // Keras 3 has no CuDNN classes: the archive holds the layers Keras 3 loads them as.
+  model = upgradeLegacyLayers(model);
   const config = await keras3Config(model);
   const enc = new TextEncoder();
   const meta = metadataFor(model, opts);

@@ -24,6 +24,7 @@ import { isJsonObject, weightValues } from '../model/types.js';
 import { type Part, concatParts, partBytes, partSize, partsSize, slicePart } from './parts.js';
 import { type TfjsWeightDType, type TfjsWeightSpec, tfjsLayout } from '../runtime/topology.js';
 import type { LambdaPolicy } from '../runtime/lambda/replace.js';
+import { upgradeLegacyLayers } from '../runtime/legacy-layers.js';
 import { VERSION } from '../version.js';
 
 export type QuantizationDType = 'float16' | 'uint8' | 'uint16';
@@ -101,6 +102,8 @@ export async function writeTfjsParts(model: KerasModel, opts: WriteTfjsOptions =
   }
   const matchers = quantize?.patterns?.map(globToRegExp);
 
+  // tfjs has no CuDNN classes: the folder holds the layers they run as (its kept config too).
+  model = upgradeLegacyLayers(model);
   const layout = await tfjsLayout(model, opts.lambdas);
   const entries = pairWeights(model, layout.layers);
 

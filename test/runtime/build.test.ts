@@ -7,6 +7,7 @@ import type { JsonObject, KerasModel } from '../../src/model/types.js';
 import { useBackend } from '../../src/runtime/backend.js';
 import { buildModel, buildModelDetailed, buildTopology, modelInputNames, predict } from '../../src/runtime/build.js';
 import { normalizeConfig } from '../../src/runtime/normalize.js';
+import { upgradeLegacyLayers } from '../../src/runtime/legacy-layers.js';
 import { findUnsupportedLayers } from '../../src/runtime/registry.js';
 import { withTranslatedLambdas } from '../../src/runtime/lambda/replace.js';
 import {
@@ -21,6 +22,7 @@ import {
   wildPath,
   worstExcess,
 } from './support.js';
+import { describeWild } from '../helpers/wild.js';
 
 /** Real files that must stay unbuildable here, and why. */
 const EXPECTED_UNSUPPORTED: Record<string, string> = {
@@ -45,8 +47,8 @@ describe('every golden and real config builds with tfjs', () => {
   const cases: ConfigCase[] = [...goldenConfigCases(), ...wildConfigCases()];
   for (const c of cases) {
     it(c.id, async () => {
-      const raw = await readConfig(c);
-      // Lambda layers run translated from their bytecode, as the runtime builds them.
+      // as the runtime sees it: legacy layers (CuDNN, Keras 1) upgraded first, Lambda layers translated from their bytecode
+      const raw = upgradeLegacyLayers({ source: { format: 'keras2-h5', file: c.path, extras: {} }, config: await readConfig(c), weights: [] }).config as JsonObject;
       const normalized = withTranslatedLambdas(normalizeConfig(raw)).config;
       const unsupported = findUnsupportedLayers(normalized);
       const wildId = c.id.startsWith('wild/') ? c.id.split('/')[1] : '';
@@ -75,7 +77,7 @@ describe('every golden and real config builds with tfjs', () => {
   }
 });
 
-describe('buildModel with the files weights', () => {
+describeWild('buildModel with the files weights', () => {
   for (const [id, file] of [
     ['20_tree_lstm_embedding_archive', 'lstm_tree_model.keras'],
     ['21_rssi_hybrid_bn_bilstm_archive', 'hybrid_model.keras'],

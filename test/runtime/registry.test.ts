@@ -6,6 +6,7 @@ import { useBackend } from '../../src/runtime/backend.js';
 import { buildModel, predict } from '../../src/runtime/build.js';
 import { normalizeConfig } from '../../src/runtime/normalize.js';
 import { findUnsupportedLayers, isLayerRegistered, registerLayer, tfjsClassKey, unsupportedLayerError } from '../../src/runtime/registry.js';
+import { itWild } from '../helpers/wild.js';
 import { loadOurLayers, readKerasModel, stubMissing, wildPath } from './support.js';
 
 async function rejection(model: KerasModel, opts: Parameters<typeof buildModel>[1] = {}): Promise<UnsupportedLayerError> {
@@ -25,7 +26,7 @@ beforeAll(async () => {
 });
 
 describe('layers tfjs cannot run fail with a named, actionable error', () => {
-  it('wild 04: TFOpLambda (tf.keras 2.10)', async () => {
+  itWild('wild 04: TFOpLambda (tf.keras 2.10)', async () => {
     const model = await readKerasModel(wildPath('04_btc_transformer_mha_tfoplambda', 'transformer_BTC.h5'));
     const found = findUnsupportedLayers(normalizeConfig(model.config as JsonObject));
     expect(found.filter((u) => u.reason === 'tf-op-lambda').map((u) => [u.name, u.className, u.path])).toEqual([
@@ -45,7 +46,7 @@ describe('layers tfjs cannot run fail with a named, actionable error', () => {
     expect(e.message).toContain("registerLayer('TFOpLambda', MyLayer)");
   });
 
-  it('wild 06: Lambda (Keras 2.4) refused from translation — its Python bytecode is never executed', async () => {
+  itWild('wild 06: Lambda (Keras 2.4) refused from translation — its Python bytecode is never executed', async () => {
     const model = await readKerasModel(wildPath('06_ids_lstm_dot_attention', 'LSTM_model.h5'));
     const e = await rejection(model, { lambdas: 'refuse' });
     expect(e.code).toBe('LAMBDA_LAYER');
@@ -56,7 +57,7 @@ describe('layers tfjs cannot run fail with a named, actionable error', () => {
     expect(e.message).toContain('turned off (--refuse-lambdas)');
   });
 
-  it('wild 02: a user class "attention" (Keras 2.3.1), with its weights listed', async () => {
+  itWild('wild 02: a user class "attention" (Keras 2.3.1), with its weights listed', async () => {
     const model = await readKerasModel(wildPath('02_botnet_custom_attention', 'attention_weights.hdf5'));
     const e = await rejection(model);
     expect(e.code).toBe('UNSUPPORTED_LAYER');
@@ -66,7 +67,7 @@ describe('layers tfjs cannot run fail with a named, actionable error', () => {
     expect(e.message).toContain("registerLayer('attention', MyLayer)");
   });
 
-  it('wild 11: a user class SimpleAttention (Keras 3.8) fails, then runs once registered', async () => {
+  itWild('wild 11: a user class SimpleAttention (Keras 3.8) fails, then runs once registered', async () => {
     const model = await readKerasModel(wildPath('11_do_lstm_simpleattention_k3h5', 'lstm_attention_model.h5'));
     const e = await rejection(model);
     expect(e.code).toBe('UNSUPPORTED_LAYER');
@@ -120,7 +121,7 @@ describe('layers tfjs cannot run fail with a named, actionable error', () => {
     }
   });
 
-  it('CuDNNLSTM: notes the possible mapping to LSTM', () => {
+  it('CuDNNLSTM in a bare config: says the model (its weights) must be upgraded', () => {
     const config = normalizeConfig({
       class_name: 'Sequential',
       config: { name: 's', layers: [{ class_name: 'CuDNNLSTM', config: { name: 'cu', units: 4, batch_input_shape: [null, 3, 2] } }] },
@@ -129,7 +130,7 @@ describe('layers tfjs cannot run fail with a named, actionable error', () => {
     expect(u).toMatchObject({ name: 'cu', className: 'CuDNNLSTM', reason: 'cudnn', path: '/config/layers/0' });
     const e = unsupportedLayerError(u);
     expect(e.code).toBe('UNSUPPORTED_LAYER');
-    expect(e.message).toContain('mapped to LSTM with a weight conversion');
+    expect(e.message).toContain('runs as LSTM only with its weights converted');
   });
 
   it('registerLayer accepts class names tfjs camel-cases, and classes without a static className', () => {

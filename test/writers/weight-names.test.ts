@@ -12,10 +12,10 @@ import {
   weightSlots,
 } from '../../src/model/weight-names.js';
 import { pythonFloat, pythonJsonDumps } from '../../src/writers/py-json.js';
-import { GOLDEN, goldenCases } from '../helpers/paths.js';
+import { GOLDEN, keras3GoldenCases } from '../helpers/paths.js';
 
 describe('Keras weight names from the object tree', () => {
-  for (const name of goldenCases()) {
+  for (const name of keras3GoldenCases()) {
     const dir = join(GOLDEN, name);
     it(`${name}: names derived from model.keras are the ones Keras wrote in model.h5 (and model.tfkeras2.h5)`, async () => {
       const archive = await readModel(join(dir, 'model.keras'));

@@ -12,6 +12,7 @@ import type { JsonObject } from '../../../src/model/types.js';
 import { isJsonObject } from '../../../src/model/types.js';
 import { type CodeSpec, base64, marshalCode } from '../../../fuzz/lib/marshal-writer.js';
 import { wildFile } from '../../helpers/paths.js';
+import { describeWild } from '../../helpers/wild.js';
 
 function translate(spec: CodeSpec, extra: JsonObject = {}): LambdaTranslation {
   return translateLambda({ name: 'l', function: [base64(marshalCode(spec)), null, null], function_type: 'lambda', arguments: {}, ...extra });
@@ -155,7 +156,7 @@ function hex(bytes: Uint8Array): string {
   return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
-describe('real files', () => {
+describeWild('real files', () => {
   it('wild 06 (Python 3.8): lambda x: x[:, -1, :]', async () => {
     const config = await wildLambda('06_ids_lstm_dot_attention', 'LSTM_model.h5', 'last_hidden_state');
     const fn = config.function as string[];

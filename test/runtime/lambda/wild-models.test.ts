@@ -4,7 +4,7 @@
  * `registerLayer`, the route the runtime offers for untranslated Lambdas).
  */
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { readModel } from '../../../src/readers/index.js';
 import { buildModel } from '../../../src/runtime/build.js';
 import { useBackend } from '../../../src/runtime/backend.js';
@@ -14,6 +14,7 @@ import { translateLambda } from '../../../src/runtime/lambda/translate.js';
 import type { JsonObject } from '../../../src/model/types.js';
 import { mulberry32 } from '../../../fuzz/lib/rng.js';
 import { wildFile } from '../../helpers/paths.js';
+import { describeWild } from '../../helpers/wild.js';
 
 /** What each wild Lambda computes, written by hand from its Python. */
 const BY_HAND: Record<string, (x: tf.Tensor | tf.Tensor[]) => tf.Tensor> = {
@@ -99,7 +100,7 @@ async function compare(id: string, file: string, lambdas: string[]): Promise<voi
   byHand.dispose();
 }
 
-describe('real files with Lambda layers', () => {
+describeWild('real files with Lambda layers', () => {
   it('06 (Python 3.8 lambda x: x[:, -1, :] in an LSTM attention model) matches the model with the slice written by hand', async () => {
     await compare('06_ids_lstm_dot_attention', 'LSTM_model.h5', ['last_hidden_state']);
   });
