@@ -19,6 +19,8 @@ export {
 export { upgradeLegacyLayers } from './runtime/legacy-layers.js';
 export { registerLayer } from './runtime/registry.js';
 export { runModel, describeRuntime } from './runtime/run.js';
+export { translateLambda, type LambdaTranslation } from './runtime/lambda/translate.js';
+export { lambdaReports, type LambdaPolicy, type LambdaReport } from './runtime/lambda/replace.js';
 export { parseNpy, encodeNpy, type NpyArray } from './parity/npy.js';
 export { readNpyFile, writeNpyFile } from './parity/npy-file.js';
 export { compareArrays, formatReport, type CompareReport } from './parity/compare.js';
