@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'NPY_INVALID'
   | 'CASE_INVALID'
   | 'INPUT_MISMATCH'
+  | 'LAYER_FAILED'
   | 'LIMIT_EXCEEDED'
   | 'ZIP_INVALID'
   | 'ZIP_UNSAFE'

@@ -65,7 +65,9 @@ describeWild('inspect', () => {
     expect(s.lambdas[0]).toMatchObject({ layer: 'last_hidden_state', expression: 'x[:, -1, :]', python: ['3.8', '3.9', '3.10'], function: '<lambda>(x)' });
     expect(s.lambdas[0].disassembly[0]).toMatch(/^\s*0 LOAD_FAST\s+0 \(x\)$/);
     expect(s.lambdas[0].disassembly).toHaveLength(11);
-    expect(s.notes.join('\n')).toMatch(/LAMBDA_LAYER.*turned off \(--refuse-lambdas\)/);
+    expect(s.blocking).toHaveLength(1);
+    expect(s.blocking[0]).toMatchObject({ layer: 'last_hidden_state', className: 'Lambda' });
+    expect(s.blocking[0].why).toContain('turned off (--refuse-lambdas)');
   });
 });
 

@@ -57,7 +57,12 @@ describe('real files', () => {
       expect(listed.sort()).toEqual(inFile.sort());
       expect(inFile.length > 0).toBe(!exp.weightless);
       expect(s.layers.length).toBeGreaterThan(1);
-      if (!exp.runs) expect(s.notes.join('\n')).toContain(exp.blocker!.cls);
+      if (!exp.runs) {
+        expect(s.blocking.map((b: { className: string }) => b.className)).toContain(exp.blocker!.cls);
+        expect(s.advice).toContain('--layers');
+      } else expect(s.blocking).toEqual([]);
+      // the inputs predict takes, in order, with their shapes
+      expect(s.inputs.length).toBeGreaterThan(0);
     });
 
     if (exp.runs) {

@@ -25,6 +25,10 @@ import { KulcScaledDotProductAttention } from './kulc-scaled-dot-product-attenti
 import { SequenceAttention, registerSequenceAttentionSimilarity, type SequenceSimilarity } from './sequence-attention.js';
 import { AttentionRNNWrapper } from './attention-rnn-wrapper.js';
 import { ExternalAttentionRNNWrapper } from './external-attention-rnn-wrapper.js';
+import { checkTfjsEngine } from '../runtime/tfjs-copies.js';
+
+// Registering into another copy of tfjs than the app's would leave its loadLayersModel without these classes.
+checkTfjsEngine();
 
 export {
   SeqSelfAttention,

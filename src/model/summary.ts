@@ -1,6 +1,9 @@
-/** What `inspect` shows: the model's layers with their classes, weights and parameter counts. */
+/** What `inspect` shows: the model's inputs and outputs, its layers with their classes, weights and parameter counts. */
+import type { Blockers, BlockingLayer } from '../runtime/blockers.js';
+import type { TensorSpec } from '../runtime/signature.js';
 import type { JsonObject, KerasModel, Weight } from './types.js';
 import { countParams, isJsonObject } from './types.js';
+import { formatShape } from './shape.js';
 import { isMaskPseudoLayer, layerEntries, layerName } from './config.js';
 
 export interface WeightSummary {
@@ -46,9 +49,16 @@ export interface ModelSummary {
   backend?: string;
   modelClass?: string;
   modelName?: string;
+  /** In the order predict takes them (`--inputs`), and gives them (`--expected`, `output_<j>.npy`). */
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
   layers: LayerSummary[];
   totalParams: number;
   totalWeights: number;
+  /** Every layer that stops the model from running on tfjs (none when it runs). */
+  blocking: BlockingLayer[];
+  /** What to do about them, once. */
+  advice?: string;
   notes: string[];
   /** Every Lambda layer (runtime extras only). */
   lambdas?: LambdaSummary[];
@@ -61,6 +71,9 @@ export interface SummaryExtras {
   origins?: Map<string, string>;
   notes?: string[];
   lambdas?: LambdaSummary[];
+  inputs?: TensorSpec[];
+  outputs?: TensorSpec[];
+  blockers?: Blockers;
 }
 
 function summarizeWeights(ws: Weight[]): WeightSummary[] {
@@ -123,9 +136,13 @@ export function summarize(model: KerasModel, extras: SummaryExtras = {}): ModelS
     backend: model.source.backend,
     modelClass: model.config ? String(model.config.class_name) : undefined,
     modelName: inner && typeof inner.name === 'string' ? inner.name : undefined,
+    inputs: extras.inputs ?? [],
+    outputs: extras.outputs ?? [],
     layers,
     totalParams: layers.reduce((a, l) => a + l.params, 0),
     totalWeights: layers.reduce((a, l) => a + l.weights.length, 0),
+    blocking: extras.blockers?.layers ?? [],
+    ...(extras.blockers ? { advice: extras.blockers.advice } : {}),
     notes: extras.notes ?? [],
     ...(extras.lambdas && extras.lambdas.length > 0 ? { lambdas: extras.lambdas } : {}),
   };
@@ -133,8 +150,13 @@ export function summarize(model: KerasModel, extras: SummaryExtras = {}): ModelS
 
 function shapeText(s: LayerSummary['outputShape']): string {
   if (!s) return '-';
-  const one = (x: (number | null)[]) => `(${x.map((d) => (d == null ? 'None' : d)).join(', ')})`;
-  return Array.isArray(s[0]) ? (s as (number | null)[][]).map(one).join(' ') : one(s as (number | null)[]);
+  return Array.isArray(s[0]) ? (s as (number | null)[][]).map(formatShape).join(' ') : formatShape(s as (number | null)[]);
+}
+
+function tensorRows(title: string, specs: TensorSpec[]): string[] {
+  if (specs.length === 0) return [];
+  const rows = specs.map((t, i) => [`  ${i}`, t.name, t.shape ? formatShape(t.shape) : '?', t.dtype ?? '']);
+  return [title, table(rows)];
 }
 
 function table(rows: string[][]): string {
@@ -159,7 +181,16 @@ export function formatSummary(s: ModelSummary, runtimeBackend?: string): string 
     for (const w of weights.slice(1)) rows.push(['', '', '', '', w]);
     for (const c of l.children ?? []) rows.push([`  └ ${c.name}`, c.origin ? `${c.className} (${c.origin})` : c.className, '', '', '']);
   }
-  const lines = [...head, '', table(rows), '', `total: ${s.totalParams} parameters in ${s.totalWeights} weights`];
+  const signature = [
+    ...tensorRows('inputs (predict --inputs takes them in this order):', s.inputs),
+    ...tensorRows('outputs (output_<j>.npy, verify --expected):', s.outputs),
+  ];
+  const lines = [...head, '', ...(signature.length ? [...signature, ''] : []), table(rows), '', `total: ${s.totalParams} parameters in ${s.totalWeights} weights`];
+  if (s.blocking.length > 0) {
+    lines.push(`cannot run on tfjs: ${s.blocking.length === 1 ? 'this layer stops it' : `these ${s.blocking.length} layers stop it`}:`);
+    for (const b of s.blocking) lines.push(`  "${b.layer}" (${b.className})${b.topLevel !== b.layer ? ` in "${b.topLevel}"` : ''}: ${b.why}`);
+    if (s.advice) lines.push(s.advice.charAt(0).toUpperCase() + s.advice.slice(1) + '.');
+  }
   if (s.lambdas) {
     lines.push('', 'Lambda layers (their Python bytecode, translated; never executed):');
     for (const l of s.lambdas) {

@@ -141,7 +141,8 @@ const PACKAGE_MODULES: Readonly<Record<string, string>> = lookupTable({
 const OP_MODULES: Readonly<Record<string, string>> = lookupTable({
   NotEqual: 'keras.src.ops.numpy', Equal: 'keras.src.ops.numpy', Any: 'keras.src.ops.numpy', All: 'keras.src.ops.numpy',
   LogicalAnd: 'keras.src.ops.numpy', LogicalOr: 'keras.src.ops.numpy', LogicalNot: 'keras.src.ops.numpy',
-  Cast: 'keras.src.ops.core', Add: 'keras.src.ops.numpy', Subtract: 'keras.src.ops.numpy', Multiply: 'keras.src.ops.numpy',
+  Cast: 'keras.src.ops.core', ConvertToTensor: 'keras.src.ops.core',
+  Add: 'keras.src.ops.numpy', Subtract: 'keras.src.ops.numpy', Multiply: 'keras.src.ops.numpy',
 });
 
 /** tf.keras 2 TFOpLambda functions with a Keras 3 operation of the same meaning (`x + y` and friends). */
@@ -162,6 +163,11 @@ const NO_BUILD_CONFIG = new Set([
   'GlobalMaxPooling1D', 'GlobalMaxPooling2D', 'GlobalMaxPooling3D', 'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D',
   'AveragePooling1D', 'AveragePooling2D', 'AveragePooling3D', 'Lambda',
 ]);
+
+/** Whether Keras 3 writes a `build_config` for a layer of this class and module (operations and `NO_BUILD_CONFIG` classes have none). */
+export function keras3RecordsBuild(cls: string, module: JsonValue | undefined): boolean {
+  return !NO_BUILD_CONFIG.has(cls) && !(typeof module === 'string' && module.startsWith('keras.src.ops'));
+}
 
 /** Layers whose Keras 3 config keeps `axis` as a list. */
 const AXIS_LISTS = new Set(['LayerNormalization', 'UnitNormalization', 'Normalization']);

@@ -41,6 +41,11 @@ export function registerLayer(className: string, cls: LayerConstructor): void {
   for (const key of new Set([className, tfjsClassKey(className)])) map[key] = [cls, fromConfig];
 }
 
+/** Every class name tfjs can deserialize now (its own, ours, and the user's). */
+export function registeredLayerClasses(): string[] {
+  return Object.keys(classNameMap());
+}
+
 /** True when tfjs can deserialize this class (built in, registered by our layers, or by `registerLayer`). */
 export function isLayerRegistered(className: string): boolean {
   return Object.prototype.hasOwnProperty.call(classNameMap(), tfjsClassKey(className));

@@ -1,14 +1,17 @@
 /** The runtime as the CLI and the parity checks use it: build once, predict, describe. */
 import * as tf from '@tensorflow/tfjs';
 import '../layers/index.js';
-import { isKerasInteropError } from '../errors.js';
-import type { KerasModel } from '../model/types.js';
+import { UnsupportedLayerError, isKerasInteropError } from '../errors.js';
+import type { JsonObject, KerasModel } from '../model/types.js';
 import type { SummaryExtras } from '../model/summary.js';
 import { useBackend } from './backend.js';
 import { buildModelDetailed, predict, type InputArray } from './build.js';
+import { findBlockers } from './blockers.js';
 import { classResolutions } from './class-resolution.js';
 import { legacyLayerNotes } from './legacy-layers.js';
-import { type LambdaPolicy, type LambdaReport, lambdaReports } from './lambda/replace.js';
+import { type LambdaPolicy, type LambdaReport, lambdaReports, withTranslatedLambdas } from './lambda/replace.js';
+import { normalizeConfig } from './normalize.js';
+import { signatureOfConfig, signatureOfModel } from './signature.js';
 
 export interface RunOutput {
   name: string;
@@ -62,7 +65,7 @@ export async function describeRuntime(model: KerasModel, backend?: string, lambd
     }
   } else {
     notes.push('weights-only file: pass --config <model file or config.json> to pair it with a model config');
-    return { backend: chosen, runnable: false, resolvedClasses, origins, notes, lambdas: [] };
+    return { backend: chosen, runnable: false, resolvedClasses, origins, notes, inputs: [], outputs: [], lambdas: [] };
   }
   notes.push(...legacyLayerNotes(model.config));
   const reports = lambdaReports(model.config);
@@ -71,14 +74,25 @@ export async function describeRuntime(model: KerasModel, backend?: string, lambd
     const { model: tfModel } = await buildModelDetailed(model, { backend, lambdas });
     try {
       for (const layer of tfModel.layers) outputShapes.set(layer.name, layer.outputShape as (number | null)[]);
+      return { backend: chosen, runnable: true, resolvedClasses, origins, outputShapes, notes, lambdas: reports, ...signatureOfModel(tfModel) };
     } finally {
       tfModel.dispose();
     }
-    return { backend: chosen, runnable: true, resolvedClasses, origins, outputShapes, notes, lambdas: reports };
   } catch (e) {
     if (!isKerasInteropError(e)) throw e;
-    notes.push(`cannot run on tfjs: [${e.code}] ${e.message}`);
-    return { backend: chosen, runnable: false, resolvedClasses, origins, outputShapes, notes, lambdas: reports };
+    // What the config says of the inputs and outputs, and every layer in the way (building stops at the first).
+    let normalized: JsonObject | undefined;
+    try {
+      normalized = normalizeConfig(model.config, { file: model.source.file });
+    } catch {
+      normalized = undefined;
+    }
+    // Translated Lambdas are not in the way; the others say why they were not translated.
+    const translated = normalized ? withTranslatedLambdas(normalized, lambdas) : undefined;
+    const blockers = e instanceof UnsupportedLayerError && translated ? findBlockers(translated.config, translated.untranslated) : undefined;
+    if (!blockers) notes.push(`cannot run on tfjs: [${e.code}] ${e.message}`);
+    const signature = normalized ? signatureOfConfig(normalized) : { inputs: [], outputs: [] };
+    return { backend: chosen, runnable: false, resolvedClasses, origins, outputShapes, notes, blockers, lambdas: reports, ...signature };
   }
 }
 

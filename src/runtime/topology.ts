@@ -12,6 +12,7 @@ import { isKerasObject, isModelClassName, layerNameOf, modelLayerList } from './
 import { type NormalizeResult, normalizeConfigDetailed } from './normalize.js';
 import { findUnsupportedLayers, unresolvedClass, unresolvedClassError, unsupportedLayerError } from './registry.js';
 import { type LambdaPolicy, withTranslatedLambdas } from './lambda/replace.js';
+import { quietCpuBackend } from './tfjs-quiet.js';
 
 /**
  * The tfjs model of a normalized config, without the file's weights (every weight zero). Layers must be
@@ -22,6 +23,7 @@ export async function buildTopology(normalizedConfig: JsonObject, file?: string)
 }
 
 async function buildWithInitializer(normalizedConfig: JsonObject, file: string | undefined, initializer: string): Promise<tf.LayersModel> {
+  quietCpuBackend();
   try {
     const topology = withZerosInitializers(normalizedConfig, undefined, initializer);
     return await tf.models.modelFromJSON({ modelTopology: topology } as unknown as tf.io.ModelJSON);

@@ -10,6 +10,7 @@ import { readNpyFileSync } from '../../src/parity/npy-file.js';
 import { readModel } from '../../src/readers/index.js';
 import { keras3TensorRef } from '../../src/runtime/config-walk.js';
 import { inferOutputShapes, toKeras2Config, toKeras3Config } from '../../src/runtime/dialect.js';
+import { isLegacyH5Form, legacyH5ToArchiveConfig } from '../../src/runtime/dialect-archive.js';
 import { normalizeConfig, normalizeConfigDetailed } from '../../src/runtime/normalize.js';
 import { runModel } from '../../src/runtime/run.js';
 import { convertModel } from '../../src/writers/index.js';
@@ -384,6 +385,22 @@ describe('toKeras3Config details', () => {
     const d = byName(legacy).get('d') as Layer;
     expect(Object.keys(d).sort()).toEqual(['class_name', 'config', 'inbound_nodes', 'name']);
     expect(d.config.dtype).toMatchObject({ module: 'keras', class_name: 'DTypePolicy' });
+  });
+
+  it('and back to the archive form: module, registered_name and build_config at every level, nested models too', async () => {
+    const inner = { class_name: 'Functional', config: { name: 'inner', layers: [input2('ix', [null, 4]), { ...dense('id'), name: 'id', inbound_nodes: [[['ix', 0, 0, {}]]] }], input_layers: [['ix', 0, 0]], output_layers: [['id', 0, 0]] } };
+    const k2 = functional2(
+      [input2('x', [null, 4]), { ...inner, name: 'inner', inbound_nodes: [[['x', 0, 0, {}]]] }, { ...dense('d'), name: 'd', inbound_nodes: [[['inner', 1, 0, {}]]] }],
+      [['x', 0, 0]],
+      [['d', 0, 0]],
+    );
+    const outputShapes = await inferOutputShapes(k2);
+    const archive = toKeras3Config(k2, { outputShapes });
+    const legacy = toKeras3Config(k2, { legacyH5: true, outputShapes });
+    expect(isLegacyH5Form(legacy)).toBe(true);
+    expect(isLegacyH5Form(archive)).toBe(false);
+    expect(JSON.stringify(legacyH5ToArchiveConfig(legacy))).toBe(JSON.stringify(archive));
+    expect((byName(archive).get('d') as Layer & { build_config: JsonValue }).build_config).toEqual({ input_shape: [null, 2] });
   });
 });
 
