@@ -24,6 +24,25 @@ export {
 } from './runtime/class-resolution.js';
 export { upgradeLegacyLayers } from './runtime/legacy-layers.js';
 export { registerLayer, type LayerConstructor } from './runtime/registry.js';
+export {
+  registerOp,
+  getOp,
+  listOps,
+  addAliases,
+  bindCall,
+  bindOp,
+  runOp,
+  unbindCall,
+  preferredAlias,
+  type OpAlias,
+  type AliasTable,
+  type OpCall,
+} from './runtime/ops/table.js';
+export { OpArgs, type OpSpec, type OpResult } from './runtime/ops/spec.js';
+export { type OpValue, type PySlice, type ArrayConstant, ELLIPSIS, pySlice } from './runtime/ops/values.js';
+export { TF_FUNCTIONS } from './runtime/ops/tf-functions.js';
+export { KERAS3_OPS } from './runtime/ops/keras3-ops.js';
+export { isKeras3Operation } from './runtime/ops/operation-node.js';
 export { runModel, describeRuntime, type RunOptions, type RunOutput, type RuntimeDescription } from './runtime/run.js';
 export type { ModelSignature, TensorSpec } from './runtime/signature.js';
 export { translateLambda, type LambdaTranslation } from './runtime/lambda/translate.js';

@@ -27,7 +27,7 @@ describe('README code', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(3);
     for (const b of blocks) expect(files.get(b), `README block not in examples/:\n${b.slice(0, 300)}`).toBeDefined();
     const quoted = blocks.map((b) => files.get(b));
-    expect(quoted).toEqual(expect.arrayContaining(['library.ts', 'load-converted.ts', 'my-layers.js', 'sequence-attention-similarity.ts']));
+    expect(quoted).toEqual(expect.arrayContaining(['library.ts', 'load-converted.ts', 'my-layers.js', 'my-op.ts', 'sequence-attention-similarity.ts']));
   });
 });
 
@@ -67,6 +67,22 @@ describe('examples', () => {
     }
     Array.from(out.dataSync()).forEach((v, k) => expect(v).toBeCloseTo(expected[k], 5));
     tf.dispose(out);
+  });
+
+  it('my-op.ts plugs an op into the table under both front-ends\' spellings', async () => {
+    const { TF_FUNCTIONS, KERAS3_OPS, bindCall, runOp } = await import('../src/index.js');
+    const x = tf.tensor1d([1, -2, 0.5]);
+    const tfAlias = TF_FUNCTIONS.get('math.cube');
+    expect(tfAlias).toBeUndefined();
+    await import('../examples/my-op.js');
+    for (const [table, name] of [[TF_FUNCTIONS, 'math.cube'], [KERAS3_OPS, 'Cube']] as const) {
+      const alias = table.get(name);
+      expect(alias, name).toBeDefined();
+      const y = runOp(bindCall(alias!, [x], {}, name)) as tf.Tensor;
+      expect(Array.from(y.dataSync())).toEqual([1, -8, 0.125]);
+      y.dispose();
+    }
+    x.dispose();
   });
 
   it('load-converted.ts loads a converted folder over http and reproduces Python', async () => {

@@ -17,6 +17,7 @@ import { NoMask } from './no-mask.js';
 import { Attention } from './attention.js';
 import { AdditiveAttention } from './additive-attention.js';
 import { Merge } from './merge.js';
+import { OpLayer } from './op.js';
 import { TranslatedLambda } from './translated-lambda.js';
 import { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell } from './recurrent.js';
 import { HardSigmoidKeras2 } from './keras-objects.js';
@@ -46,6 +47,7 @@ export {
   GlobalMaxPooling1D,
   LayerNormalization,
   NoMask,
+  OpLayer,
   TranslatedLambda,
   RNN,
   LSTM,
@@ -102,6 +104,8 @@ export const LAYER_CLASSES = [
   ExternalAttentionRNNWrapper,
   // Keras 2's hard_sigmoid under its own name, for tfjs's built-in layers too.
   HardSigmoidKeras2,
+  // One op call (TFOpLambda, Keras 3 operation): src/runtime/ops.
+  OpLayer,
   // Lambda layers translated from their Python bytecode (src/runtime/lambda).
   TranslatedLambda,
 ] as const;

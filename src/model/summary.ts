@@ -4,7 +4,7 @@ import type { TensorSpec } from '../runtime/signature.js';
 import type { JsonObject, KerasModel, Weight } from './types.js';
 import { countParams, isJsonObject } from './types.js';
 import { formatShape } from './shape.js';
-import { isMaskPseudoLayer, layerEntries, layerName } from './config.js';
+import { layerEntries, layerName } from './config.js';
 
 export interface WeightSummary {
   name: string;
@@ -102,7 +102,6 @@ export function summarize(model: KerasModel, extras: SummaryExtras = {}): ModelS
   const seen = new Set<string>();
   if (model.config) {
     for (const l of layerEntries(model.config)) {
-      if (isMaskPseudoLayer(l)) continue;
       const name = layerName(l) ?? '?';
       seen.add(name);
       const ws = byName.get(name) ?? [];
@@ -173,6 +172,9 @@ export function formatSummary(s: ModelSummary, runtimeBackend?: string): string 
   ];
   if (runtimeBackend) head.push(`tfjs backend:  ${runtimeBackend}`);
   if (s.modelClass) head.push(`model:         ${s.modelClass}${s.modelName ? ` "${s.modelName}"` : ''}`);
+  for (const [label, specs] of [['inputs:       ', s.inputs], ['outputs:      ', s.outputs]] as const) {
+    if (specs) head.push(`${label} ${specs.map((t) => `${t.name} ${shapeText(t.shape)} ${t.dtype}`).join(', ')}`);
+  }
   const rows: string[][] = [['layer', 'class', 'output shape', 'params', 'weights']];
   for (const l of s.layers) {
     const cls = l.origin ? `${l.className} (${l.origin})` : l.className;

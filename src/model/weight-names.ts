@@ -15,7 +15,8 @@
  */
 import type { JsonObject } from './types.js';
 import { isJsonObject } from './types.js';
-import { isMaskPseudoLayer, layerEntries, listItemNames, lookupTable, pythonClassName, toSnakeCase } from './config.js';
+import { isKeras3Operation } from '../runtime/ops/operation-node.js';
+import { layerEntries, listItemNames, lookupTable, pythonClassName, toSnakeCase } from './config.js';
 // Which library a same-named class is from is decided in one place (by its config here: no weights yet).
 import { resolveClassName } from '../runtime/class-resolution.js';
 
@@ -91,9 +92,9 @@ const RNN_CELLS: Record<string, [string, string]> = lookupTable({
 });
 const MODEL_CLASSES = new Set(['Functional', 'Sequential', 'Model']);
 
-/** The model's layers as Keras 3's object tree lists them (mask pseudo-layers are no layers). */
+/** The model's layers as Keras 3's object tree lists them (operations are no layers). */
 export function treeLayers(model: JsonObject): { layer: JsonObject; item: string }[] {
-  const layers = layerEntries(model).filter((l) => !isMaskPseudoLayer(l));
+  const layers = layerEntries(model).filter((l) => !isKeras3Operation(l));
   const items = listItemNames(layers.map(pythonClassName));
   return layers.map((layer, i) => ({ layer, item: items[i] }));
 }

@@ -26,10 +26,10 @@ function why(u: UnsupportedLayer, lambdaWhy?: string): string {
   switch (u.reason) {
     case 'lambda':
       return `a Lambda: a Python function, whose bytecode is never run here${lambdaWhy ? `; ${lambdaWhy}` : ''}`;
-    case 'tf-op-lambda':
-      return 'a TensorFlow op called from Python, with no layer implementation';
     case 'cudnn':
       return 'a CuDNN-only layer, with no tfjs counterpart';
+    case 'unresolved-class':
+      return u.detail;
     case 'unsupported-config':
       return u.detail;
     default:
@@ -45,13 +45,13 @@ export function findBlockers(normalizedConfig: JsonObject, untranslatedLambdas?:
   const found = findUnsupportedLayers(normalizedConfig);
   if (found.length === 0) return undefined;
   const classes = [...new Set(found.map((u) => u.className))];
-  const lambdas = found.some((u) => u.reason === 'lambda' || u.reason === 'tf-op-lambda');
+  const lambdas = found.some((u) => u.reason === 'lambda');
   const advice =
     `to run this model, write each class as a tf.layers.Layer subclass (build() creating the layer's weights listed above, ` +
     `in that order; call() computing it), register it with registerLayer('${classes[0]}', MyLayer)` +
     `${classes.length > 1 ? ' (and likewise for each class)' : ''} in an ES module, and pass that module with --layers ./my-layers.js ` +
     `(README: "Your own layers")` +
-    (lambdas ? `; a Lambda or TFOpLambda class name serves every layer of that class (tfjs passes each one its config)` : '');
+    (lambdas ? `; the Lambda class name serves every Lambda layer (tfjs passes each one its config)` : '');
   return {
     layers: found.map((u) => ({ layer: u.name, className: u.className, topLevel: u.topLevel, reason: u.reason, why: why(u, untranslatedLambdas?.get(u.name)) })),
     advice,

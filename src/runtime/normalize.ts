@@ -11,7 +11,7 @@
  * `attention_mask` → `attentionMask`). Non-tensor kwargs (`return_attention_scores`, `training`, ...)
  * stay kwargs.
  */
-import { MASK_PSEUDO_LAYERS, lookupTable } from '../model/config.js';
+import { lookupTable } from '../model/config.js';
 import { KerasInteropError } from '../errors.js';
 import type { JsonObject, JsonValue, LayerWeights } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
@@ -28,6 +28,9 @@ import {
   layerNameOf,
   pointer,
 } from './config-walk.js';
+import { isOpEntry, opLayerEntry } from './ops/graph.js';
+import { OP_LAYER_CLASS } from './ops/op-layer-config.js';
+import { isKeras3Operation } from './ops/operation-node.js';
 import { type ClassResolution, classResolutions, resolveClassName } from './class-resolution.js';
 import { KERAS2_HARD_SIGMOID } from '../layers/keras-objects.js';
 
@@ -106,9 +109,6 @@ export const CALL_SIGNATURES: Readonly<Record<string, CallSignature>> = lookupTa
   },
 });
 
-/** Keras 3 operation "layers" that compute masks; tfjs recomputes masks through `computeMask`. */
-export const MASK_PSEUDO_CLASSES = MASK_PSEUDO_LAYERS;
-
 // ---------------------------------------------------------------------------------------------------------
 
 const STRIPPED_OBJECT_KEYS = new Set(['module', 'registered_name', 'build_config', 'compile_config', 'shared_object_id']);
@@ -157,6 +157,8 @@ const DTYPE_MAP: Readonly<Record<string, string>> = lookupTable({
 
 interface Ctx {
   file?: string;
+  /** The verbatim config, where op entries are read (cleaning drops `module`, which tells an operation). */
+  root: JsonObject;
   notes: NormalizeNote[];
   resolutions: ClassResolution[];
   /** The resolutions by the JSON pointer of their layer. */
@@ -235,6 +237,7 @@ function mapDtype(name: string, path: string, ctx: Ctx): string {
 export function normalizeConfigDetailed(config: JsonObject, opts: NormalizeOptions = {}): NormalizeResult {
   const ctx: Ctx = {
     file: opts.file,
+    root: config,
     notes: [],
     resolutions: [],
     resolved: new Map(),
@@ -303,7 +306,8 @@ function normalizeModel(model: KerasObject, path: string, ctx: Ctx): JsonObject 
   }
 
   // Functional (tf.keras 2 "Functional", Keras < 2.4 "Model").
-  const removedNames = findRemovablePseudoLayers(rawLayers as KerasObject[], inner, layersPath, ctx);
+  const verbatim = (rawLayers as KerasObject[]).map((_, i) => verbatimAt(ctx, pointer(layersPath, i)));
+  const removedNames = findRemovablePseudoLayers(rawLayers as KerasObject[], verbatim, inner, layersPath, ctx);
   const entries: KerasObject[] = [];
   const nestedModels = new Set<string>();
   const inputLayers = new Set<string>();
@@ -318,6 +322,10 @@ function normalizeModel(model: KerasObject, path: string, ctx: Ctx): JsonObject 
     const n = entryName(l);
     if (removedNames.has(n)) {
       ctx.removed.push({ name: n, className: l.class_name, path: lp });
+      return;
+    }
+    if (isOpEntry(verbatim[i])) {
+      entries.push(opEntry(verbatim[i], n, lp, removedNames, modelShifts, ctx));
       return;
     }
     const normalized = normalizeLayer(l, lp, ctx, true);
@@ -597,12 +605,13 @@ function normalizeConstraint(v: JsonValue, path: string, layer: string, ctx: Ctx
 // Inbound nodes.
 
 /**
- * Mask pseudo-layers (Keras 3 `NotEqual`, `Any`, ...) that only feed `mask` keywords (directly or through
- * other pseudo-layers) are removed; tfjs recomputes masks from `Embedding(mask_zero)`/`Masking` through
- * `computeMask`. One that feeds a real input or an output stays (and is then reported as unsupported).
+ * Keras 3 operations that only feed `mask` keywords (directly or through other operations: the mask
+ * computations Keras 3 records, `NotEqual` after an Embedding, `Any` after Masking, ...) are removed; tfjs
+ * recomputes masks from `Embedding(mask_zero)`/`Masking` through `computeMask`. One that feeds a real
+ * input or an output stays, and runs as an op layer.
  */
-function findRemovablePseudoLayers(layers: KerasObject[], inner: JsonObject, layersPath: string, ctx: Ctx): Set<string> {
-  const pseudo = new Set(layers.filter((l) => MASK_PSEUDO_CLASSES.has(l.class_name)).map(entryName));
+function findRemovablePseudoLayers(layers: KerasObject[], verbatim: JsonObject[], inner: JsonObject, layersPath: string, ctx: Ctx): Set<string> {
+  const pseudo = new Set(layers.filter((_, i) => isKeras3Operation(verbatim[i])).map(entryName));
   if (pseudo.size === 0) return pseudo;
   const needed = new Set<string>();
   const byName = new Map(layers.map((l) => [entryName(l), l]));
@@ -639,6 +648,38 @@ function findRemovablePseudoLayers(layers: KerasObject[], inner: JsonObject, lay
     );
   }
   return removable;
+}
+
+/** The verbatim config's value at a JSON pointer (the normalized walk mirrors its structure). */
+function verbatimAt(ctx: Ctx, path: string): JsonObject {
+  let v: JsonValue = ctx.root;
+  for (const seg of path === '/' ? [] : path.slice(1).split('/')) {
+    const key = seg.replace(/~1/g, '/').replace(/~0/g, '~');
+    v = Array.isArray(v) ? v[Number(key)] : isJsonObject(v) ? v[key] : null;
+  }
+  return isJsonObject(v) ? v : {};
+}
+
+/**
+ * An op call (TFOpLambda, SlicingOpLambda, Keras 3 operation) as a `KerasInterop>Op` layer whose inputs
+ * are the tensors the call reads.
+ */
+function opEntry(
+  verbatim: JsonObject,
+  name: string,
+  path: string,
+  removed: Set<string>,
+  modelShifts: ReadonlyMap<string, number>,
+  ctx: Ctx,
+): KerasObject {
+  const op = opLayerEntry(verbatim, name, path, ctx.file);
+  const nodes = op.nodes.map((refs) =>
+    refs.map(([l, n, t]) => {
+      if (removed.has(l)) throw invalid(ctx, path, `op "${name}" reads the output of removed mask pseudo-layer "${l}"`);
+      return [l, n + (modelShifts.get(l) ?? 0), t, {}] as JsonValue;
+    }),
+  );
+  return { class_name: OP_LAYER_CLASS, name, config: op.config, inbound_nodes: nodes };
 }
 
 function nodeDialect(node: JsonValue): 'keras2' | 'keras3' {

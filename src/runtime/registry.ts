@@ -51,7 +51,7 @@ export function isLayerRegistered(className: string): boolean {
   return Object.prototype.hasOwnProperty.call(classNameMap(), tfjsClassKey(className));
 }
 
-export type UnsupportedReason = 'unregistered' | 'lambda' | 'tf-op-lambda' | 'cudnn' | 'unsupported-config' | 'unresolved-class';
+export type UnsupportedReason = 'unregistered' | 'lambda' | 'cudnn' | 'unsupported-config' | 'unresolved-class';
 
 export interface UnsupportedLayer {
   /** The layer's name. */
@@ -77,26 +77,20 @@ export function findUnsupportedLayers(normalizedConfig: JsonObject): Unsupported
       const reason: UnsupportedReason =
         v.className === 'Lambda'
           ? 'lambda'
-          : v.className === 'TFOpLambda' || v.className === 'SlicingOpLambda'
-            ? 'tf-op-lambda'
-            : v.className === 'CuDNNLSTM' || v.className === 'CuDNNGRU'
-              ? 'cudnn'
-              : 'unregistered';
-      out.push({ ...base, reason, detail: describeMissing(v.className, v.layer.config) });
+          : v.className === 'CuDNNLSTM' || v.className === 'CuDNNGRU'
+            ? 'cudnn'
+            : 'unregistered';
+      out.push({ ...base, reason, detail: describeMissing(v.className) });
       return;
     }
   });
   return out;
 }
 
-function describeMissing(className: string, config: unknown): string {
-  const cfg = isJsonObject(config) ? config : {};
+function describeMissing(className: string): string {
   switch (className) {
     case 'Lambda':
       return 'a Lambda layer holds a Python function (marshalled bytecode in the file); that bytecode is never executed here';
-    case 'TFOpLambda':
-    case 'SlicingOpLambda':
-      return `a ${className} layer records a call of the TensorFlow op ${JSON.stringify(cfg.function ?? '?')} from Python; it has no layer implementation`;
     case 'CuDNNLSTM':
     case 'CuDNNGRU':
       return `${className} runs as ${className.slice(5)} only with its weights converted, which needs the whole model: build it with buildModel (or upgradeLegacyLayers), not from a bare config`;
@@ -114,7 +108,7 @@ export function unsupportedLayerError(u: UnsupportedLayer, model?: KerasModel, p
       ? `It has no weights in the file${owner}.`
       : `Its weights in the file${owner}, in order: ${weights.map((w) => `${w.name} ${JSON.stringify(w.shape)} ${w.dtype}`).join(', ')}.`;
   let how: string;
-  if (u.reason === 'lambda' || u.reason === 'tf-op-lambda') {
+  if (u.reason === 'lambda') {
     how =
       `To run this model, write the function as a tf.layers.Layer subclass (call() computing it in tfjs) and register it before building: ` +
       `registerLayer('${u.className}', MyLayer). tfjs hands fromConfig this layer's config (name "${u.name}"), so one class can serve several ${u.className} layers.`;

@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError, isKerasInteropError } from '../errors.js';
 import { NO_MASK_CLASS_NAME } from '../layers/no-mask.js';
+// Op calls (TFOpLambda, Keras 3 operations) build as this layer, registered on import.
+import '../layers/op.js';
 import type { JsonObject, JsonValue, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { isKerasObject, isModelClassName, layerNameOf, modelLayerList } from './config-walk.js';

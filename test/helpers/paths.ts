@@ -51,6 +51,7 @@ export const WILD_WITH_GOLDEN: readonly string[] = [
   '21_rssi_hybrid_bn_bilstm_archive',
   '30_crypt_tfkeras_dot_attention',
   '35_fraud_lstm_attention_k313_archive',
+  '38_tf_mha_getitem_slice_k38_archive',
 ];
 
 /** The real-file folder; fails loudly when it is missing (tests reading it are registered through wild.ts). */

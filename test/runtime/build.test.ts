@@ -26,7 +26,6 @@ import { describeWild } from '../helpers/wild.js';
 
 /** Real files that must stay unbuildable here, and why. */
 const EXPECTED_UNSUPPORTED: Record<string, string> = {
-  '04_btc_transformer_mha_tfoplambda': 'tf-op-lambda',
 };
 
 async function errorOf(p: Promise<unknown>): Promise<{ code?: string; message: string }> {

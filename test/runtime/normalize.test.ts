@@ -164,11 +164,14 @@ describe('node-call convention', () => {
         ['layer_normalization', 0, 0, { input_roles: ['query', 'value'] }],
       ],
     ]);
-    // TFOpLambda writes its single entry bare and passes `y` as a keyword tensor.
-    expect(layer(out.config, 'tf.__operators__.add').inbound_nodes).toEqual([
+    // TFOpLambda writes its single entry bare and passes `y` as a keyword tensor: an op layer reading both.
+    const add = layer(out.config, 'tf.__operators__.add');
+    expect(add.class_name).toBe('KerasInterop>Op');
+    expect(add.config).toEqual({ name: 'tf.__operators__.add', trainable: false, op: 'add', arguments: { x: { input: 0 }, y: { input: 1 } } });
+    expect(add.inbound_nodes).toEqual([
       [
-        ['dropout', 0, 0, { input_roles: ['inputs', 'y'] }],
-        ['input_1', 0, 0, { input_roles: ['inputs', 'y'] }],
+        ['dropout', 0, 0, {}],
+        ['input_1', 0, 0, {}],
       ],
     ]);
   });

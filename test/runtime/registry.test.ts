@@ -26,26 +26,6 @@ beforeAll(async () => {
 });
 
 describe('layers tfjs cannot run fail with a named, actionable error', () => {
-  itWild('wild 04: TFOpLambda (tf.keras 2.10)', async () => {
-    const model = await readKerasModel(wildPath('04_btc_transformer_mha_tfoplambda', 'transformer_BTC.h5'));
-    const found = findUnsupportedLayers(normalizeConfig(model.config as JsonObject));
-    expect(found.filter((u) => u.reason === 'tf-op-lambda').map((u) => [u.name, u.className, u.path])).toEqual([
-      ['tf.__operators__.add', 'TFOpLambda', '/config/layers/4'],
-      ['tf.__operators__.add_1', 'TFOpLambda', '/config/layers/9'],
-    ]);
-    // Keras's MultiHeadAttention comes before them; make sure the TFOpLambda is what stops the build.
-    stubMissing(found.filter((u) => u.reason === 'unregistered').map((u) => u.className));
-    const e = await rejection(model);
-    expect(e.code).toBe('LAMBDA_LAYER');
-    expect(e.layerName).toBe('tf.__operators__.add');
-    expect(e.className).toBe('TFOpLambda');
-    expect(e.file).toBe(model.source.file);
-    expect(e.place).toBe('/config/layers/4');
-    expect(e.message).toContain('"__operators__.add"');
-    expect(e.message).toContain('It has no weights in the file.');
-    expect(e.message).toContain("registerLayer('TFOpLambda', MyLayer)");
-  });
-
   itWild('wild 06: Lambda (Keras 2.4) refused from translation — its Python bytecode is never executed', async () => {
     const model = await readKerasModel(wildPath('06_ids_lstm_dot_attention', 'LSTM_model.h5'));
     const e = await rejection(model, { lambdas: 'refuse' });

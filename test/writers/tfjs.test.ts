@@ -163,7 +163,7 @@ describe('tf.keras 2 files and real files with goldens: convert → plain tfjs i
   }, 300_000);
   it('has tf.keras 2 files and real files to check', () => {
     expect(sources.filter((s) => !s.label.startsWith('wild/')).length).toBeGreaterThanOrEqual(16);
-    expect(sources.filter((s) => s.label.startsWith('wild/')).length).toBe(HAS_WILD ? 7 : 0);
+    expect(sources.filter((s) => s.label.startsWith('wild/')).length).toBe(HAS_WILD ? WILD_WITH_GOLDEN.length : 0);
   });
   for (const src of sources) {
     it(src.label, () => {
