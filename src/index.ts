@@ -46,6 +46,7 @@ export { isKeras3Operation } from './runtime/ops/operation-node.js';
 export { runModel, describeRuntime, type RunOptions, type RunOutput, type RuntimeDescription } from './runtime/run.js';
 export type { ModelSignature, TensorSpec } from './runtime/signature.js';
 export { translateLambda, type LambdaTranslation } from './runtime/lambda/translate.js';
+export { LAMBDA_FUNCTIONS } from './runtime/lambda/aliases.js';
 export { lambdaReports, type LambdaPolicy, type LambdaReport } from './runtime/lambda/replace.js';
 export type { BlockingLayer, Blockers } from './runtime/blockers.js';
 export { parseNpy, encodeNpy, type NpyArray, type NpyDtype } from './parity/npy.js';

@@ -1,17 +1,24 @@
 /**
- * The Lambda whitelist: which Python names a translated function may use, and which op each one is.
+ * The Lambda front-end of the op table (src/runtime/ops): which Python names a translated function may
+ * use, and which canonical op each one is.
  *
  * Code names modules by what the user imported: `K` or `backend` (`keras.backend`), `tf`, `np`,
- * `keras.ops` / `ops`, `math`. `resolvePath` maps such an attribute chain to one namespace; `FUNCTIONS`
- * gives, per namespace-qualified function, the op it computes and how its Python parameters (by position
- * or keyword, with their defaults) bind onto the op's arguments. `CONSTANTS` are module attributes used as
- * values (`tf.float32`, `np.newaxis`, `math.pi`).
- *
- * The op names and argument names are those of the op table the TFOpLambda and Keras 3 op-node front-ends
- * use (one table of op semantics, three front-ends); until that table lands, the ops run through
- * interim-ops.ts.
+ * `keras.ops` / `ops`, `math`. `resolvePath` maps such an attribute chain to one namespace. TensorFlow's
+ * functions are the op table's own TensorFlow spellings (`TF_FUNCTIONS`, shared with TFOpLambda layers:
+ * `tf.reduce_sum` is `reduce_sum` there); the others are this front-end's aliases (`LAMBDA_FUNCTIONS`),
+ * each with its Python signature bound onto the canonical op's parameters. `CONSTANTS` are module
+ * attributes used as values (`tf.float32`, `np.newaxis`, `math.pi`), `CONSTANT_CALLS` functions that only
+ * return a constant (`K.epsilon()`).
  */
+import { type ErrorLocation, KerasInteropError } from '../../errors.js';
+import { type InputSlot, inputSlot } from '../ops/op-layer-config.js';
+import { tfjsDtype } from '../ops/spec.js';
+import { type AliasTable, type OpAlias, type OpCall, addAliases, bindCall } from '../ops/table.js';
+import { TF_FUNCTIONS } from '../ops/tf-functions.js';
+import { ELLIPSIS, type OpValue, pySlice } from '../ops/values.js';
 import { type Expr, NONE } from './ir.js';
+
+export type Namespace = 'K' | 'tf' | 'ops' | 'np' | 'math';
 
 /** Module prefixes, as code spells them, and the namespace each stands for. Longest prefix wins. */
 const NAMESPACES: readonly [prefix: string, ns: Namespace][] = [
@@ -32,8 +39,6 @@ const NAMESPACES: readonly [prefix: string, ns: Namespace][] = [
   ['math', 'math'],
 ];
 
-export type Namespace = 'K' | 'tf' | 'ops' | 'np' | 'math';
-
 /** `['tf', 'math', 'reduce_sum']` → `'tf.math.reduce_sum'`; undefined when the chain starts at no known module. */
 export function resolvePath(path: readonly string[]): string | undefined {
   let best: [number, Namespace] | undefined;
@@ -46,166 +51,113 @@ export function resolvePath(path: readonly string[]): string | undefined {
   return [best[1], ...path.slice(best[0])].join('.');
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Signatures.
+const REDUCE = 'x, axis=None, keepdims=False';
 
-export interface ParamSpec {
-  /** Python names the parameter answers to as a keyword (usually one). */
-  names: string[];
-  /** The op argument it binds to; `null`: accepted and dropped (`name=`); `'!'`: must keep its default. */
-  to: string | null;
-  /** Its default; undefined when it is required. */
-  default?: Expr;
-  /** None means the default (`tf.nn.softmax(x, axis=None)` is the last axis). */
-  noneIsDefault?: boolean;
-}
-
-export interface FunctionSpec {
-  op: string;
-  params: ParamSpec[];
-}
-
-function literal(text: string): Expr {
-  if (text === 'None') return NONE;
-  if (text === 'True' || text === 'False') return { k: 'bool', v: text === 'True' };
-  if (/^-?\d+$/.test(text)) return { k: 'int', v: Number(text) };
-  if (/^-?[\d.]+(e-?\d+)?$/.test(text)) return { k: 'float', v: Number(text) };
-  throw new Error(`aliases: unsupported default ${text}`);
-}
-
-/**
- * `"input_tensor>x, axis=None, name>-=None"`: Python parameters in order; `>y` binds to op argument `y`
- * (default: the same name), `>-` drops it, `>!` requires its default, `a|b` accepts either keyword,
- * `?=v` makes None mean `v`.
- */
-function sig(op: string, text: string): FunctionSpec {
-  const params = text === '' ? [] : text.split(',').map((raw): ParamSpec => {
-    const m = /^\s*([\w|]+)(?:>([\w!-]+))?(\?)?(?:=(.+?))?\s*$/.exec(raw);
-    if (!m) throw new Error(`aliases: bad parameter ${raw}`);
-    const names = m[1].split('|');
-    const to = m[2] === '-' ? null : (m[2] ?? names[0]);
-    return { names, to, default: m[4] === undefined ? undefined : literal(m[4]), noneIsDefault: m[3] === '?' };
-  });
-  return { op, params };
+function each(names: string[], op: (n: string) => string, signature: string): Record<string, readonly [string, string]> {
+  return Object.fromEntries(names.map((n) => [n, [op(n), signature] as const]));
 }
 
 const UNARY = ['sqrt', 'square', 'exp', 'log', 'abs', 'tanh', 'sigmoid'];
-const REDUCTIONS = ['sum', 'mean', 'max', 'min', 'prod', 'std', 'var'];
+const REDUCTIONS: Record<string, string> = { sum: 'reduce_sum', mean: 'reduce_mean', max: 'reduce_max', min: 'reduce_min', prod: 'reduce_prod', std: 'reduce_std', var: 'reduce_variance' };
+const BINARY: Record<string, string> = { add: 'add', subtract: 'subtract', multiply: 'multiply', divide: 'divide', maximum: 'maximum', minimum: 'minimum', power: 'pow' };
 
-function build(): Record<string, FunctionSpec> {
-  const f: Record<string, FunctionSpec> = {};
-  const tfName = 'name>-=None';
-
+/** keras.backend (`K.`), keras.ops (`ops.`), NumPy (`np.`) and math (`math.`) spellings, by namespace-qualified name. */
+const TABLE: Record<string, readonly [string, string]> = {
   // keras.backend (tf.keras 2 / Keras 2).
-  for (const r of REDUCTIONS) f[`K.${r}`] = sig(r, 'x, axis=None, keepdims=False');
-  for (const u of UNARY) f[`K.${u}`] = sig(u, 'x');
-  Object.assign(f, {
-    'K.expand_dims': sig('expand_dims', 'x, axis=-1'),
-    'K.squeeze': sig('squeeze', 'x, axis'),
-    'K.reshape': sig('reshape', 'x, shape'),
-    'K.permute_dimensions': sig('transpose', 'x, pattern>axes'),
-    'K.transpose': sig('transpose', 'x'),
-    'K.repeat': sig('repeat_vector', 'x, n'),
-    'K.repeat_elements': sig('repeat', 'x, rep>repeats, axis'),
-    'K.tile': sig('tile', 'x, n>repeats'),
-    'K.concatenate': sig('concatenate', 'tensors>xs, axis=-1'),
-    'K.stack': sig('stack', 'x>xs, axis=0'),
-    'K.dot': sig('dot', 'x, y'),
-    'K.batch_dot': sig('batch_dot', 'x, y, axes=None'),
-    'K.softmax': sig('softmax', 'x, axis=-1'),
-    'K.l2_normalize': sig('l2_normalize', 'x, axis=None'),
-    'K.cast': sig('cast', 'x, dtype'),
-    'K.shape': sig('shape', 'x'),
-    'K.maximum': sig('maximum', 'x, y'),
-    'K.minimum': sig('minimum', 'x, y'),
-    'K.pow': sig('power', 'x, a>y'),
-    'K.floatx': sig('floatx', ''),
-    'K.epsilon': sig('epsilon', ''),
-  });
+  ...each(Object.keys(REDUCTIONS).map((r) => `K.${r}`), (n) => REDUCTIONS[n.slice(2)], REDUCE),
+  ...each(UNARY.map((u) => `K.${u}`), (n) => n.slice(2), 'x'),
+  'K.expand_dims': ['expand_dims', 'x, axis=-1'],
+  'K.squeeze': ['squeeze', 'x, axis'],
+  'K.reshape': ['reshape', 'x, shape'],
+  'K.permute_dimensions': ['transpose', 'x, pattern:perm'],
+  'K.transpose': ['transpose', 'x'],
+  'K.repeat': ['repeat_vector', 'x, n'],
+  'K.repeat_elements': ['repeat', 'x, rep:repeats, axis'],
+  'K.tile': ['tile', 'x, n:multiples'],
+  'K.concatenate': ['concat', 'tensors:values, axis=-1'],
+  'K.stack': ['stack', 'x:values, axis=0'],
+  'K.dot': ['dot', 'x, y'],
+  'K.batch_dot': ['batch_dot', 'x, y, axes=None'],
+  'K.softmax': ['softmax', 'x, axis=-1'],
+  'K.l2_normalize': ['l2_normalize', 'x, axis=None'],
+  'K.cast': ['cast', 'x, dtype'],
+  'K.shape': ['shape', 'x'],
+  'K.maximum': ['maximum', 'x, y'],
+  'K.minimum': ['minimum', 'x, y'],
+  'K.pow': ['pow', 'x, a:y'],
+  // Keras 3 keras.ops functions (their operation classes, as op nodes, are KERAS3_OPS).
+  ...each(Object.keys(REDUCTIONS).map((r) => `ops.${r}`), (n) => REDUCTIONS[n.slice(4)], REDUCE),
+  'ops.max': ['reduce_max', `${REDUCE}, initial=None`],
+  'ops.min': ['reduce_min', `${REDUCE}, initial=None`],
+  ...each(UNARY.map((u) => `ops.${u}`), (n) => n.slice(4), 'x'),
+  ...each(Object.keys(BINARY).map((b) => `ops.${b}`), (n) => BINARY[n.slice(4)], 'x1:x, x2:y'),
+  'ops.expand_dims': ['expand_dims', 'x, axis'],
+  'ops.squeeze': ['squeeze', 'x, axis=None'],
+  'ops.reshape': ['reshape', 'x, newshape:shape=None, new_shape:shape=None'],
+  'ops.transpose': ['transpose', 'x, axes:perm=None'],
+  'ops.repeat': ['repeat', 'x, repeats, axis=None'],
+  'ops.tile': ['tile', 'x, repeats:multiples'],
+  'ops.concatenate': ['concat', 'xs:values, axis=0'],
+  'ops.stack': ['stack', 'x:values, axis=0'],
+  'ops.dot': ['dot', 'x1:x, x2:y'],
+  'ops.matmul': ['matmul', 'x1:a, x2:b'],
+  'ops.softmax': ['softmax', 'x, axis=-1'],
+  'ops.cast': ['cast', 'x, dtype'],
+  'ops.shape': ['shape', 'x'],
+  // NumPy on the same tensors (parameters NumPy has and the op lacks must keep their defaults).
+  'np.sum': ['reduce_sum', 'a:x, axis=None, dtype=None, out=None, keepdims=False'],
+  'np.mean': ['reduce_mean', 'a:x, axis=None, dtype=None, out=None, keepdims=False'],
+  'np.max': ['reduce_max', 'a:x, axis=None, out=None, keepdims=False'],
+  'np.min': ['reduce_min', 'a:x, axis=None, out=None, keepdims=False'],
+  'np.prod': ['reduce_prod', 'a:x, axis=None, dtype=None, out=None, keepdims=False'],
+  'np.std': ['reduce_std', 'a:x, axis=None, dtype=None, out=None, ddof=0, keepdims=False'],
+  ...each(['sqrt', 'square', 'exp', 'log', 'abs', 'tanh'].map((u) => `np.${u}`), (n) => n.slice(3), 'x'),
+  'np.expand_dims': ['expand_dims', 'a:x, axis'],
+  'np.squeeze': ['squeeze', 'a:x, axis=None'],
+  'np.reshape': ['reshape', 'a:x, newshape:shape'],
+  'np.transpose': ['transpose', 'a:x, axes:perm=None'],
+  'np.repeat': ['repeat', 'a:x, repeats, axis=None'],
+  'np.tile': ['tile', 'A:x, reps:multiples'],
+  'np.concatenate': ['concat', 'arrays:values, axis=0'],
+  'np.stack': ['stack', 'arrays:values, axis=0'],
+  'np.dot': ['dot', 'a:x, b:y'],
+  'np.matmul': ['matmul', 'x1:a, x2:b'],
+  // math: on Python numbers.
+  ...each(['sqrt', 'exp', 'log', 'tanh'].map((u) => `math.${u}`), (n) => n.slice(5), 'x'),
+};
 
-  // TensorFlow: tf.* and the tf.math / tf.nn / tf.linalg spellings of the same ops.
-  const tf = (names: string[], spec: FunctionSpec) => {
-    for (const n of names) f[`tf.${n}`] = spec;
-  };
-  for (const r of ['sum', 'mean', 'max', 'min', 'prod']) {
-    tf([`reduce_${r}`, `math.reduce_${r}`], sig(r, `input_tensor>x, axis=None, keepdims=False, ${tfName}`));
-  }
-  tf(['math.reduce_std'], sig('std', `input_tensor>x, axis=None, keepdims=False, ${tfName}`));
-  tf(['math.reduce_variance'], sig('var', `input_tensor>x, axis=None, keepdims=False, ${tfName}`));
-  for (const u of ['sqrt', 'square', 'exp', 'abs', 'tanh', 'sigmoid']) tf([u, `math.${u}`], sig(u, `x, ${tfName}`));
-  tf(['math.log', 'log'], sig('log', `x, ${tfName}`));
-  tf(['nn.sigmoid'], sig('sigmoid', `x, ${tfName}`));
-  tf(['expand_dims'], sig('expand_dims', `input>x, axis, ${tfName}`));
-  tf(['squeeze'], sig('squeeze', `input>x, axis=None, ${tfName}`));
-  tf(['reshape'], sig('reshape', `tensor>x, shape, ${tfName}`));
-  tf(['transpose'], sig('transpose', `a>x, perm>axes=None, conjugate>!=False, ${tfName}`));
-  tf(['tile'], sig('tile', `input>x, multiples>repeats, ${tfName}`));
-  tf(['repeat'], sig('repeat', `input>x, repeats, axis=None, ${tfName}`));
-  tf(['concat'], sig('concatenate', `values>xs, axis, ${tfName}`));
-  tf(['stack'], sig('stack', `values>xs, axis=0, ${tfName}`));
-  tf(
-    ['matmul', 'linalg.matmul'],
-    sig(
-      'matmul',
-      `a>x, b>y, transpose_a>transpose_x=False, transpose_b>transpose_y=False, adjoint_a>!=False, adjoint_b>!=False, a_is_sparse>!=False, b_is_sparse>!=False, output_type>!=None, ${tfName}`,
-    ),
-  );
-  tf(['nn.softmax', 'math.softmax'], sig('softmax', `logits>x, axis?=-1, ${tfName}`));
-  tf(['math.l2_normalize', 'nn.l2_normalize', 'linalg.l2_normalize'], sig('l2_normalize', `x, axis=None, epsilon=1e-12, ${tfName}`));
-  tf(['cast'], sig('cast', `x, dtype, ${tfName}`));
-  tf(['shape'], sig('shape', `input>x, out_type>-=None, ${tfName}`));
-  for (const b of ['add', 'subtract', 'multiply', 'maximum', 'minimum']) tf([b, `math.${b}`], sig(b, `x, y, ${tfName}`));
-  tf(['divide', 'math.divide', 'math.truediv', 'truediv'], sig('divide', `x, y, ${tfName}`));
-  tf(['pow', 'math.pow'], sig('power', `x, y, ${tfName}`));
+/** This front-end's own spellings (everything but `tf.`), by namespace-qualified name. */
+export const LAMBDA_FUNCTIONS: AliasTable = addAliases(new Map(), TABLE);
 
-  // Keras 3 keras.ops.
-  for (const r of REDUCTIONS) f[`ops.${r}`] = sig(r, r === 'max' || r === 'min' ? 'x, axis=None, keepdims=False, initial>!=None' : 'x, axis=None, keepdims=False');
-  for (const u of UNARY) f[`ops.${u}`] = sig(u, 'x');
-  Object.assign(f, {
-    'ops.expand_dims': sig('expand_dims', 'x, axis'),
-    'ops.squeeze': sig('squeeze', 'x, axis=None'),
-    'ops.reshape': sig('reshape', 'x, newshape|new_shape>shape'),
-    'ops.transpose': sig('transpose', 'x, axes=None'),
-    'ops.repeat': sig('repeat', 'x, repeats, axis=None'),
-    'ops.tile': sig('tile', 'x, repeats'),
-    'ops.concatenate': sig('concatenate', 'xs, axis=0'),
-    'ops.stack': sig('stack', 'x>xs, axis=0'),
-    'ops.dot': sig('dot', 'x1>x, x2>y'),
-    'ops.matmul': sig('matmul', 'x1>x, x2>y'),
-    'ops.softmax': sig('softmax', 'x, axis=-1'),
-    'ops.cast': sig('cast', 'x, dtype'),
-    'ops.shape': sig('shape_tuple', 'x'),
-  });
-  for (const b of ['add', 'subtract', 'multiply', 'divide', 'maximum', 'minimum', 'power']) f[`ops.${b}`] = sig(b, 'x1>x, x2>y');
-
-  // NumPy, on the same tensors.
-  Object.assign(f, {
-    'np.sum': sig('sum', 'a>x, axis=None, dtype>!=None, out>!=None, keepdims=False'),
-    'np.mean': sig('mean', 'a>x, axis=None, dtype>!=None, out>!=None, keepdims=False'),
-    'np.max': sig('max', 'a>x, axis=None, out>!=None, keepdims=False'),
-    'np.min': sig('min', 'a>x, axis=None, out>!=None, keepdims=False'),
-    'np.prod': sig('prod', 'a>x, axis=None, dtype>!=None, out>!=None, keepdims=False'),
-    'np.std': sig('std', 'a>x, axis=None, dtype>!=None, out>!=None, ddof>!=0, keepdims=False'),
-    'np.expand_dims': sig('expand_dims', 'a>x, axis'),
-    'np.squeeze': sig('squeeze', 'a>x, axis=None'),
-    'np.reshape': sig('reshape', 'a>x, newshape|shape>shape'),
-    'np.transpose': sig('transpose', 'a>x, axes=None'),
-    'np.repeat': sig('repeat', 'a>x, repeats, axis=None'),
-    'np.tile': sig('tile', 'A>x, reps>repeats'),
-    'np.concatenate': sig('concatenate', 'arrays>xs, axis=0'),
-    'np.stack': sig('stack', 'arrays>xs, axis=0'),
-    'np.dot': sig('dot', 'a>x, b>y'),
-    'np.matmul': sig('matmul', 'x1>x, x2>y'),
-  });
-  for (const u of ['sqrt', 'square', 'exp', 'log', 'abs', 'tanh']) f[`np.${u}`] = sig(u, 'x');
-
-  // math: Python numbers only.
-  for (const u of ['sqrt', 'exp', 'log', 'tanh']) f[`math.${u}`] = sig(u, 'x');
-  return f;
+/** The alias of a call written as `fn` (dotted, as the code spells it); undefined when not whitelisted. */
+export function lambdaAlias(fn: string): OpAlias | undefined {
+  const key = resolvePath(fn.split('.'));
+  if (key === undefined) return undefined;
+  if (key.startsWith('tf.')) return TF_FUNCTIONS.get(key.slice(3));
+  return LAMBDA_FUNCTIONS.get(key);
 }
 
-/** Whitelisted functions by namespace-qualified name (`tf.math.reduce_sum`). */
-export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = build();
+/** Functions that only give a constant. */
+const CONSTANT_CALLS: Readonly<Record<string, Expr>> = {
+  'K.floatx': { k: 'str', v: 'float32' },
+  'K.epsilon': { k: 'float', v: 1e-7 },
+};
+
+/** The constant a call of `fn` (with no arguments) gives, when it is one of those. */
+export function constantCall(fn: string): Expr | undefined {
+  const key = resolvePath(fn.split('.'));
+  return key !== undefined && Object.prototype.hasOwnProperty.call(CONSTANT_CALLS, key) ? CONSTANT_CALLS[key] : undefined;
+}
+
+/**
+ * Binds a call onto its op as Python would bind it (TensorFlow's functions read an explicit None as their
+ * default). Throws the op table's `UNSUPPORTED_OP` error when Python would refuse the call or the op does
+ * not implement an argument given.
+ */
+export function bindLambdaCall<T>(fn: string, alias: OpAlias, positional: readonly OpValue<T>[], keywords: Readonly<Record<string, OpValue<T>>>, where: ErrorLocation = {}): OpCall<T> {
+  const key = resolvePath(fn.split('.'));
+  return bindCall(alias, positional, keywords, fn, where, { noneMeansDefault: key?.startsWith('tf.') });
+}
 
 /** A constant a module attribute stands for. */
 export type ConstantValue = { dtype: string } | { value: Expr };
@@ -232,60 +184,63 @@ function constants(): Record<string, ConstantValue> {
 /** Whitelisted module attributes used as values, by namespace-qualified name. */
 export const CONSTANTS: Readonly<Record<string, ConstantValue>> = constants();
 
-/** The spec of a call written as `fn` (dotted, as the code spells it); undefined when not whitelisted. */
-export function functionSpec(fn: string): FunctionSpec | undefined {
-  const key = resolvePath(fn.split('.'));
-  return key !== undefined && Object.prototype.hasOwnProperty.call(FUNCTIONS, key) ? FUNCTIONS[key] : undefined;
-}
-
 /** The constant a module attribute written as `path` stands for; undefined when not whitelisted. */
 export function constantOf(path: string): ConstantValue | undefined {
   const key = resolvePath(path.split('.'));
   return key !== undefined && Object.prototype.hasOwnProperty.call(CONSTANTS, key) ? CONSTANTS[key] : undefined;
 }
 
-export interface BoundCall {
-  op: string;
-  /** Op arguments by name, defaults filled in. */
-  args: Record<string, Expr>;
+// ---------------------------------------------------------------------------------------------------------
+// Checking a call before anything runs.
+
+/** A value the translation cannot know before run time (a tensor, or anything computed from one). */
+const UNKNOWN: InputSlot = inputSlot(0);
+
+/** A call argument as the op table takes it, where the expression is a constant; UNKNOWN otherwise. */
+function staticValue(e: Expr): OpValue<InputSlot> {
+  switch (e.k) {
+    case 'none':
+      return null;
+    case 'bool':
+    case 'int':
+    case 'float':
+    case 'str':
+      return e.v;
+    case 'ellipsis':
+      return ELLIPSIS;
+    case 'tuple':
+    case 'list':
+      return e.items.map(staticValue);
+    case 'slice':
+      return pySlice(staticValue(e.start), staticValue(e.stop), staticValue(e.step));
+    case 'ref': {
+      const c = constantOf(e.path);
+      return c && 'dtype' in c ? c.dtype : c ? staticValue(c.value) : UNKNOWN;
+    }
+    default:
+      return UNKNOWN;
+  }
 }
 
 /**
- * Binds a call's positional and keyword arguments to the op's arguments as Python would bind them to
- * the function's parameters. Returns a message when Python would raise (or the call uses a parameter the
- * translation does not support).
+ * Why a call of `fn` with these arguments cannot be translated (not whitelisted, bound as Python would
+ * refuse, an argument the op does not implement, a constant dtype tfjs does not compute in), or
+ * undefined when it can.
  */
-export function bindCall(fn: string, spec: FunctionSpec, args: readonly Expr[], kwargs: readonly { name: string; value: Expr }[]): BoundCall | string {
-  if (args.length > spec.params.length) return `${fn}() takes ${spec.params.length} positional arguments but ${args.length} were given`;
-  const given = new Map<ParamSpec, Expr>();
-  args.forEach((a, i) => given.set(spec.params[i], a));
-  for (const kw of kwargs) {
-    const p = spec.params.find((q) => q.names.includes(kw.name));
-    if (!p) return `${fn}() got an unexpected keyword argument '${kw.name}'`;
-    if (given.has(p)) return `${fn}() got multiple values for argument '${kw.name}'`;
-    given.set(p, kw.value);
+export function checkCall(fn: string, args: readonly Expr[], kwargs: readonly { name: string; value: Expr }[]): string | undefined {
+  if (constantCall(fn)) return args.length + kwargs.length > 0 ? `${fn}() takes no arguments` : undefined;
+  const alias = lambdaAlias(fn);
+  if (!alias) return `${fn}() is not a whitelisted function`;
+  const keywords: Record<string, OpValue<InputSlot>> = {};
+  for (const kw of kwargs) Object.defineProperty(keywords, kw.name, { value: staticValue(kw.value), enumerable: true, writable: true, configurable: true });
+  let call: OpCall<InputSlot>;
+  try {
+    call = bindLambdaCall(fn, alias, args.map(staticValue), keywords);
+  } catch (e) {
+    if (e instanceof KerasInteropError) return e.message;
+    throw e;
   }
-  const out: Record<string, Expr> = Object.create(null) as Record<string, Expr>;
-  for (const p of spec.params) {
-    let v = given.get(p);
-    if (v === undefined) {
-      if (p.default === undefined) return `${fn}() missing required argument '${p.names[0]}'`;
-      v = p.default;
-    }
-    if (p.noneIsDefault && v.k === 'none' && p.default) v = p.default;
-    if (p.to === null) continue;
-    if (p.to === '!') {
-      if (!sameLiteral(v, p.default)) return `${fn}(${p.names[0]}=...) is only translated with its default value`;
-      continue;
-    }
-    out[p.to] = v;
-  }
-  return { op: spec.op, args: out };
-}
-
-function sameLiteral(a: Expr, b: Expr | undefined): boolean {
-  if (!b) return false;
-  if (a.k === 'none' || b.k === 'none') return a.k === b.k;
-  if ((a.k === 'int' || a.k === 'float' || a.k === 'bool') && (b.k === 'int' || b.k === 'float' || b.k === 'bool')) return Number(a.v) === Number(b.v);
-  return false;
+  const dtype = call.args.get('dtype');
+  if (call.op.name === 'cast' && typeof dtype === 'string' && !tfjsDtype(dtype)) return `${fn}(): the dtype '${dtype}' is not one tfjs computes in`;
+  return undefined;
 }

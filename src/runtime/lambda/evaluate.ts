@@ -13,7 +13,7 @@ import { BINARY_INSTRUCTIONS, COMPARE_OPS, NB_OPS, type PyVersion, compareShift 
 import type { Instruction } from './disassemble.js';
 import { type CodeObject, type PyObject, safeInt } from './marshal.js';
 import { type BinOp, type CmpOp, type Expr, type LambdaProgram, type Assignment, type BoundParameter, NONE, exprSize, formatExpr } from './ir.js';
-import { bindCall, constantOf, functionSpec } from './aliases.js';
+import { checkCall, constantOf } from './aliases.js';
 
 export class TranslationError extends Error {
   constructor(
@@ -228,15 +228,13 @@ class Evaluator {
       this.expr(callee);
     }
     const fn = (callee as { path: string[] }).path.join('.');
-    const spec = functionSpec(fn);
-    if (!spec) this.fail(`${fn}() is not a whitelisted function`);
     if (kwnames.length > args.length) this.fail(`${fn}() is called with ${kwnames.length} keyword names for ${args.length} arguments`);
     const values = args.map((a) => this.expr(a));
     const npos = values.length - kwnames.length;
     const positional = values.slice(0, npos);
     const kwargs = kwnames.map((name, i) => ({ name, value: values[npos + i] }));
-    const bound = bindCall(fn, spec, positional, kwargs);
-    if (typeof bound === 'string') this.fail(bound);
+    const why = checkCall(fn, positional, kwargs);
+    if (why) this.fail(why);
     this.pushExpr({ k: 'call', fn, args: positional, kwargs });
   }
 

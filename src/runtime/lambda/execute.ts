@@ -1,22 +1,27 @@
 /**
  * Runs a translated Lambda program on tfjs values: the layer's inputs (a tensor or a list of tensors) and
- * mask in, the returned tensor(s) out. Python semantics where the program has Python values (tuples,
- * ints, slices, list concatenation); ops through the op table (interim-ops.ts for now).
+ * mask in, the returned tensor(s) out. Tensor computations are ops of the op table (src/runtime/ops), the
+ * same ones TFOpLambda layers and Keras 3 op nodes run: calls through their alias (aliases.ts), operators
+ * and subscripts as the op Python's operator dispatches to. Python values keep Python's semantics here
+ * (ints and floats, tuples and lists, slices of lists, list concatenation).
  *
- * `checkProgram` is the static half: every name defined before use, every call whitelisted and bound the
- * way Python would bind it, every constant dtype one tfjs computes in. The translator runs it on what it
- * produced and the layer on every program it is handed (a tfjs model.json is untrusted input).
+ * `checkProgram` is the static half: every name defined before use, every call whitelisted and bound as
+ * Python would bind it (checkCall). The translator runs it on what it produced and the layer on every
+ * program it is handed (a tfjs model.json is untrusted input).
  */
 import * as tf from '@tensorflow/tfjs';
+import { tfjsDtype } from '../ops/spec.js';
+import { bindOp, runOp } from '../ops/table.js';
+import { ELLIPSIS as OP_ELLIPSIS, type OpValue, pySlice } from '../ops/values.js';
+import { bindLambdaCall, checkCall, constantCall, constantOf, lambdaAlias } from './aliases.js';
 import { type BinOp, type CmpOp, type Expr, type LambdaProgram, children, formatExpr } from './ir.js';
-import { bindCall, constantOf, functionSpec } from './aliases.js';
-import { INTERIM_OPS } from './interim-ops.js';
-import { DType, ELLIPSIS, PySeq, PySlice, type Value, isTensor, lambdaError, toDType, toInt, toTensor, typeName } from './values.js';
+import { DType, ELLIPSIS, MAX_SEQUENCE, PySeq, PySlice, type Value, isTensor, lambdaError, toInt, typeName } from './values.js';
 
+/** The op each Python operator dispatches to on tensors. */
 const BINARY_OPS: Readonly<Record<BinOp, string>> = {
-  '+': 'add', '-': 'subtract', '*': 'multiply', '/': 'divide', '//': 'floor_divide', '%': 'mod', '**': 'power', '@': 'matmul',
+  '+': 'add', '-': 'subtract', '*': 'multiply', '/': 'divide', '//': 'floor_divide', '%': 'floor_mod', '**': 'pow', '@': 'matmul',
 };
-const COMPARE: Readonly<Record<CmpOp, string>> = {
+const COMPARE_OPS: Readonly<Record<CmpOp, string>> = {
   '<': 'less', '<=': 'less_equal', '==': 'equal', '!=': 'not_equal', '>': 'greater', '>=': 'greater_equal',
 };
 
@@ -30,33 +35,14 @@ export function checkProgram(p: LambdaProgram): string | undefined {
       case 'ref': {
         const c = constantOf(e.path);
         if (!c) return `${e.path} is not a whitelisted constant`;
-        if ('dtype' in c) {
-          try {
-            toDType(new DType(c.dtype), e.path);
-          } catch (err) {
-            return (err as Error).message;
-          }
-        }
-        return undefined;
+        return 'dtype' in c && !tfjsDtype(c.dtype) ? `${e.path} is not a dtype tfjs computes in` : undefined;
       }
       case 'attr':
         if (e.name !== 'shape') return `the attribute .${e.name} is not translated`;
-        return visit(e.value);
+        break;
       case 'call': {
-        const spec = functionSpec(e.fn);
-        if (!spec) return `${e.fn}() is not a whitelisted function`;
-        if (!INTERIM_OPS[spec.op]) return `${e.fn}() has no implementation`;
-        const bound = bindCall(e.fn, spec, e.args, e.kwargs);
-        if (typeof bound === 'string') return bound;
-        if (spec.op === 'cast' && (bound.args.dtype.k === 'str' || bound.args.dtype.k === 'ref')) {
-          const d = bound.args.dtype;
-          const c = d.k === 'ref' ? constantOf(d.path) : { dtype: d.v };
-          try {
-            toDType(new DType(c && 'dtype' in c ? c.dtype : '?'), `${e.fn}() dtype`);
-          } catch (err) {
-            return (err as Error).message;
-          }
-        }
+        const why = checkCall(e.fn, e.args, e.kwargs);
+        if (why) return why;
         break;
       }
       default:
@@ -81,10 +67,84 @@ export function checkProgram(p: LambdaProgram): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Subscripts.
+// Python values.
 
-/** Python's `slice.indices(length)`: start, stop, step clamped for a dimension of `length`. */
-function sliceIndices(s: PySlice, length: number): [number, number, number] {
+/** A value as an op argument (a tuple or list is a list, a dtype its name). */
+function opValue(v: Value): OpValue<tf.Tensor> {
+  if (v instanceof PySeq) return v.items.map(opValue);
+  if (v instanceof PySlice) return pySlice(opValue(v.start), opValue(v.stop), opValue(v.step));
+  if (v instanceof DType) return v.name;
+  if (v === ELLIPSIS) return OP_ELLIPSIS;
+  return v as OpValue<tf.Tensor>;
+}
+
+/** An op's result as a value: a tensor, or the list of tensors an op like split gives. */
+function fromResult(r: tf.Tensor | tf.Tensor[]): Value {
+  return Array.isArray(r) ? new PySeq('list', r) : r;
+}
+
+function runNamedOp(name: string, args: Value[]): Value {
+  return fromResult(runOp(bindOp(name, args.map(opValue))));
+}
+
+/** Python arithmetic and comparison of two numbers. */
+function numeric(op: string, l: number, r: number): number | boolean {
+  const zero = (what: string) => {
+    if (r === 0) throw lambdaError(`${what} by zero`);
+  };
+  switch (op) {
+    case '+':
+      return l + r;
+    case '-':
+      return l - r;
+    case '*':
+      return l * r;
+    case '/':
+      zero('division');
+      return l / r;
+    case '//':
+      zero('integer division');
+      return Math.floor(l / r);
+    case '%':
+      zero('modulo');
+      return l - Math.floor(l / r) * r;
+    case '**':
+      return l ** r;
+    case '<':
+      return l < r;
+    case '<=':
+      return l <= r;
+    case '==':
+      return l === r;
+    case '!=':
+      return l !== r;
+    case '>':
+      return l > r;
+    case '>=':
+      return l >= r;
+    default:
+      throw lambdaError(`the operator ${op} on numbers`);
+  }
+}
+
+const isNumber = (v: Value): v is number | boolean => typeof v === 'number' || typeof v === 'boolean';
+
+/** `l op r`: Python's meaning on numbers and sequences, the op table's on tensors. */
+function operator(op: BinOp | CmpOp, l: Value, r: Value): Value {
+  if (isNumber(l) && isNumber(r)) return numeric(op, Number(l), Number(r));
+  if (l instanceof PySeq && r instanceof PySeq && op === '+' && l.kind === r.kind) return new PySeq(l.kind, [...l.items, ...r.items]);
+  if (l instanceof PySeq && typeof r === 'number' && op === '*') {
+    const times = Math.max(0, Math.floor(r));
+    if (times * l.items.length > MAX_SEQUENCE) throw lambdaError(`a ${l.kind} of ${times * l.items.length} items (at most ${MAX_SEQUENCE})`);
+    return new PySeq(l.kind, Array.from({ length: times }, () => l.items).flat());
+  }
+  if (!isTensor(l) && !isTensor(r)) throw lambdaError(`${typeName(l)} ${op} ${typeName(r)} is not translated`);
+  const name = op in BINARY_OPS ? BINARY_OPS[op as BinOp] : COMPARE_OPS[op as CmpOp];
+  return runNamedOp(name, [l, r]);
+}
+
+/** Python's `slice.indices(length)` for a list: the positions a slice selects. */
+function slicePositions(s: PySlice, length: number): number[] {
   const step = s.step === null ? 1 : toInt(s.step, 'slice step');
   if (step === 0) throw lambdaError('slice step cannot be zero');
   const clamp = (v: Value, dflt: number, lo: number, hi: number): number => {
@@ -93,80 +153,24 @@ function sliceIndices(s: PySlice, length: number): [number, number, number] {
     if (i < 0) i += length;
     return Math.min(Math.max(i, lo), hi);
   };
-  if (step > 0) return [clamp(s.start, 0, 0, length), clamp(s.stop, length, 0, length), step];
-  return [clamp(s.start, length - 1, -1, length - 1), clamp(s.stop, -1, -1, length - 1), step];
-}
-
-function sliceCount(start: number, stop: number, step: number): number {
-  return step > 0 ? Math.max(0, Math.ceil((stop - start) / step)) : Math.max(0, Math.ceil((start - stop) / -step));
-}
-
-function indexSequence(seq: PySeq, index: Value): Value {
-  if (index instanceof PySlice) {
-    const [start, stop, step] = sliceIndices(index, seq.items.length);
-    const out: Value[] = [];
-    for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(seq.items[i]);
-    return new PySeq(seq.kind, out);
-  }
-  const i = toInt(index, `${seq.kind} index`);
-  const j = i < 0 ? i + seq.items.length : i;
-  if (j < 0 || j >= seq.items.length) throw lambdaError(`${seq.kind} index ${i} out of range for ${seq.items.length} items`);
-  return seq.items[j];
-}
-
-/** NumPy/TensorFlow basic indexing: ints, slices, None (new axis) and one Ellipsis. */
-function indexTensor(t: tf.Tensor, index: Value): tf.Tensor {
-  const parts = index instanceof PySeq && index.kind === 'tuple' ? index.items : [index];
-  const ellipses = parts.filter((p) => p === ELLIPSIS).length;
-  if (ellipses > 1) throw lambdaError('an index can only have a single ellipsis');
-  const consuming = parts.filter((p) => p !== null && p !== ELLIPSIS).length;
-  if (consuming > t.rank) throw lambdaError(`too many indices (${consuming}) for a tensor of rank ${t.rank}`);
-  const begin: number[] = [];
-  const end: number[] = [];
-  const strides: number[] = [];
-  let endMask = 0;
-  const outShape: number[] = [];
-  let empty = false;
-  let dim = 0;
-  const take = (p: Value): void => {
-    const length = t.shape[dim];
-    if (p instanceof PySlice) {
-      const [start, stop, step] = sliceIndices(p, length);
-      const n = sliceCount(start, stop, step);
-      if (n === 0) empty = true;
-      begin.push(Math.max(start, 0));
-      end.push(stop < 0 ? 0 : stop);
-      if (stop < 0) endMask |= 1 << dim;
-      strides.push(step);
-      outShape.push(n);
-    } else if (typeof p === 'number' || typeof p === 'boolean' || isTensor(p)) {
-      if (isTensor(p) && p.size !== 1) throw lambdaError('indexing a tensor by a tensor (gather) is not translated');
-      if (typeof p === 'boolean') throw lambdaError('indexing a tensor by a bool is not translated');
-      const i = toInt(p, 'index');
-      const j = i < 0 ? i + length : i;
-      if (j < 0 || j >= length) throw lambdaError(`index ${i} is out of bounds for axis ${dim} with size ${length}`);
-      begin.push(j);
-      end.push(j + 1);
-      strides.push(1);
-    } else throw lambdaError(`indexing a tensor by ${typeName(p)} is not translated`);
-    dim++;
-  };
-  for (const p of parts) {
-    if (p === null) outShape.push(1);
-    else if (p === ELLIPSIS) {
-      for (let n = t.rank - consuming; n > 0; n--) take(new PySlice(null, null, null));
-    } else take(p);
-  }
-  while (dim < t.rank) take(new PySlice(null, null, null));
-  if (empty) return tf.zeros(outShape, t.dtype);
-  return tf.reshape(tf.stridedSlice(t, begin, end, strides, 0, endMask), outShape);
+  const [start, stop] = step > 0 ? [clamp(s.start, 0, 0, length), clamp(s.stop, length, 0, length)] : [clamp(s.start, length - 1, -1, length - 1), clamp(s.stop, -1, -1, length - 1)];
+  const out: number[] = [];
+  for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(i);
+  return out;
 }
 
 function subscript(value: Value, index: Value): Value {
-  if (value instanceof PySeq) return indexSequence(value, index);
+  if (value instanceof PySeq) {
+    if (index instanceof PySlice) return new PySeq(value.kind, slicePositions(index, value.items.length).map((i) => value.items[i]));
+    const i = toInt(index, `${value.kind} index`);
+    const j = i < 0 ? i + value.items.length : i;
+    if (j < 0 || j >= value.items.length) throw lambdaError(`${value.kind} index ${i} out of range for ${value.items.length} items`);
+    return value.items[j];
+  }
   if (isTensor(value)) {
+    // A list index is NumPy's fancy indexing (a gather), which `x[...]` of a Keras tensor is not.
     if (index instanceof PySeq && index.kind === 'list') throw lambdaError('indexing a tensor by a list (gather) is not translated');
-    return indexTensor(value, index);
+    return runNamedOp('getitem', [value, index]);
   }
   throw lambdaError(`${typeName(value)} cannot be indexed`);
 }
@@ -198,12 +202,6 @@ class Run {
     return v;
   }
 
-  private op(name: string, args: Record<string, Value>): Value {
-    const impl = INTERIM_OPS[name];
-    if (!impl) throw lambdaError(`the op ${name} has no implementation`);
-    return impl(args);
-  }
-
   private compute(e: Expr): Value {
     switch (e.k) {
       case 'name': {
@@ -227,11 +225,13 @@ class Run {
       case 'subscript':
         return subscript(this.eval(e.value), this.eval(e.index));
       case 'binop':
-        return this.op(BINARY_OPS[e.op], { x: this.eval(e.left), y: this.eval(e.right), transpose_x: false, transpose_y: false });
       case 'compare':
-        return this.op(COMPARE[e.op], { x: this.eval(e.left), y: this.eval(e.right) });
-      case 'unary':
-        return this.op(e.op === '-' ? 'negative' : 'positive', { x: this.eval(e.operand) });
+        return operator(e.op, this.eval(e.left), this.eval(e.right));
+      case 'unary': {
+        const v = this.eval(e.operand);
+        if (isNumber(v)) return e.op === '-' ? -Number(v) : Number(v);
+        return runNamedOp(e.op === '-' ? 'negative' : 'identity', [v]);
+      }
       case 'ref':
         return constantValue(e.path);
       case 'attr': {
@@ -240,13 +240,13 @@ class Run {
         return new PySeq('tuple', v.shape);
       }
       case 'call': {
-        const spec = functionSpec(e.fn);
-        if (!spec) throw lambdaError(`${e.fn}() is not a whitelisted function`);
-        const bound = bindCall(e.fn, spec, e.args, e.kwargs);
-        if (typeof bound === 'string') throw lambdaError(bound);
-        const args: Record<string, Value> = {};
-        for (const [k, v] of Object.entries(bound.args)) args[k] = this.eval(v);
-        return this.op(bound.op, args);
+        const constant = constantCall(e.fn);
+        if (constant) return evalConst(constant);
+        const alias = lambdaAlias(e.fn);
+        if (!alias) throw lambdaError(`${e.fn}() is not a whitelisted function`);
+        const keywords: Record<string, OpValue<tf.Tensor>> = {};
+        for (const kw of e.kwargs) Object.defineProperty(keywords, kw.name, { value: opValue(this.eval(kw.value)), enumerable: true, writable: true, configurable: true });
+        return fromResult(runOp(bindLambdaCall(e.fn, alias, e.args.map((a) => opValue(this.eval(a))), keywords)));
       }
     }
   }
@@ -283,7 +283,6 @@ export function runProgram(p: LambdaProgram, inputs: Value, mask: Value = null):
   const out = run.eval(p.result);
   if (isTensor(out)) return out;
   if (out instanceof PySeq && out.items.every(isTensor)) return out.items as tf.Tensor[];
-  if (typeof out === 'number' || typeof out === 'boolean') return toTensor(out, 'the result', typeof out === 'boolean' ? 'bool' : 'float32');
+  if (isNumber(out)) return tf.scalar(Number(out), typeof out === 'boolean' ? 'bool' : 'float32');
   throw lambdaError(`the function returns ${typeName(out)}, not a tensor`);
 }
-

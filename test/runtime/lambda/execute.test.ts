@@ -244,9 +244,10 @@ describe('Python values', () => {
     expect(bad(sub(X, list(int(0))))).toThrow(/gather/);
     expect(bad({ k: 'binop', op: '//', left: int(1), right: int(0) })).toThrow(/division by zero/);
     expect(bad(call('K.squeeze', [X, int(0)]))).toThrow(/cannot squeeze/);
-    expect(checkProgram(program(call('K.cast', [X, { k: 'str', v: 'float16' }])))).toMatch(/not a dtype tfjs computes in/);
-    expect(checkProgram(program(call('K.cast', [X, { k: 'ref', path: 'tf.float16' }])))).toMatch(/float16/);
-    expect(checkProgram(program(call('tf.nn.relu', [X])))).toMatch(/not a whitelisted function/);
+    expect(bad(call('K.sum', [X], { axis: int(5) }))).toThrow(/UNSUPPORTED_OP|out of range/);
+    expect(checkProgram(program(call('K.cast', [X, { k: 'str', v: 'complex64' }])))).toMatch(/not one tfjs computes in/);
+    expect(checkProgram(program(call('tf.matmul', [X, X], { adjoint_a: { k: 'bool', v: true }, a_is_sparse: { k: 'bool', v: true } })))).toMatch(/a_is_sparse=True is not supported/);
+    expect(checkProgram(program(call('tf.signal.fft', [X])))).toMatch(/not a whitelisted function/);
     expect(checkProgram(program({ k: 'name', id: 'y' }))).toMatch(/used before it is assigned/);
   });
 });
