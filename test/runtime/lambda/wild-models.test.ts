@@ -35,6 +35,11 @@ const BY_HAND: Record<string, (x: tf.Tensor | tf.Tensor[]) => tf.Tensor> = {
     const [w, v] = x as tf.Tensor3D[];
     return tf.matMul(w, v);
   },
+  // attention, lstm_output = inputs; return tf.reduce_sum(attention * lstm_output, axis=1)
+  lambda: (x) => {
+    const [att, out] = x as tf.Tensor3D[];
+    return tf.sum(tf.mul(att, out), 1);
+  },
 };
 
 class HandWrittenLambda extends tf.layers.Layer {
@@ -107,6 +112,10 @@ describeWild('real files with Lambda layers', () => {
 
   it('41 (four Python 3.13 Lambdas building scaled dot-product attention) matches the hand-written attention', async () => {
     await compare('41_pulkit_lambda_sdpa_k313_archive', 'attention_model.keras', ['lag_slice', 'attention_scores', 'attention_context', 'other_slice']);
+  });
+
+  it('32 (Python 3.11 two-input Lambda, after a TFOpLambda softmax) matches the model with the sum written by hand', async () => {
+    await compare('32_volatility_lstm_softmax_lambda_k213', 'attention_model.h5', ['lambda']);
   });
 
   it('32 (Python 3.11 two-input Lambda): the translated layer computes tf.reduce_sum(attention * lstm_output, axis=1)', async () => {
