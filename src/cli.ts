@@ -57,6 +57,8 @@ Options:
   --max-total-bytes <n>    refuse models whose weights exceed this (default 8 GiB)
   --max-inflated-bytes <n> refuse zip archives that inflate to more than this (default 4 GiB)
   --max-config-depth <n>   refuse JSON configs nested deeper than this (default 200)
+  --refuse-lambdas         do not run (or write to tfjs) Lambda layers translated from their Python bytecode;
+                           inspect still shows what each one computes
   -h, --help               this text
   -v, --version            the version
 
@@ -103,6 +105,10 @@ async function readOptions(values: Values): Promise<ReadOptions> {
   return opts;
 }
 
+function lambdaPolicy(values: Values): 'translate' | 'refuse' {
+  return values['refuse-lambdas'] ? 'refuse' : 'translate';
+}
+
 function need(positionals: string[], index: number, what: string): string {
   const v = positionals[index];
   if (!v) throw new KerasInteropError('USAGE', `missing ${what} (see keras-interop --help)`);
@@ -113,7 +119,7 @@ async function cmdInspect(positionals: string[], values: Values, io: Io): Promis
   const file = need(positionals, 1, '<model>');
   const { readModel } = await loadReaders();
   const model = await readModel(file, await readOptions(values));
-  const runtime = await (await loadRuntime()).describeRuntime(model, values.backend as string | undefined);
+  const runtime = await (await loadRuntime()).describeRuntime(model, values.backend as string | undefined, lambdaPolicy(values));
   const summary = summarize(model, runtime);
   if (values.json) io.out(JSON.stringify({ ...summary, runtimeBackend: runtime.backend }, null, 2));
   else io.out(formatSummary(summary, runtime.backend));
@@ -132,7 +138,7 @@ async function cmdPredict(positionals: string[], values: Values, io: Io): Promis
   if (!outDir) throw new KerasInteropError('USAGE', 'predict needs --out <dir>');
   const model = await loadForRun(file, values);
   const arrays = inputs.map((f) => readNpyFileSync(f));
-  const outputs = await (await loadRuntime()).runModel(model, arrays, { backend: values.backend as string | undefined });
+  const outputs = await (await loadRuntime()).runModel(model, arrays, { backend: values.backend as string | undefined, lambdas: lambdaPolicy(values) });
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
     throw new KerasInteropError('USAGE', '--out must be a folder', { file: outDir });
   }
@@ -165,7 +171,7 @@ async function cmdVerify(positionals: string[], values: Values, io: Io): Promise
     ...(values.rtol !== undefined ? { rtol: numberOption(values.rtol as string, '--rtol') } : {}),
   } as { atol?: number; rtol?: number };
   const read = await readOptions({ ...values, config: undefined });
-  const common = { backend: values.backend as string | undefined, tolerance, read, configPath: values.config as string | undefined };
+  const common = { backend: values.backend as string | undefined, tolerance, read, configPath: values.config as string | undefined, lambdas: lambdaPolicy(values) };
   let result: VerifyResult;
   if (existsSync(target) && statSync(target).isDirectory() && existsSync(join(target, 'case.json'))) {
     result = await (await loadVerify()).verifyCase(target, common);
@@ -194,6 +200,7 @@ async function cmdConvert(positionals: string[], values: Values, io: Io): Promis
       quantize: values.quantize as string | undefined,
       shardSize: numberOption(values['shard-size'] as string | undefined, '--shard-size'),
       generation: values.generation as 'keras2' | 'keras3' | undefined,
+      lambdas: to === 'tfjs' ? lambdaPolicy(values) : undefined,
       progress: !values.json && process.stderr.isTTY ? progressBar() : undefined,
     });
   } finally {
@@ -212,7 +219,7 @@ async function cmdAttention(positionals: string[], values: Values, io: Io): Prom
   if (!outDir) throw new KerasInteropError('USAGE', 'attention needs --out <dir>');
   const { writeAttentionMaps } = await import('./commands/attention.js');
   const sample = numberOption(values.sample as string | undefined, '--sample');
-  const maps = await writeAttentionMaps(file, inputs, outDir, { backend: values.backend as string | undefined, read: await readOptions(values), sample });
+  const maps = await writeAttentionMaps(file, inputs, outDir, { backend: values.backend as string | undefined, lambdas: lambdaPolicy(values), read: await readOptions(values), sample });
   if (values.json) io.out(JSON.stringify({ maps }, null, 2));
   else for (const m of maps) io.out(`${m.npy}  ${m.layer} (${m.className})  [${m.shape.join(', ')}]  ${m.png.length} PNG(s)`);
   return 0;
@@ -255,6 +262,7 @@ export const CLI_OPTIONS = {
   'max-total-bytes': { type: 'string' },
   'max-inflated-bytes': { type: 'string' },
   'max-config-depth': { type: 'string' },
+  'refuse-lambdas': { type: 'boolean' },
   sample: { type: 'string' },
   port: { type: 'string' },
 } as const;

@@ -9,12 +9,15 @@ import { readNpyFileSync, writeNpyFileSync } from '../parity/npy-file.js';
 import { type ReadOptions, readModel } from '../readers/index.js';
 import { type AttentionMap, attentionHeatmap, withAttentionTaps } from '../runtime/attention-taps.js';
 import { buildModel, predict } from '../runtime/build.js';
+import type { RunOptions } from '../runtime/run.js';
 import { makeFolder, writeFileAtomic } from '../writers/fs.js';
 import { heatmapPixels } from '../writers/heatmap.js';
 import { encodePng } from '../writers/png.js';
 
 export interface AttentionOptions {
   backend?: string;
+  /** Lambda layers: run their translated bytecode (default) or refuse them. */
+  lambdas?: RunOptions['lambdas'];
   read?: ReadOptions;
   /** The sample drawn in the PNGs (default 0). */
   sample?: number;
@@ -46,7 +49,7 @@ export function mapFileStems(maps: readonly AttentionMap[]): string[] {
 export async function writeAttentionMaps(modelPath: string, inputPaths: string[], outDir: string, opts: AttentionOptions = {}): Promise<AttentionFiles[]> {
   const model = await readModel(modelPath, opts.read);
   const inputs = inputPaths.map((f) => readNpyFileSync(f));
-  const tfModel = await buildModel(model, { backend: opts.backend });
+  const tfModel = await buildModel(model, { backend: opts.backend, lambdas: opts.lambdas });
   let maps: AttentionMap[];
   try {
     ({ maps } = await withAttentionTaps(() => predict(tfModel, inputs)));

@@ -18,6 +18,7 @@ import { Attention } from './attention.js';
 import { AdditiveAttention } from './additive-attention.js';
 import { Merge } from './merge.js';
 import { OpLayer } from './op.js';
+import { TranslatedLambda } from './translated-lambda.js';
 import { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell } from './recurrent.js';
 import { HardSigmoidKeras2 } from './keras-objects.js';
 import { KulcLayerNormalization } from './kulc-layer-normalization.js';
@@ -47,6 +48,7 @@ export {
   LayerNormalization,
   NoMask,
   OpLayer,
+  TranslatedLambda,
   RNN,
   LSTM,
   GRU,
@@ -104,6 +106,8 @@ export const LAYER_CLASSES = [
   HardSigmoidKeras2,
   // One op call (TFOpLambda, Keras 3 operation): src/runtime/ops.
   OpLayer,
+  // Lambda layers translated from their Python bytecode (src/runtime/lambda).
+  TranslatedLambda,
 ] as const;
 
 for (const cls of LAYER_CLASSES) {

@@ -26,6 +26,22 @@ export interface LayerSummary {
   children?: { name: string; className: string; origin?: string }[];
 }
 
+/** A Lambda layer's Python function as translated from its bytecode (src/runtime/lambda), or why not. */
+export interface LambdaSummary {
+  layer: string;
+  /** The recovered Python: `x[:, -1, :]`. */
+  expression?: string;
+  /** Why there is no translation. */
+  reason?: string;
+  /** The Python version(s) the bytecode was read as. */
+  python?: string[];
+  /** `co_name(params)`. */
+  function?: string;
+  notes: string[];
+  /** The bytecode, one instruction a line, as Python's `dis` lists it. */
+  disassembly: string[];
+}
+
 export interface ModelSummary {
   file: string;
   format: string;
@@ -44,6 +60,8 @@ export interface ModelSummary {
   /** What to do about them, once. */
   advice?: string;
   notes: string[];
+  /** Every Lambda layer (runtime extras only). */
+  lambdas?: LambdaSummary[];
 }
 
 export interface SummaryExtras {
@@ -52,6 +70,7 @@ export interface SummaryExtras {
   /** By layer name, for class names several libraries use: the library chosen. */
   origins?: Map<string, string>;
   notes?: string[];
+  lambdas?: LambdaSummary[];
   inputs?: TensorSpec[];
   outputs?: TensorSpec[];
   blockers?: Blockers;
@@ -124,6 +143,7 @@ export function summarize(model: KerasModel, extras: SummaryExtras = {}): ModelS
     blocking: extras.blockers?.layers ?? [],
     ...(extras.blockers ? { advice: extras.blockers.advice } : {}),
     notes: extras.notes ?? [],
+    ...(extras.lambdas && extras.lambdas.length > 0 ? { lambdas: extras.lambdas } : {}),
   };
 }
 
@@ -172,6 +192,14 @@ export function formatSummary(s: ModelSummary, runtimeBackend?: string): string 
     lines.push(`cannot run on tfjs: ${s.blocking.length === 1 ? 'this layer stops it' : `these ${s.blocking.length} layers stop it`}:`);
     for (const b of s.blocking) lines.push(`  "${b.layer}" (${b.className})${b.topLevel !== b.layer ? ` in "${b.topLevel}"` : ''}: ${b.why}`);
     if (s.advice) lines.push(s.advice.charAt(0).toUpperCase() + s.advice.slice(1) + '.');
+  }
+  if (s.lambdas) {
+    lines.push('', 'Lambda layers (their Python bytecode, translated; never executed):');
+    for (const l of s.lambdas) {
+      const python = l.python ? `  [Python ${l.python.join('/')}]` : '';
+      lines.push(l.expression !== undefined ? `  ${l.layer}: ${l.expression}${python}` : `  ${l.layer}: not translated: ${l.reason}${python}`);
+      for (const n of l.notes) lines.push(`    note: ${n}`);
+    }
   }
   for (const n of s.notes) lines.push(`note: ${n}`);
   return lines.join('\n');

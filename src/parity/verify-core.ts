@@ -7,7 +7,7 @@ import { basename } from '../io/posix-path.js';
 import type { JsonObject, KerasModel } from '../model/types.js';
 import type { ReadOptions } from '../readers/hdf5.js';
 import { currentBackend } from '../runtime/backend.js';
-import { runModel } from '../runtime/run.js';
+import { type RunOptions, runModel } from '../runtime/run.js';
 import { type CompareReport, type Tolerance, compareArrays, formatReport } from './compare.js';
 import type { GoldenCase, GoldenModelFile, GoldenTensor } from './golden-case.js';
 import type { NpyArray } from './npy.js';
@@ -36,6 +36,8 @@ export interface VerifyOptions {
   read?: ReadOptions;
   /** Config source for weights-only files (a model file or config JSON). */
   configPath?: string;
+  /** Lambda layers: run their translated bytecode (default) or refuse them. */
+  lambdas?: RunOptions['lambdas'];
 }
 
 export interface ExpectedOutput {
@@ -50,9 +52,9 @@ export async function checkModel(
   inputs: NpyArray[],
   expected: ExpectedOutput[],
   tolerance: Tolerance,
-  backend: string | undefined,
+  run: RunOptions,
 ): Promise<FileVerification> {
-  const outputs = await runModel(model, inputs, { backend });
+  const outputs = await runModel(model, inputs, run);
   if (outputs.length !== expected.length) {
     throw new KerasInteropError(
       'INPUT_MISMATCH',
@@ -75,7 +77,7 @@ export function failure(file: string, e: unknown): FileVerification {
 /** One model checked against golden arrays (verify <model> --inputs ... --expected ...). */
 export async function verifyModel(model: KerasModel, inputs: NpyArray[], expected: ExpectedOutput[], opts: VerifyOptions = {}): Promise<VerifyResult> {
   const tolerance = { atol: 1e-5, rtol: 1e-4, ...opts.tolerance };
-  const result = await checkModel(model.source.file, model, inputs, expected, tolerance, opts.backend);
+  const result = await checkModel(model.source.file, model, inputs, expected, tolerance, { backend: opts.backend, lambdas: opts.lambdas });
   return { backend: currentBackend(), tolerance, pass: result.pass, files: [result] };
 }
 
@@ -126,7 +128,7 @@ export async function verifyGoldenCase(
     let r: FileVerification;
     try {
       const model = await files.readModel(f, { ...read, config });
-      r = await checkModel(f.path, model, inputs, expected, tolerance, opts.backend);
+      r = await checkModel(f.path, model, inputs, expected, tolerance, { backend: opts.backend, lambdas: opts.lambdas });
     } catch (e) {
       r = failure(f.path, e);
     }

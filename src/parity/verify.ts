@@ -25,7 +25,7 @@ export async function verifyModelFile(
   const inputs = inputFiles.map((f) => readNpyFileSync(f));
   const expected = expectedFiles.map((f) => ({ name: basename(f, '.npy'), array: readNpyFileSync(f) }));
   const model = await readModel(file, read);
-  const result = await checkModel(file, model, inputs, expected, tolerance, opts.backend);
+  const result = await checkModel(file, model, inputs, expected, tolerance, { backend: opts.backend, lambdas: opts.lambdas });
   return { backend: currentBackend(), tolerance, pass: result.pass, files: [result] };
 }
 

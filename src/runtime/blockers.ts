@@ -22,10 +22,10 @@ export interface Blockers {
   advice: string;
 }
 
-function why(u: UnsupportedLayer): string {
+function why(u: UnsupportedLayer, lambdaWhy?: string): string {
   switch (u.reason) {
     case 'lambda':
-      return 'a Lambda: a Python function, whose bytecode is never run here';
+      return `a Lambda: a Python function, whose bytecode is never run here${lambdaWhy ? `; ${lambdaWhy}` : ''}`;
     case 'cudnn':
       return 'a CuDNN-only layer, with no tfjs counterpart';
     case 'unresolved-class':
@@ -37,8 +37,11 @@ function why(u: UnsupportedLayer): string {
   }
 }
 
-/** The blocking layers of a normalized config, or undefined when every layer can be built. */
-export function findBlockers(normalizedConfig: JsonObject): Blockers | undefined {
+/**
+ * The blocking layers of a normalized config, or undefined when every layer can be built. `untranslatedLambdas`:
+ * why each Lambda left in the config was not translated from its bytecode (src/runtime/lambda/replace.ts).
+ */
+export function findBlockers(normalizedConfig: JsonObject, untranslatedLambdas?: ReadonlyMap<string, string>): Blockers | undefined {
   const found = findUnsupportedLayers(normalizedConfig);
   if (found.length === 0) return undefined;
   const classes = [...new Set(found.map((u) => u.className))];
@@ -50,7 +53,7 @@ export function findBlockers(normalizedConfig: JsonObject): Blockers | undefined
     `(README: "Your own layers")` +
     (lambdas ? `; the Lambda class name serves every Lambda layer (tfjs passes each one its config)` : '');
   return {
-    layers: found.map((u) => ({ layer: u.name, className: u.className, topLevel: u.topLevel, reason: u.reason, why: why(u) })),
+    layers: found.map((u) => ({ layer: u.name, className: u.className, topLevel: u.topLevel, reason: u.reason, why: why(u, untranslatedLambdas?.get(u.name)) })),
     advice,
   };
 }

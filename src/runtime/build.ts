@@ -12,12 +12,15 @@ import { predictError, withLayerTrace } from './layer-errors.js';
 import type { NormalizeResult } from './normalize.js';
 import { upgradeLegacyLayers } from './legacy-layers.js';
 import { buildTopology, insertNoMaskLayers, runnableConfig } from './topology.js';
+import type { LambdaPolicy } from './lambda/replace.js';
 
 export { buildTopology } from './topology.js';
 
 export interface BuildOptions {
   /** tfjs backend to use (`tensorflow`/`node`, `wasm`, `cpu`); default: the fastest available. */
   backend?: string;
+  /** Lambda layers: run their translated bytecode (`translate`, default) or refuse them (`refuse`). */
+  lambdas?: LambdaPolicy;
 }
 
 export interface BuildResult {
@@ -35,7 +38,7 @@ export async function buildModel(model: KerasModel, opts: BuildOptions = {}): Pr
 export async function buildModelDetailed(model: KerasModel, opts: BuildOptions = {}): Promise<BuildResult> {
   const file = model.source.file;
   model = upgradeLegacyLayers(model);
-  const normalized = runnableConfig(model);
+  const normalized = runnableConfig(model, opts.lambdas);
   const backend = await useBackend(opts.backend);
   // Calls Keras 3 ran with mask=None get a NoMask layer in front: in the graph, so it survives a tfjs export.
   const tfModel = await buildTopology(insertNoMaskLayers(normalized.config, normalized.callsWithoutMask), file);

@@ -13,6 +13,7 @@ import { isJsonObject } from '../model/types.js';
 import { isKerasObject, isModelClassName, layerNameOf, modelLayerList } from './config-walk.js';
 import { type NormalizeResult, normalizeConfigDetailed } from './normalize.js';
 import { findUnsupportedLayers, unresolvedClass, unresolvedClassError, unsupportedLayerError } from './registry.js';
+import { type LambdaPolicy, withTranslatedLambdas } from './lambda/replace.js';
 import { quietCpuBackend } from './tfjs-quiet.js';
 
 /**
@@ -187,26 +188,31 @@ export interface TfjsLayout {
  * The normalized config of a model the runtime can build: refuses weights-only models and names the
  * first layer tfjs cannot build (pointing at it in the file's own config).
  */
-export function runnableConfig(model: KerasModel): NormalizeResult {
+export function runnableConfig(model: KerasModel, lambdas: LambdaPolicy = 'translate'): NormalizeResult {
   const file = model.source.file;
   if (!model.config) {
     throw new KerasInteropError('CONFIG_MISSING', 'the file holds weights only; pass a config (--config) to build a model', { file });
   }
-  const normalized = normalizeConfigDetailed(model.config, { file, weights: model.weights, kerasVersion: model.source.kerasVersion });
-  const unfit = unresolvedClass(normalized.resolutions);
+  const plain = normalizeConfigDetailed(model.config, { file, weights: model.weights, kerasVersion: model.source.kerasVersion });
+  const unfit = unresolvedClass(plain.resolutions);
   if (unfit) throw unresolvedClassError(unfit, model);
+  // Lambda layers whose bytecode translates run as KerasInterop>Lambda layers (src/runtime/lambda).
+  const translated = withTranslatedLambdas(plain.config, lambdas);
+  const normalized: NormalizeResult = { ...plain, config: translated.config };
   const unsupported = findUnsupportedLayers(normalized.config);
   if (unsupported.length > 0) {
     const u = unsupported[0];
+    const why = u.reason === 'lambda' ? translated.untranslated.get(u.name) : undefined;
+    if (why) u.detail = `${u.detail}; ${why}`;
     const verbatim = normalized.resolutions.find((r) => r.layer === u.name && r.resolvedClass === u.className)?.path;
     throw unsupportedLayerError(u, model, verbatim);
   }
   return normalized;
 }
 
-export async function tfjsLayout(model: KerasModel): Promise<TfjsLayout> {
+export async function tfjsLayout(model: KerasModel, lambdas: LambdaPolicy = 'translate'): Promise<TfjsLayout> {
   const file = model.source.file;
-  const normalized = runnableConfig(model);
+  const normalized = runnableConfig(model, lambdas);
   const modelConfig = insertNoMaskLayers(normalized.config, normalized.callsWithoutMask);
   let tfModel: tf.LayersModel;
   try {

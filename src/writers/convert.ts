@@ -6,6 +6,7 @@
 import { KerasInteropError } from '../errors.js';
 import type { KerasModel } from '../model/types.js';
 import type { KerasGeneration } from '../model/weight-names.js';
+import type { LambdaPolicy } from '../runtime/lambda/replace.js';
 import { buildHdf5Tree } from './hdf5.js';
 import { serializeH5Parts } from './h5-builder.js';
 import { writeKerasArchiveParts } from './keras-archive.js';
@@ -37,6 +38,8 @@ export interface ConvertOptions {
    * Keras 3's legacy layout); default: the source's. `.keras` archives are always Keras 3.
    */
   generation?: KerasGeneration;
+  /** tfjs only: Lambda layers are written as their translation (default) or refused (`refuse`). */
+  lambdas?: LambdaPolicy;
 }
 
 export const CONVERT_EXTENSIONS: Record<Exclude<ConvertTarget, 'tfjs'>, string> = { h5: '.h5', keras: '.keras' };
@@ -59,7 +62,7 @@ export async function planConversion(
   if (to === 'tfjs' && opts.generation !== undefined) throw new KerasInteropError('USAGE', '--generation applies to h5 output, not tfjs');
   if (to === 'tfjs') {
     // Each weight's bytes are made as its shard is written (views of the model's arrays where unchanged).
-    const folder = await writeTfjsParts(model, { shardSize: opts.shardSize, quantize: parseQuantizeOption(opts.quantize) });
+    const folder = await writeTfjsParts(model, { shardSize: opts.shardSize, quantize: parseQuantizeOption(opts.quantize), lambdas: opts.lambdas });
     return { kind: 'folder', shards: folder.shards, modelJson: () => folder.modelJson() };
   }
   if (to !== 'h5' && to !== 'keras') throw new KerasInteropError('USAGE', `unknown target format "${String(to)}" (tfjs, h5, keras)`);

@@ -9,6 +9,7 @@ import { buildModel, buildModelDetailed, buildTopology, modelInputNames, predict
 import { normalizeConfig } from '../../src/runtime/normalize.js';
 import { upgradeLegacyLayers } from '../../src/runtime/legacy-layers.js';
 import { findUnsupportedLayers } from '../../src/runtime/registry.js';
+import { withTranslatedLambdas } from '../../src/runtime/lambda/replace.js';
 import {
   type ConfigCase,
   goldenConfigCases,
@@ -25,9 +26,6 @@ import { describeWild } from '../helpers/wild.js';
 
 /** Real files that must stay unbuildable here, and why. */
 const EXPECTED_UNSUPPORTED: Record<string, string> = {
-  '06_ids_lstm_dot_attention': 'lambda',
-  '32_volatility_lstm_softmax_lambda_k213': 'lambda',
-  '41_pulkit_lambda_sdpa_k313_archive': 'lambda',
 };
 
 async function errorOf(p: Promise<unknown>): Promise<{ code?: string; message: string }> {
@@ -48,9 +46,9 @@ describe('every golden and real config builds with tfjs', () => {
   const cases: ConfigCase[] = [...goldenConfigCases(), ...wildConfigCases()];
   for (const c of cases) {
     it(c.id, async () => {
-      // as the runtime sees it: legacy layers (CuDNN, Keras 1) upgraded first
+      // as the runtime sees it: legacy layers (CuDNN, Keras 1) upgraded first, Lambda layers translated from their bytecode
       const raw = upgradeLegacyLayers({ source: { format: 'keras2-h5', file: c.path, extras: {} }, config: await readConfig(c), weights: [] }).config as JsonObject;
-      const normalized = normalizeConfig(raw);
+      const normalized = withTranslatedLambdas(normalizeConfig(raw)).config;
       const unsupported = findUnsupportedLayers(normalized);
       const wildId = c.id.startsWith('wild/') ? c.id.split('/')[1] : '';
       const expected = EXPECTED_UNSUPPORTED[wildId];

@@ -9,9 +9,9 @@ import { findUnsupportedLayers, isLayerRegistered, registerLayer, tfjsClassKey, 
 import { itWild } from '../helpers/wild.js';
 import { loadOurLayers, readKerasModel, stubMissing, wildPath } from './support.js';
 
-async function rejection(model: KerasModel): Promise<UnsupportedLayerError> {
+async function rejection(model: KerasModel, opts: Parameters<typeof buildModel>[1] = {}): Promise<UnsupportedLayerError> {
   try {
-    const m = await buildModel(model);
+    const m = await buildModel(model, opts);
     m.dispose();
   } catch (e) {
     if (e instanceof UnsupportedLayerError) return e;
@@ -26,14 +26,15 @@ beforeAll(async () => {
 });
 
 describe('layers tfjs cannot run fail with a named, actionable error', () => {
-  itWild('wild 06: Lambda (Keras 2.4) — its Python bytecode is never executed', async () => {
+  itWild('wild 06: Lambda (Keras 2.4) refused from translation — its Python bytecode is never executed', async () => {
     const model = await readKerasModel(wildPath('06_ids_lstm_dot_attention', 'LSTM_model.h5'));
-    const e = await rejection(model);
+    const e = await rejection(model, { lambdas: 'refuse' });
     expect(e.code).toBe('LAMBDA_LAYER');
     expect(e.layerName).toBe('last_hidden_state');
     expect(e.className).toBe('Lambda');
     expect(e.message).toContain('never executed');
     expect(e.message).toContain("registerLayer('Lambda', MyLayer)");
+    expect(e.message).toContain('turned off (--refuse-lambdas)');
   });
 
   itWild('wild 02: a user class "attention" (Keras 2.3.1), with its weights listed', async () => {

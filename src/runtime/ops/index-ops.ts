@@ -3,7 +3,7 @@
  * ints, slices with negative bounds and steps, `...`, `None`/`tf.newaxis`), gather/take and one_hot.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type OpArgs, type OpSpec, alongAxis, isTensor, normAxis } from './spec.js';
+import { type OpArgs, type OpSpec, alongAxis, checkElements, isTensor, normAxis } from './spec.js';
 import { type OpValue, isArrayConstant, pyRepr } from './values.js';
 
 /** What one input axis keeps: `count` elements from `start` every `step` (negative: backwards), or one (`drop`). */
@@ -138,6 +138,7 @@ export const INDEX_OPS: OpSpec[] = [
       const on = a.has('on_value') ? a.num('on_value') : 1;
       const off = a.has('off_value') ? a.num('off_value') : 0;
       const dtype = a.dtype('dtype') ?? 'float32';
+      checkElements(a, [indices.size, a.int('depth')]);
       let r = tf.cast(tf.oneHot(indices, a.int('depth'), on, off, 'float32'), dtype);
       const axis = a.optInt('axis');
       if (axis !== null && axis !== -1) {

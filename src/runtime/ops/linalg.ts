@@ -1,6 +1,6 @@
 /** Matrix products: matmul (TensorFlow's transposes, NumPy's 1-D operands, broadcast batch axes) and einsum. */
 import * as tf from '@tensorflow/tfjs';
-import { type OpArgs, type OpSpec, broadcastShape } from './spec.js';
+import { type OpArgs, type OpSpec, broadcastShape, checkElements } from './spec.js';
 
 function matmul(a: OpArgs): tf.Tensor {
   let [x, y] = a.pair('a', 'b');
@@ -29,6 +29,7 @@ function matmul(a: OpArgs): tf.Tensor {
     if (batchA.length !== batch.length || batchA.some((d, i) => d !== batch[i])) x = tf.broadcastTo(x, [...batch, ...x.shape.slice(-2)]);
     if (batchB.length !== batch.length || batchB.some((d, i) => d !== batch[i])) y = tf.broadcastTo(y, [...batch, ...y.shape.slice(-2)]);
   }
+  checkElements(a, [...batch, ta ? x.shape[x.rank - 1] : x.shape[x.rank - 2], tb ? y.shape[y.rank - 2] : y.shape[y.rank - 1]]);
   let r = tf.matMul(x, y, ta, tb);
   if (vecA || vecB) {
     const shape = r.shape.slice();

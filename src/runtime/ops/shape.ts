@@ -3,7 +3,7 @@
  * squeeze dimensions, tile, repeat, pad, reverse, and the shape-building ops (shape, range).
  */
 import * as tf from '@tensorflow/tfjs';
-import { type OpArgs, type OpSpec, alongAxis, normAxis } from './spec.js';
+import { type OpArgs, type OpSpec, alongAxis, checkElements, normAxis } from './spec.js';
 
 /** A list of tensors in one dtype (float32 when they differ), as concatenating them needs. */
 function sameDtype(ts: tf.Tensor[]): tf.Tensor[] {
@@ -160,6 +160,8 @@ export const SHAPE_OPS: OpSpec[] = [
       let reps = a.ints('multiples');
       if (reps.length < x.rank) reps = [...Array(x.rank - reps.length).fill(1), ...reps];
       if (reps.length > x.rank) x = tf.reshape(x, [...Array(reps.length - x.rank).fill(1), ...x.shape]);
+      if (reps.some((r) => r < 0)) throw a.fail('multiples must not be negative');
+      checkElements(a, x.shape.map((d, i) => d * reps[i]));
       return tf.tile(x, reps);
     },
   },
@@ -173,6 +175,8 @@ export const SHAPE_OPS: OpSpec[] = [
       const reps = a.ints('repeats');
       const each = reps.length === 1 ? Array(n).fill(reps[0]) : reps;
       if (each.length !== n || each.some((r) => r < 0)) throw a.fail(`repeats must be one non-negative int or ${n} of them`);
+      const total = each.reduce((p, r) => p + r, 0);
+      checkElements(a, [n === 0 ? 0 : (x.size / n) * total, total]);
       const index: number[] = [];
       each.forEach((r, i) => {
         for (let k = 0; k < r; k++) index.push(i);
@@ -184,7 +188,11 @@ export const SHAPE_OPS: OpSpec[] = [
     name: 'broadcast_to',
     signature: 'x, shape',
     doc: 'x broadcast to shape',
-    run: (a) => tf.broadcastTo(a.tensor('x'), a.ints('shape')),
+    run: (a) => {
+      const shape = a.ints('shape');
+      checkElements(a, shape);
+      return tf.broadcastTo(a.tensor('x'), shape);
+    },
   },
   {
     name: 'reverse',
@@ -241,6 +249,7 @@ export const SHAPE_OPS: OpSpec[] = [
     run: (a) => {
       const x = a.tensor('x');
       const widths = padWidths(a, x.rank);
+      checkElements(a, x.shape.map((d, i) => d + widths[i][0] + widths[i][1]));
       const mode = (a.str('mode') ?? 'constant').toLowerCase();
       if (mode === 'constant') return tf.pad(x, widths, a.has('constant_values') ? a.num('constant_values') : 0);
       if (mode === 'reflect' || mode === 'symmetric') return tf.mirrorPad(x, widths, mode);
@@ -264,6 +273,7 @@ export const SHAPE_OPS: OpSpec[] = [
       if (limit === null) [start, limit] = [0, start];
       const delta = a.optNum('delta') ?? 1;
       if (delta === 0) throw a.fail('delta must not be 0');
+      checkElements(a, [Math.max(0, Math.ceil((limit - start) / delta))]);
       const ints = [start, limit, delta].every(Number.isInteger);
       const dtype = a.dtype('dtype') ?? (ints ? 'int32' : 'float32');
       return tf.range(start, limit, delta, dtype === 'int32' ? 'int32' : 'float32');

@@ -145,6 +145,9 @@ export class OpArgs {
     let y = tb ?? this.toTensor(vb, x?.dtype);
     if (!x) throw this.bad(a, 'a tensor');
     if (!y) throw this.bad(b, 'a tensor');
+    const n = Math.max(x.rank, y.rank);
+    const shape = Array.from({ length: n }, (_, i) => Math.max(x!.shape[x!.rank - n + i] ?? 1, y!.shape[y!.rank - n + i] ?? 1));
+    checkElements(this, shape);
     if (x.dtype !== y.dtype) {
       const to: tf.DataType = x.dtype === 'float32' || y.dtype === 'float32' ? 'float32' : 'int32';
       x = tf.cast(x, to);
@@ -279,6 +282,19 @@ function intList(v: OpValue<tf.Tensor>): number[] | undefined {
     out.push(n);
   }
   return out;
+}
+
+/**
+ * Most elements an op that multiplies sizes (tile, repeat, broadcasting, products, padding, ranges) may
+ * make: its arguments come from files (constants in configs, in Lambda bytecode), so a result past this is
+ * refused before tfjs allocates it. 2^27 float32 values are 512 MiB.
+ */
+export const MAX_OP_ELEMENTS = 2 ** 27;
+
+/** Refuses a result of `shape` past MAX_OP_ELEMENTS, naming the op. */
+export function checkElements(args: OpArgs, shape: readonly number[]): void {
+  const n = shape.reduce((p, d) => p * d, 1);
+  if (!(n <= MAX_OP_ELEMENTS)) throw args.fail(`its result would hold ${n} elements (at most ${MAX_OP_ELEMENTS})`);
 }
 
 /** Normalizes a possibly negative axis against a rank; out of range is an error naming the op. */

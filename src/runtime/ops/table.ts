@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError, type ErrorLocation } from '../../errors.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { INDEX_OPS } from './index-ops.js';
+import { KERAS_BACKEND_OPS } from './keras-backend.js';
 import { LINALG_OPS } from './linalg.js';
 import { REDUCE_OPS } from './reduce.js';
 import { SHAPE_OPS } from './shape.js';
@@ -36,7 +37,7 @@ export function registerOp(spec: OpSpec): void {
   BY_TFJS_SPELLING.set(tfjsSpelling(spec.name), spec.name);
 }
 
-for (const spec of [...ELEMENTWISE_OPS, ...REDUCE_OPS, ...SHAPE_OPS, ...INDEX_OPS, ...LINALG_OPS]) registerOp(spec);
+for (const spec of [...ELEMENTWISE_OPS, ...REDUCE_OPS, ...SHAPE_OPS, ...INDEX_OPS, ...LINALG_OPS, ...KERAS_BACKEND_OPS]) registerOp(spec);
 
 /** The op of a canonical name (or of its tfjs camel-cased spelling). */
 export function getOp(name: string): OpSpec | undefined {
