@@ -11,9 +11,9 @@ import type { KerasModel } from './model/types.js';
 import { formatReport } from './parity/compare.js';
 import { readNpyFileSync, writeNpyFileSync } from './parity/npy-file.js';
 import { verifyCase, verifyModelFile, type VerifyResult } from './parity/verify.js';
-import type { ConvertProgress } from './writers/index.js';
-import { readConfigSource, readModel, type ReadOptions } from './readers/index.js';
-import { describeRuntime, runModel } from './runtime/run.js';
+import type { ConvertProgress, ConvertTarget } from './writers/index.js';
+import { detectFormat, readConfigSource, readModel, type ReadOptions } from './readers/index.js';
+import { describeRuntime, runModelDetailed, runOnnxFile, type RunOptions } from './runtime/run.js';
 import { VERSION } from './version.js';
 
 const HELP = `keras-interop ${VERSION}: Keras models (with keras-self-attention / keras-multi-head layers) in TensorFlow.js
@@ -23,14 +23,18 @@ Usage:
   keras-interop predict <model> --inputs a.npy[,b.npy] --out <dir>
   keras-interop verify <model> --inputs a.npy[,b.npy] --expected o.npy[,p.npy] [--json]
   keras-interop verify <case-dir> [--json]
-  keras-interop convert <model> --to tfjs|h5|keras <out> [--generation keras2|keras3]
+  keras-interop convert <model> --to tfjs|h5|keras|onnx <out> [--generation keras2|keras3]
 
 <model> is a Keras HDF5 file (.h5: tf.keras 2, Keras 3 legacy, or weights-only), a .keras archive,
-a SavedModel folder or a tfjs layers-model folder.
+a SavedModel folder or a tfjs layers-model folder; inspect, predict and verify also take an .onnx file.
 
 Options:
   --config <file>          config for a weights-only file: a model file or a JSON config
-  --backend <name>         wasm | cpu | tensorflow (tfjs-node, when installed); default: fastest available
+  --backend <name>         onnxruntime (onnxruntime-node, when installed) | wasm | cpu | tensorflow (tfjs-node);
+                           default: onnxruntime when installed and every layer lowers to ONNX, else the fastest tfjs
+  --threads <n>            onnxruntime: intra-op threads (default: every core)
+  --contrib-ops            convert --to onnx: allow Microsoft contrib ops (com.microsoft; onnxruntime only)
+  --external-data          convert --to onnx: weights in <out>.data beside the .onnx (default: only past 2 GiB)
   --json                   machine-readable output on stdout
   --generation <g>         convert --to h5: write tf.keras 2 (keras2) or Keras 3 (keras3); default: the source's
   --atol <x> --rtol <x>    verify tolerance (default: the case's, else 1e-5 and 1e-4)
@@ -88,12 +92,33 @@ function need(positionals: string[], index: number, what: string): string {
 
 async function cmdInspect(positionals: string[], values: Values, io: Io): Promise<number> {
   const file = need(positionals, 1, '<model>');
+  if (isOnnxFile(file)) return inspectOnnx(file, values, io);
   const model = await readModel(file, await readOptions(values));
   const runtime = await describeRuntime(model, values.backend as string | undefined);
   const summary = summarize(model, runtime);
-  if (values.json) io.out(JSON.stringify({ ...summary, runtimeBackend: runtime.backend }, null, 2));
-  else io.out(formatSummary(summary, runtime.backend));
+  if (values.json) io.out(JSON.stringify({ ...summary, runtimeBackend: runtime.backend, runtimeBackendReason: runtime.backendReason }, null, 2));
+  else io.out(formatSummary(summary, `${runtime.backend} (${runtime.backendReason})`));
   return 0;
+}
+
+function isOnnxFile(file: string): boolean {
+  return existsSync(file) && statSync(file).isFile() && detectFormat(file) === 'onnx';
+}
+
+async function inspectOnnx(file: string, values: Values, io: Io): Promise<number> {
+  const { readOnnxSummary, formatOnnxSummary } = await import('./onnx/inspect.js');
+  const { loadOnnxRuntime } = await import('./runtime/onnxruntime.js');
+  const summary = readOnnxSummary(file);
+  const ort = await loadOnnxRuntime();
+  const reason = ort.ort ? `onnxruntime-node ${ort.version}; an ONNX file runs on onnxruntime only` : `not available: ${(ort as { reason: string }).reason}`;
+  if (values.json) io.out(JSON.stringify({ ...summary, runtimeBackend: ort.ort ? 'onnxruntime' : null, runtimeBackendReason: reason }, null, 2));
+  else io.out(formatOnnxSummary(summary, `onnxruntime (${reason})`));
+  return 0;
+}
+
+function runOptions(values: Values): RunOptions {
+  const threads = numberOption(values.threads as string | undefined, '--threads');
+  return { backend: values.backend as string | undefined, ...(threads !== undefined ? { threads } : {}) };
 }
 
 async function loadForRun(file: string, values: Values): Promise<KerasModel> {
@@ -106,9 +131,8 @@ async function cmdPredict(positionals: string[], values: Values, io: Io): Promis
   if (!inputs.length) throw new KerasInteropError('USAGE', 'predict needs --inputs a.npy[,b.npy]');
   const outDir = values.out as string | undefined;
   if (!outDir) throw new KerasInteropError('USAGE', 'predict needs --out <dir>');
-  const model = await loadForRun(file, values);
   const arrays = inputs.map((f) => readNpyFileSync(f));
-  const outputs = await runModel(model, arrays, { backend: values.backend as string | undefined });
+  const { outputs } = isOnnxFile(file) ? await runOnnxFile(file, arrays, runOptions(values)) : await runModelDetailed(await loadForRun(file, values), arrays, runOptions(values));
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
     throw new KerasInteropError('USAGE', '--out must be a folder', { file: outDir });
   }
@@ -155,7 +179,7 @@ async function cmdVerify(positionals: string[], values: Values, io: Io): Promise
     ...(values.rtol !== undefined ? { rtol: numberOption(values.rtol as string, '--rtol') } : {}),
   } as { atol?: number; rtol?: number };
   const read = await readOptions({ ...values, config: undefined });
-  const common = { backend: values.backend as string | undefined, tolerance, read, configPath: values.config as string | undefined };
+  const common = { ...runOptions(values), tolerance, read, configPath: values.config as string | undefined };
   let result: VerifyResult;
   if (existsSync(target) && statSync(target).isDirectory() && existsSync(join(target, 'case.json'))) {
     result = await verifyCase(target, common);
@@ -175,16 +199,18 @@ async function cmdConvert(positionals: string[], values: Values, io: Io): Promis
   const file = need(positionals, 1, '<model>');
   const to = values.to as string | undefined;
   const out = need(positionals, 2, '<out>');
-  if (!to || !['tfjs', 'h5', 'keras'].includes(to)) throw new KerasInteropError('USAGE', '--to must be one of tfjs, h5, keras');
+  if (!to || !['tfjs', 'h5', 'keras', 'onnx'].includes(to)) throw new KerasInteropError('USAGE', '--to must be one of tfjs, h5, keras, onnx');
   // Weights stream from an HDF5 source into the output, one tensor at a time.
   const model = await readModel(file, { ...(await readOptions(values)), streamWeights: true });
   const { convertModel } = await import('./writers/index.js');
   let written: string[];
   try {
-    written = await convertModel(model, to as 'tfjs' | 'h5' | 'keras', out, {
+    written = await convertModel(model, to as ConvertTarget, out, {
       quantize: values.quantize as string | undefined,
       shardSize: numberOption(values['shard-size'] as string | undefined, '--shard-size'),
       generation: values.generation as 'keras2' | 'keras3' | undefined,
+      ...(values['contrib-ops'] ? { contribOps: true } : {}),
+      ...(values['external-data'] ? { externalData: true } : {}),
       progress: !values.json && process.stderr.isTTY ? progressBar() : undefined,
     });
   } finally {
@@ -232,6 +258,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         quantize: { type: 'string' },
         'shard-size': { type: 'string' },
         generation: { type: 'string' },
+        threads: { type: 'string' },
+        'contrib-ops': { type: 'boolean' },
+        'external-data': { type: 'boolean' },
         atol: { type: 'string' },
         rtol: { type: 'string' },
         'max-tensor-bytes': { type: 'string' },

@@ -120,7 +120,7 @@ export function formatSummary(s: ModelSummary, runtimeBackend?: string): string 
     `keras version: ${s.kerasVersion ?? 'unknown'}`,
     `saved backend: ${s.backend ?? 'unknown'}`,
   ];
-  if (runtimeBackend) head.push(`tfjs backend:  ${runtimeBackend}`);
+  if (runtimeBackend) head.push(`run backend:   ${runtimeBackend}`);
   if (s.modelClass) head.push(`model:         ${s.modelClass}${s.modelName ? ` "${s.modelName}"` : ''}`);
   const rows: string[][] = [['layer', 'class', 'output shape', 'params', 'weights']];
   for (const l of s.layers) {

@@ -6,7 +6,8 @@ import { basename } from 'node:path';
 import { KerasInteropError } from '../errors.js';
 import type { JsonObject, KerasModel } from '../model/types.js';
 import { readConfigSource, readModel, type ReadOptions } from '../readers/index.js';
-import { runModel } from '../runtime/run.js';
+import { detectFormat } from '../readers/detect.js';
+import { type RunOptions, runModelDetailed, runOnnxFile } from '../runtime/run.js';
 import { readGoldenCase, type GoldenCase } from './case.js';
 import { compareArrays, type CompareReport, type Tolerance } from './compare.js';
 import { readNpyFileSync } from './npy-file.js';
@@ -32,21 +33,28 @@ export interface VerifyResult {
 
 export interface VerifyOptions {
   backend?: string;
+  /** onnxruntime only: intra-op threads (default every core). */
+  threads?: number;
   tolerance?: Partial<Tolerance>;
   read?: ReadOptions;
   /** Config source for weights-only files (a model file or config JSON). */
   configPath?: string;
 }
 
+/** A model file to verify: a Keras model read into memory, or an ONNX file run as it is. */
+type Subject = { model: KerasModel } | { onnx: string };
+
 async function checkOne(
   file: string,
-  model: KerasModel,
+  subject: Subject,
   inputs: NpyArray[],
   expected: { name: string; array: NpyArray }[],
   tolerance: Tolerance,
-  backend: string | undefined,
+  run: RunOptions,
+  ran: string[],
 ): Promise<FileVerification> {
-  const outputs = await runModel(model, inputs, { backend });
+  const { outputs, backend } = 'onnx' in subject ? await runOnnxFile(subject.onnx, inputs, run) : await runModelDetailed(subject.model, inputs, run);
+  ran.push(backend);
   if (outputs.length !== expected.length) {
     throw new KerasInteropError(
       'INPUT_MISMATCH',
@@ -57,7 +65,20 @@ async function checkOne(
   const reports = outputs.map((out, i) =>
     compareArrays(out, expected[i].array, tolerance, expected[i].name || out.name),
   );
-  return { file, format: model.source.format, pass: reports.every((r) => r.pass), outputs: reports };
+  const format = 'onnx' in subject ? 'onnx' : subject.model.source.format;
+  return { file, format, pass: reports.every((r) => r.pass), outputs: reports };
+}
+
+function runOptions(opts: VerifyOptions): RunOptions {
+  return { backend: opts.backend, threads: opts.threads };
+}
+
+/** The backends the files ran on ("onnxruntime", "wasm", or both joined), or tfjs's current one when none ran. */
+async function backendReported(ran: string[]): Promise<string> {
+  const distinct = [...new Set(ran)];
+  if (distinct.length > 0) return distinct.join(', ');
+  const { currentBackend } = await import('../runtime/backend.js');
+  return currentBackend();
 }
 
 function failure(file: string, e: unknown): FileVerification {
@@ -79,10 +100,10 @@ export async function verifyModelFile(
   if (opts.configPath) read.config = await readConfigSource(opts.configPath, read);
   const inputs = inputFiles.map((f) => readNpyFileSync(f));
   const expected = expectedFiles.map((f) => ({ name: basename(f, '.npy'), array: readNpyFileSync(f) }));
-  const model = await readModel(file, read);
-  const result = await checkOne(file, model, inputs, expected, tolerance, opts.backend);
-  const { currentBackend } = await import('../runtime/backend.js');
-  return { backend: currentBackend(), tolerance, pass: result.pass, files: [result] };
+  const subject: Subject = detectFormat(file) === 'onnx' ? { onnx: file } : { model: await readModel(file, read) };
+  const ran: string[] = [];
+  const result = await checkOne(file, subject, inputs, expected, tolerance, runOptions(opts), ran);
+  return { backend: await backendReported(ran), tolerance, pass: result.pass, files: [result] };
 }
 
 /** The config a weights-only file of a case is paired with: the first full-model file of the case. */
@@ -107,14 +128,14 @@ export async function verifyCase(dir: string, opts: VerifyOptions = {}): Promise
   const read: ReadOptions = { ...opts.read };
   const config = opts.configPath ? await readConfigSource(opts.configPath, read) : await caseConfig(kase, read);
   const files: FileVerification[] = [];
+  const ran: string[] = [];
   for (const f of kase.files) {
     try {
-      const model = await readModel(f.path, { ...read, config });
-      files.push(await checkOne(f.path, model, inputs, expected, tolerance, opts.backend));
+      const subject: Subject = detectFormat(f.path) === 'onnx' ? { onnx: f.path } : { model: await readModel(f.path, { ...read, config }) };
+      files.push(await checkOne(f.path, subject, inputs, expected, tolerance, runOptions(opts), ran));
     } catch (e) {
       files.push(failure(f.path, e));
     }
   }
-  const { currentBackend } = await import('../runtime/backend.js');
-  return { case: kase.name, backend: currentBackend(), tolerance, pass: files.length > 0 && files.every((f) => f.pass), files };
+  return { case: kase.name, backend: await backendReported(ran), tolerance, pass: files.length > 0 && files.every((f) => f.pass), files };
 }

@@ -23,6 +23,8 @@ export async function readModel(path: string, opts: ReadOptions = {}): Promise<K
       return (await import('./savedmodel/index.js')).readSavedModel(path, opts);
     case 'tfjs-layers':
       return readTfjs(path, opts);
+    case 'onnx':
+      throw new KerasInteropError('UNKNOWN_FORMAT', 'this is an ONNX model, not a Keras one: inspect, predict and verify run it on onnxruntime; it cannot be converted', { file: path });
     case 'json-config':
       throw new KerasInteropError('UNKNOWN_FORMAT', 'this JSON file holds a config but no weights; pass it with --config next to a weights file', { file: path });
     default:

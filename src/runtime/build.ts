@@ -48,10 +48,20 @@ function shapeText(s: readonly (number | null)[]): string {
   return `[${s.join(', ')}]`;
 }
 
-/** Per top-level layer, by order: the contract every reader fulfils (Keras's `layer.weights` order). */
-function assignWeights(tfModel: tf.LayersModel, model: KerasModel): void {
+/** A top-level layer of the built model and its weights paired with the file's, in order. */
+export interface LayerWeightPairs {
+  layer: tf.layers.Layer;
+  pairs: { target: tf.LayerVariable; weight: Weight }[];
+}
+
+/**
+ * Pairs the file's weights with the built model's, per top-level layer, by order: the contract every
+ * reader fulfils (Keras's `layer.weights` order). Checks counts and shapes; reads no values.
+ */
+export function pairWeights(tfModel: tf.LayersModel, model: KerasModel): LayerWeightPairs[] {
   const file = model.source.file;
   const assigned = new Set<string>();
+  const out: LayerWeightPairs[] = [];
   for (const lw of model.weights) {
     const place = `weights of layer "${lw.layer}"`;
     let layer: tf.layers.Layer | undefined;
@@ -75,26 +85,20 @@ function assignWeights(tfModel: tf.LayersModel, model: KerasModel): void {
         { file, place },
       );
     }
-    if (targets.length === 0) continue;
-    const tensors: tf.Tensor[] = [];
-    try {
-      lw.weights.forEach((w, i) => {
-        const target = targets[i];
-        const same = w.shape.length === target.shape.length && w.shape.every((d, j) => d === target.shape[j]);
-        if (!same) {
-          throw new KerasInteropError(
-            'WEIGHTS_MISMATCH',
-            `layer "${lw.layer}" weight ${i} "${w.name}" has shape ${shapeText(w.shape)} in the file, but the built model's weight ` +
-              `"${target.originalName}" has shape ${shapeText(target.shape)}`,
-            { file, place: w.path || place },
-          );
-        }
-        tensors.push(weightTensor(w, target.dtype, file, lw.layer));
-      });
-      layer.setWeights(tensors);
-    } finally {
-      tf.dispose(tensors);
-    }
+    const pairs = lw.weights.map((w, i) => {
+      const target = targets[i];
+      const same = w.shape.length === target.shape.length && w.shape.every((d, j) => d === target.shape[j]);
+      if (!same) {
+        throw new KerasInteropError(
+          'WEIGHTS_MISMATCH',
+          `layer "${lw.layer}" weight ${i} "${w.name}" has shape ${shapeText(w.shape)} in the file, but the built model's weight ` +
+            `"${target.originalName}" has shape ${shapeText(target.shape)}`,
+          { file, place: w.path || place },
+        );
+      }
+      return { target, weight: w };
+    });
+    out.push({ layer, pairs });
   }
   for (const layer of tfModel.layers) {
     if (layer.weights.length > 0 && !assigned.has(layer.name)) {
@@ -103,6 +107,21 @@ function assignWeights(tfModel: tf.LayersModel, model: KerasModel): void {
         `layer "${layer.name}" has ${layer.weights.length} weights in the built model but the file has none for it`,
         { file, place: `weights of layer "${layer.name}"` },
       );
+    }
+  }
+  return out;
+}
+
+function assignWeights(tfModel: tf.LayersModel, model: KerasModel): void {
+  const file = model.source.file;
+  for (const { layer, pairs } of pairWeights(tfModel, model)) {
+    if (pairs.length === 0) continue;
+    const tensors: tf.Tensor[] = [];
+    try {
+      for (const { target, weight } of pairs) tensors.push(weightTensor(weight, target.dtype, file, layer.name));
+      layer.setWeights(tensors);
+    } finally {
+      tf.dispose(tensors);
     }
   }
 }
@@ -124,7 +143,8 @@ function weightTensor(w: Weight, dtype: tf.DataType, file: string, layer: string
 
 type NumericData = Weight['data'] | number[];
 
-function toFloat32(data: NumericData, dtype: string): Float32Array {
+/** Values as float32 (float16 bits decoded, integers and float64 converted); float32 data is returned as is. */
+export function toFloat32(data: NumericData, dtype: string): Float32Array {
   if (dtype === 'float16' && data instanceof Uint16Array) return float16BitsToFloat32(data);
   if (data instanceof Float32Array) return data;
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
@@ -135,7 +155,8 @@ function toFloat32(data: NumericData, dtype: string): Float32Array {
   return Float32Array.from(data as ArrayLike<number>);
 }
 
-function toInt32(data: NumericData, dtype: string, where: { file?: string; place?: string }, what: string): Int32Array {
+/** Values as int32, each checked to be an integer in range (`what` and `where` name it in the error). */
+export function toInt32(data: NumericData, dtype: string, where: { file?: string; place?: string }, what: string): Int32Array {
   if (data instanceof Int32Array) return data;
   const out = new Int32Array(data.length);
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {

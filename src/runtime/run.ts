@@ -1,12 +1,13 @@
 /** The runtime as the CLI and the parity checks use it: build once, predict, describe. */
 import * as tf from '@tensorflow/tfjs';
 import '../layers/index.js';
-import { isKerasInteropError } from '../errors.js';
+import { KerasInteropError, isKerasInteropError } from '../errors.js';
 import type { KerasModel } from '../model/types.js';
 import type { SummaryExtras } from '../model/summary.js';
 import { useBackend } from './backend.js';
 import { buildModelDetailed, predict, type InputArray } from './build.js';
 import { classResolutions } from './normalize.js';
+import type { LoweredModel } from '../onnx/lower.js';
 
 export interface RunOutput {
   name: string;
@@ -16,26 +17,96 @@ export interface RunOutput {
 }
 
 export interface RunOptions {
+  /** `onnxruntime`, or a tfjs backend (`tensorflow`, `wasm`, `cpu`); default: see `chooseBackend`. */
   backend?: string;
+  /** onnxruntime only: intra-op threads (default every core). */
+  threads?: number;
 }
 
 /** Builds the model on the chosen backend, runs it once on whole arrays, and frees it. */
 export async function runModel(model: KerasModel, inputs: InputArray[], opts: RunOptions = {}): Promise<RunOutput[]> {
-  const { model: tfModel } = await buildModelDetailed(model, { backend: opts.backend });
+  return (await runModelDetailed(model, inputs, opts)).outputs;
+}
+
+/** `runModel`, also saying which backend ran it. */
+export async function runModelDetailed(model: KerasModel, inputs: InputArray[], opts: RunOptions = {}): Promise<{ outputs: RunOutput[]; backend: string }> {
+  const choice = await chooseBackend(model, opts.backend);
+  if (choice.backend === 'onnxruntime') {
+    const { sessionForModel } = await import('./onnxruntime.js');
+    const session = await sessionForModel(model, { threads: opts.threads }, choice.lowered);
+    try {
+      return { outputs: await session.run(inputs), backend: 'onnxruntime' };
+    } finally {
+      await session.release();
+    }
+  }
+  const { model: tfModel, backend } = await buildModelDetailed(model, { backend: choice.backend });
   try {
-    return predict(tfModel, inputs).map((o) => ({
+    const outputs = predict(tfModel, inputs).map((o): RunOutput => ({
       name: o.name,
       shape: o.shape,
       dtype: o.data instanceof Int32Array ? 'int32' : 'float32',
       data: o.data,
     }));
+    return { outputs, backend };
   } finally {
     tfModel.dispose();
   }
 }
 
+/** Runs an .onnx file on onnxruntime (the only backend that runs ONNX files). */
+export async function runOnnxFile(file: string, inputs: InputArray[], opts: RunOptions = {}): Promise<{ outputs: RunOutput[]; backend: string }> {
+  if (opts.backend !== undefined && opts.backend !== 'onnxruntime') {
+    throw new KerasInteropError('USAGE', `an ONNX model runs on onnxruntime only, not on backend "${opts.backend}"`, { file });
+  }
+  const { OnnxSession } = await import('./onnxruntime.js');
+  const session = await OnnxSession.create(file, { threads: opts.threads }, file);
+  try {
+    return { outputs: await session.run(inputs), backend: 'onnxruntime' };
+  } finally {
+    await session.release();
+  }
+}
+
+export interface BackendChoice {
+  /** `onnxruntime`, or the tfjs backend to ask `useBackend` for (undefined: its own default order). */
+  backend: 'onnxruntime' | string | undefined;
+  /** Why, in words (inspect prints it). */
+  reason: string;
+  /** The model's ONNX graph, when onnxruntime is chosen. */
+  lowered?: LoweredModel;
+}
+
+/**
+ * The backend a model runs on: the one asked for; by default onnxruntime when onnxruntime-node can be
+ * imported and every layer of the model lowers to ONNX, else tfjs's order (tfjs-node, wasm, cpu).
+ * Asking for onnxruntime when it cannot run the model is an error naming why.
+ */
+export async function chooseBackend(model: KerasModel, requested?: string): Promise<BackendChoice> {
+  if (requested !== undefined && requested !== 'onnxruntime') return { backend: requested, reason: 'asked for' };
+  const { loadOnnxRuntime } = await import('./onnxruntime.js');
+  const ort = await loadOnnxRuntime();
+  if (ort.ort == null) {
+    const why = (ort as { reason: string }).reason;
+    if (requested) throw new KerasInteropError('USAGE', `backend "onnxruntime" is not available: ${why} (npm install onnxruntime-node)`);
+    return { backend: undefined, reason: why };
+  }
+  let lowered: LoweredModel;
+  try {
+    const { lowerModel } = await import('../onnx/index.js');
+    lowered = await lowerModel(model);
+  } catch (e) {
+    // By default a model that does not lower runs on tfjs (which reports what stops it there, if anything).
+    if (requested || !isKerasInteropError(e)) throw e;
+    return { backend: undefined, reason: e.message };
+  }
+  return { backend: 'onnxruntime', reason: `onnxruntime-node ${ort.version} is installed and every layer lowers to ONNX`, lowered };
+}
+
 export interface RuntimeDescription extends SummaryExtras {
   backend: string;
+  /** Why that backend (onnxruntime when installed and the model lowers, else tfjs's order). */
+  backendReason: string;
   /** Whether the model builds on tfjs (every layer known and every weight assigned). */
   runnable: boolean;
 }
@@ -45,7 +116,11 @@ export interface RuntimeDescription extends SummaryExtras {
  * to, each layer's output shape when the model builds, and otherwise why it does not.
  */
 export async function describeRuntime(model: KerasModel, backend?: string): Promise<RuntimeDescription> {
-  const chosen = await useBackend(backend);
+  const choice: BackendChoice = model.config ? await chooseBackend(model, backend) : { backend, reason: backend ? 'asked for' : 'a weights-only file does not run' };
+  // The layer table's output shapes come from tfjs whichever backend would run the model.
+  const tfjsBackend = await useBackend(choice.backend === 'onnxruntime' ? undefined : choice.backend);
+  const chosen = choice.backend === 'onnxruntime' ? 'onnxruntime' : tfjsBackend;
+  const backendReason = choice.backend === 'onnxruntime' || backend ? choice.reason : `not onnxruntime: ${choice.reason}`;
   const resolvedClasses = new Map<string, string>();
   const notes: string[] = [];
   if (model.config) {
@@ -56,21 +131,21 @@ export async function describeRuntime(model: KerasModel, backend?: string): Prom
     }
   } else {
     notes.push('weights-only file: pass --config <model file or config.json> to pair it with a model config');
-    return { backend: chosen, runnable: false, resolvedClasses, notes };
+    return { backend: chosen, backendReason, runnable: false, resolvedClasses, notes };
   }
   const outputShapes = new Map<string, (number | null)[] | (number | null)[][]>();
   try {
-    const { model: tfModel } = await buildModelDetailed(model, { backend });
+    const { model: tfModel } = await buildModelDetailed(model, { backend: tfjsBackend });
     try {
       for (const layer of tfModel.layers) outputShapes.set(layer.name, layer.outputShape as (number | null)[]);
     } finally {
       tfModel.dispose();
     }
-    return { backend: chosen, runnable: true, resolvedClasses, outputShapes, notes };
+    return { backend: chosen, backendReason, runnable: true, resolvedClasses, outputShapes, notes };
   } catch (e) {
     if (!isKerasInteropError(e)) throw e;
     notes.push(`cannot run on tfjs: [${e.code}] ${e.message}`);
-    return { backend: chosen, runnable: false, resolvedClasses, outputShapes, notes };
+    return { backend: chosen, backendReason, runnable: false, resolvedClasses, outputShapes, notes };
   }
 }
 

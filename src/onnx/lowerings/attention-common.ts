@@ -1,0 +1,48 @@
+/**
+ * Pieces the attention lowerings share: positions along an axis (for windows and causal masks computed
+ * at run time, so that sequence lengths may stay dynamic), keras-self-attention's penalties (-10000 for
+ * keys in the future or masked), and a mask from the list of call masks the way those layers pick it.
+ */
+import type { Graph, Value } from '../graph.js';
+import { cast, maskAsFloat, unsqueeze } from '../ops.js';
+
+/** `[0, 1, ..., n-1]` (int64) for the size of `x` along `axis`. */
+export function positions(g: Graph, x: string, axis: number): string {
+  const size = g.op('Gather', [g.op('Shape', [x]), g.constant('int64', [axis], [])], { axis: 0 });
+  return g.op('Range', [g.constant('int64', [0], []), size, g.constant('int64', [1], [])]);
+}
+
+/** Query positions as a column (Tq, 1) and key positions as a row (1, Tk). */
+export function positionGrid(g: Graph, query: string, key: string, axis = 1): { rows: string; cols: string } {
+  return { rows: unsqueeze(g, positions(g, query, axis), [1]), cols: unsqueeze(g, positions(g, key, axis), [0]) };
+}
+
+/** (Tq, Tk) float 1 where the key lies after the query (k > q). */
+export function futureKeys(g: Graph, query: string, key: string): string {
+  const { rows, cols } = positionGrid(g, query, key);
+  return cast(g, g.op('Greater', [cols, rows]), 'float32');
+}
+
+/**
+ * keras-self-attention's penalties on scores (…, Tq, Tk): minus 10000 where the key is in the future
+ * (`historyOnly`) and where the key is masked (a (B, Tk) mask; `headAxes` axes are inserted after the
+ * batch for scores with heads).
+ */
+export function penalize(g: Graph, scores: string, query: string, key: string, historyOnly: boolean, keyMask: Value | null, headAxes = 0): string {
+  let e = scores;
+  if (historyOnly) e = g.op('Sub', [e, g.op('Mul', [g.scalar(10000), futureKeys(g, query, key)])]);
+  if (keyMask != null) {
+    const axes = [1, ...Array.from({ length: headAxes }, (_, i) => i + 2)];
+    const m = unsqueeze(g, maskAsFloat(g, keyMask), axes);
+    e = g.op('Sub', [e, g.op('Mul', [g.scalar(10000), g.op('Sub', [g.scalar(1), m])])]);
+  }
+  return e;
+}
+
+/**
+ * The mask a keras-self-attention layer reads from its call's masks: the one at `index`, else the first
+ * when fewer were given (a layer called on one tensor gets that tensor's mask).
+ */
+export function pickMask(masks: (Value | null)[], index: number): Value | null {
+  return masks[index] ?? (masks.length <= index ? (masks[0] ?? null) : null);
+}
