@@ -107,8 +107,13 @@ class Lowerer implements LoweringContext {
 
   /** Runs a model's (or nested model's) graph on the given inputs, in tfjs's execution order. */
   container(model: tf.LayersModel, inputs: Entry[]): Entry[] {
-    // A Sequential keeps its graph in an inner functional model.
-    const inner = (model instanceof tf.Sequential ? (model as unknown as { model: tf.LayersModel }).model : model) as unknown as ContainerLike;
+    // A Sequential keeps its graph in an inner functional model, made on its first build.
+    let inner = model as unknown as ContainerLike;
+    if (model instanceof tf.Sequential) {
+      const seq = model as unknown as { model?: tf.LayersModel; build(): void };
+      if (seq.model == null) seq.build();
+      inner = seq.model as unknown as ContainerLike;
+    }
     const known = new Map<number, Entry>();
     inner.inputs.forEach((t, i) => known.set(t.id, inputs[i]));
     const depths = Object.keys(inner.nodesByDepth).map(Number).sort((a, b) => b - a);

@@ -2,7 +2,7 @@
  * Convolutions: Conv1D/2D/3D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D as ONNX Conv /
  * ConvTranspose on channels-first data (channels_last inputs transposed in and out), kernels rearranged
  * into ONNX's (out, in, spatial...) layout when written. `same` padding is TensorFlow's (the extra cell at
- * the end: SAME_UPPER), `causal` pads (kernel - 1) · dilation steps in front.
+ * the end: SAME_UPPER; spelled out as pads with dilations, which onnxruntime needs).
  */
 import type * as tf from '@tensorflow/tfjs';
 import { transpose } from '../ops.js';
@@ -55,10 +55,16 @@ function setup(ctx: LoweringContext, call: LayerCall, spatial: number): ConvSetu
   const kernelSize = list(c.kernelSize, spatial);
   const dilations = list(c.dilationRate, spatial);
   const attrs: Record<string, number[] | string | number> = { kernel_shape: kernelSize, strides: list(c.strides, spatial), dilations };
-  if (c.padding === 'same') attrs.auto_pad = 'SAME_UPPER';
-  else if (c.padding === 'valid') attrs.auto_pad = 'VALID';
-  else if (c.padding === 'causal' && spatial === 1) attrs.pads = [(kernelSize[0] - 1) * dilations[0], 0];
-  else return ctx.unsupported(call.layer, `padding ${JSON.stringify(c.padding)}`);
+  const strides = attrs.strides as number[];
+  if (c.padding === 'valid') attrs.auto_pad = 'VALID';
+  else if (c.padding === 'same' && dilations.every((d) => d === 1)) attrs.auto_pad = 'SAME_UPPER';
+  else if (c.padding === 'same') {
+    // onnxruntime takes no SAME auto-padding with dilations: TensorFlow's padding, spelled out.
+    const sizes = first ? x.shape.slice(2) : x.shape.slice(1, -1);
+    if (!sizes.every((d) => typeof d === 'number')) return ctx.unsupported(call.layer, "'same' padding with dilations on inputs of unknown size");
+    const totals = (sizes as number[]).map((n, i) => Math.max((Math.ceil(n / strides[i]) - 1) * strides[i] + (kernelSize[i] - 1) * dilations[i] + 1 - n, 0));
+    attrs.pads = [...totals.map((t) => Math.floor(t / 2)), ...totals.map((t) => t - Math.floor(t / 2))];
+  } else return ctx.unsupported(call.layer, `padding ${JSON.stringify(c.padding)}`);
   const input = first ? x.name : transpose(g, x.name, [0, rank - 1, ...Array.from({ length: spatial }, (_, i) => i + 1)]);
   return { spatial, first, input, attrs, kernelSize };
 }

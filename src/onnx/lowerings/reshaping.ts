@@ -15,9 +15,11 @@ registerLowering('Flatten', (ctx, call) => {
 });
 
 registerLowering('Reshape', (ctx, call) => {
-  const target = call.layer.getConfig().targetShape;
-  if (!Array.isArray(target) || !target.every((d) => typeof d === 'number' && (d > 0 || d === -1))) {
-    return ctx.unsupported(call.layer, `target_shape ${JSON.stringify(target)} is not a list of positive sizes (and at most one -1)`);
+  // tfjs spells Keras's -1 (the size inferred) as null.
+  const given = call.layer.getConfig().targetShape;
+  const target = Array.isArray(given) ? given.map((d) => (d == null ? -1 : d)) : null;
+  if (target == null || !target.every((d) => typeof d === 'number' && (d > 0 || d === -1)) || target.filter((d) => d === -1).length > 1) {
+    return ctx.unsupported(call.layer, `target_shape ${JSON.stringify(given)} is not a list of positive sizes (and at most one -1)`);
   }
   // 0 keeps the batch dimension as it is.
   const x = call.inputs[0];

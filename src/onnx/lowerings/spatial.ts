@@ -1,4 +1,4 @@
-/** 2-D layout layers: ZeroPadding2D, Cropping2D, UpSampling2D (nearest and bilinear, as tfjs resizes). */
+/** 2-D layout layers: ZeroPadding2D, Cropping2D, UpSampling2D. */
 import { registerLowering } from '../registry.js';
 
 function isChannelsFirst(format: unknown): boolean {
@@ -39,11 +39,13 @@ registerLowering('UpSampling2D', (ctx, call) => {
   const c = call.layer.getConfig();
   const [sh, sw] = Array.isArray(c.size) ? (c.size as number[]) : [Number(c.size), Number(c.size)];
   const scales = isChannelsFirst(c.dataFormat) ? [1, 1, sh, sw] : [1, sh, sw, 1];
-  const mode = c.interpolation === 'bilinear' ? 'linear' : 'nearest';
+  const bilinear = c.interpolation === 'bilinear';
   const x = call.inputs[0];
-  // tfjs resizes without half-pixel centers or corner alignment: ONNX's asymmetric coordinates.
-  const attrs: Record<string, string> = { mode, coordinate_transformation_mode: 'asymmetric' };
-  if (mode === 'nearest') attrs.nearest_mode = 'floor';
+  // Nearest: each value repeated (ONNX's asymmetric coordinates, rounding down). Bilinear as Keras's
+  // tf.image.resize samples, with half-pixel centers (tfjs 4.22 samples without them).
+  const attrs: Record<string, string> = bilinear
+    ? { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }
+    : { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' };
   const y = g.op('Resize', [x.name, '', g.constant('float32', scales)], attrs);
   return { outputs: [{ ...x, name: y, shape: call.outputShapes[0] }] };
 });
