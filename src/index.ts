@@ -7,7 +7,7 @@ export { useBackend, currentBackend, type BackendName } from './runtime/backend.
 export { buildModel, buildModelDetailed, predict } from './runtime/build.js';
 export { normalizeConfig, resolveClassName } from './runtime/normalize.js';
 export { registerLayer } from './runtime/registry.js';
-export { runModel, describeRuntime } from './runtime/run.js';
+export { runModel, runModelDetailed, runOnnxFile, chooseBackend, describeRuntime, type RunOptions, type BackendChoice } from './runtime/run.js';
 export { parseNpy, encodeNpy, type NpyArray } from './parity/npy.js';
 export { readNpyFile, writeNpyFile } from './parity/npy-file.js';
 export { compareArrays, formatReport, type CompareReport } from './parity/compare.js';
@@ -15,6 +15,23 @@ export { readGoldenCase, type GoldenCase } from './parity/case.js';
 export { verifyCase, verifyModelFile, type VerifyResult } from './parity/verify.js';
 export * from './layers/index.js';
 export { convertModel } from './writers/index.js';
+export {
+  registerLowering,
+  findLowering,
+  loweredClasses,
+  lowerModel,
+  exportOnnx,
+  onnxModelBytes,
+  OnnxLoweringError,
+  OPSET,
+  type Lowering,
+  type LoweringContext,
+  type LayerCall,
+  type LayerLowered,
+  type LowerOptions,
+  type ExportOnnxOptions,
+} from './onnx/index.js';
+export { writeOnnxFile } from './writers/onnx.js';
 export { writeHdf5, writeWeightsHdf5 } from './writers/hdf5.js';
 export { writeKerasArchive } from './writers/keras-archive.js';
 export { writeTfjs } from './writers/tfjs.js';

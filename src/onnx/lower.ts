@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import '../layers/index.js';
 import { KerasInteropError } from '../errors.js';
 import type { KerasModel, Weight } from '../model/types.js';
-import { pairWeights, toFloat32 } from '../runtime/build.js';
+import { pairWeights, toFloat32 } from '../runtime/weight-values.js';
 import { buildSkeleton } from '../runtime/topology.js';
 import { type Dim, type ElemType, Graph, type Value } from './graph.js';
 import './lowerings/index.js';

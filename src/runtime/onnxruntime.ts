@@ -11,7 +11,8 @@ import { KerasInteropError } from '../errors.js';
 import type { KerasModel } from '../model/types.js';
 import { type ExportOnnxOptions, type LoweredModel, exportOnnx } from '../onnx/index.js';
 import { concatParts } from '../writers/parts.js';
-import { toFloat32, toInt32, type InputArray } from './build.js';
+import type { InputArray } from './build.js';
+import { toFloat32, toInt32 } from './weight-values.js';
 
 /** The part of onnxruntime's JavaScript API used here (the same in onnxruntime-node and -web). */
 export interface OrtTensor {

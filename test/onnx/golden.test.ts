@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { readGoldenCase } from '../../src/parity/case.js';
 import { readNpyFileSync } from '../../src/parity/npy-file.js';
 import { verifyCase } from '../../src/parity/verify.js';
-import { onnxModelBytes } from '../../src/onnx/index.js';
+import { exportOnnx, onnxModelBytes } from '../../src/onnx/index.js';
 import { readModel } from '../../src/readers/index.js';
 import { buildModel } from '../../src/runtime/build.js';
 import { useBackend } from '../../src/runtime/backend.js';
@@ -65,6 +65,26 @@ describe('golden cases on onnxruntime-node, from every model file', () => {
 
 describe("golden cases exported to ONNX run in onnxruntime-web's wasm backend", () => {
   for (const name of goldenCases()) it(name, () => checkWeb(join(GOLDEN, name)));
+});
+
+describe('with contrib ops allowed, Keras MultiHeadAttention runs as com.microsoft.MultiHeadAttention', () => {
+  for (const name of ['transformer_block', 'kmha_basic']) {
+    it(name, async () => {
+      const kase = readGoldenCase(join(GOLDEN, name));
+      const model = await readModel(kase.files[0].path);
+      const { lowered } = await exportOnnx(model, { contribOps: true });
+      expect(lowered.opsets).toContainEqual({ domain: 'com.microsoft', version: 1 });
+      expect(lowered.graph.nodes.filter((n) => n.domain === 'com.microsoft').map((n) => n.op)).toEqual(['MultiHeadAttention']);
+      const inputs = kase.inputs.map((t) => readNpyFileSync(t.path));
+      const outputs = await runOrtNode(await onnxModelBytes(model, { contribOps: true }), inputs);
+      outputs.forEach((o, j) => {
+        const want = readNpyFileSync(kase.outputs[j].path);
+        expect(worstExcess(o, { shape: want.shape, data: want.data as Float32Array })).toBeLessThanOrEqual(0);
+      });
+      // Without the option, no contrib op.
+      expect((await exportOnnx(model)).lowered.opsets).toEqual([{ domain: '', version: 17 }]);
+    });
+  }
 });
 
 describe('real files with golden outputs', () => {

@@ -3,9 +3,11 @@
  * query, key and value to (…, heads, dim) as one MatMul each (kernels viewed as (d, heads·dim); the
  * query's 1/sqrt(key_dim) folded into its kernel and bias), dot-product attention over `attention_axes`,
  * Keras 3's mask (query/value/key masks, causal mask, sliding window, `attention_mask`, ANDed) with the
- * softmax path Keras takes for it, and the output projection.
+ * softmax path Keras takes for it, and the output projection. With `contribOps`, unmasked 3-D attention is
+ * onnxruntime's fused com.microsoft.MultiHeadAttention.
  */
-import type { Dim, Graph, Value } from '../graph.js';
+import { type Dim, type Value, float } from '../graph.js';
+import { MS_DOMAIN } from '../proto.js';
 import { maskAsBool, reshape, transpose, unsqueeze } from '../ops.js';
 import { type LayerCall, type LoweringContext, registerLowering } from '../registry.js';
 import { positionGrid } from './attention-common.js';
@@ -60,9 +62,9 @@ registerLowering('MultiHeadAttention', (ctx, call) => {
   const valueDim = vk.shape[2] as number;
   const outShape = (ok.shape as number[]).slice(2);
 
-  // Projections (…, d) → (…, heads, dim): one MatMul on the kernel viewed as (d, heads·dim).
+  // Projections (…, d) → (…, heads·dim): one MatMul on the kernel viewed as (d, heads·dim).
   const scale = 1 / Math.sqrt(keyDim);
-  const projectIn = (x: Value, kernel: Value, bias: Value | null, dim: number, scaled: boolean): string => {
+  const projectIn = (x: Value, kernel: Value, bias: Value | null, scaled: boolean): string => {
     const [d, n, h] = kernel.shape as number[];
     const scaleBy = (values: Float32Array) => values.map((v) => v * scale);
     const kIndex = w.indexOf(kernel);
@@ -75,11 +77,12 @@ registerLowering('MultiHeadAttention', (ctx, call) => {
       const bias2 = scaled ? ctx.weight(layer, bIndex, { dims: [n * h], transform: scaleBy, suffix: 'scaled' }) : ctx.weight(layer, bIndex, { dims: [n * h] });
       y = g.op('Add', [y, bias2.name]);
     }
-    return reshape(g, y, [...x.shape.slice(0, -1).map(() => 0), heads, dim]);
+    return y;
   };
-  const q = projectIn(query, qk, qb, keyDim, true);
-  const k = projectIn(key, kk, kb, keyDim, false);
-  const v = projectIn(value, vk, vb, valueDim, false);
+  const qFlat = projectIn(query, qk, qb, true);
+  const kFlat = projectIn(key, kk, kb, false);
+  const vFlat = projectIn(value, vk, vb, false);
+  const toHeads = (flat: string, x: Value, dim: number) => reshape(g, flat, [...x.shape.slice(0, -1).map(() => 0), heads, dim]);
 
   // Axes of the projected tensors (B, …, heads, dim): attention over `attention_axes`, the rest batch-like.
   const rank = query.shape.length + 1;
@@ -90,6 +93,24 @@ registerLowering('MultiHeadAttention', (ctx, call) => {
       : (Array.isArray(cfgAxes) ? (cfgAxes as number[]) : [Number(cfgAxes)]).map((a) => (a >= 0 ? a : rank - 1 + a));
   const batchAxes = Array.from({ length: rank }, (_, i) => i).filter((i) => !attnAxes.includes(i) && i !== rank - 1);
   const perm = [...batchAxes, ...attnAxes, rank - 1];
+  const outputProjection = (joinedFlat: string): Value => {
+    const okIndex = w.indexOf(ok);
+    let y = g.op('MatMul', [joinedFlat, ctx.weight(layer, okIndex, { dims: [heads * valueDim, prod(outShape)] }).name]);
+    if (ob) y = g.op('Add', [y, ctx.weight(layer, w.indexOf(ob), { dims: [prod(outShape)] }).name]);
+    if (outShape.length !== 1) y = reshape(g, y, [...query.shape.slice(0, -1).map(() => 0), ...outShape]);
+    return { name: y, dtype: 'float32', shape: call.outputShapes[0] };
+  };
+  const masked = queryMask != null || valueMask != null || keyMask != null || causal || slidingWindow != null || attentionMask != null;
+  if (ctx.options.contribOps && rank === 4 && attnAxes.length === 1 && attnAxes[0] === 1 && !masked && !returnScores) {
+    // onnxruntime's fused attention (com.microsoft.MultiHeadAttention) on the (…, heads·dim) projections;
+    // the query already carries the 1/sqrt(key_dim) scale.
+    const context = g.op('MultiHeadAttention', [qFlat, kFlat, vFlat], { num_heads: heads, scale: float(1) }, MS_DOMAIN);
+    return { outputs: [outputProjection(context)], masks: [queryMask] };
+  }
+  const q = toHeads(qFlat, query, keyDim);
+  const k = toHeads(kFlat, key, keyDim);
+  const v = toHeads(vFlat, value, valueDim);
+
   // (batch axes…, T, dim), or (batch axes…, dim, S) for the key; several attention axes flattened into one.
   const flatten = (x: string, dim: number, transposeLast: boolean): string => {
     const t = transpose(g, x, transposeLast ? [...batchAxes, rank - 1, ...attnAxes] : perm);
@@ -147,12 +168,7 @@ registerLowering('MultiHeadAttention', (ctx, call) => {
   const inverse = perm.map((_, i) => perm.indexOf(i));
   const joined = transpose(g, context, inverse);
   // Output projection: (…, heads, dim) · (heads·dim, prod(out)).
-  const flatJoined = reshape(g, joined, [...query.shape.slice(0, -1).map(() => 0), heads * valueDim]);
-  const okIndex = w.indexOf(ok);
-  let y = g.op('MatMul', [flatJoined, ctx.weight(layer, okIndex, { dims: [heads * valueDim, prod(outShape)] }).name]);
-  if (ob) y = g.op('Add', [y, ctx.weight(layer, w.indexOf(ob), { dims: [prod(outShape)] }).name]);
-  if (outShape.length !== 1) y = reshape(g, y, [...query.shape.slice(0, -1).map(() => 0), ...outShape]);
-  const out: Value = { name: y, dtype: 'float32', shape: call.outputShapes[0] };
+  const out = outputProjection(reshape(g, joined, [...query.shape.slice(0, -1).map(() => 0), heads * valueDim]));
   if (!returnScores) return { outputs: [out], masks: [queryMask] };
   let scoresOut = probs;
   if (attnAxes.length > 1) {
