@@ -63,7 +63,12 @@ function topNodes(file: string, calls: number): ProfileRow[] {
     .map(([node, { op, us }]) => ({ op, node, ms_per_call: us / 1000 / calls, share: us / total }));
 }
 
-async function main(): Promise<ForwardResult & { profiles?: Record<string, ProfileRow[]> }> {
+export interface OnnxForwardResult extends ForwardResult {
+  /** Per model, the heaviest nodes (with --profile). */
+  profiles?: Record<string, ProfileRow[]>;
+}
+
+async function main(): Promise<OnnxForwardResult> {
   const backend = `onnxruntime ${threads}t`;
   const ort = await loadOnnxRuntime();
   if (ort.ort == null) return { backend, available: false, error: (ort as { reason: string }).reason, rows: [] };

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { JsonObject, KerasModel } from '../../src/model/types.js';
-import { onnxModelBytes } from '../../src/onnx/index.js';
+import { lowerModel, onnxModelBytes } from '../../src/onnx/index.js';
 import type { InputArray } from '../../src/runtime/build.js';
 import { type Output, floats, functional, input, runOrtNode, runOrtWeb, runTfjs, sequential, tokens, worstExcess } from './helpers.js';
 
@@ -103,6 +103,8 @@ const CASES: Record<string, Case> = {
   'RNN(LSTMCell)': seq([5, 3], [layer('RNN', { cell: { class_name: 'LSTMCell', config: { name: 'cell', units: 3 } }, return_sequences: true })]),
   'Bidirectional sum': seq([5, 3], [layer('Bidirectional', { layer: lstm(), merge_mode: 'sum' })]),
   'Bidirectional ave, last output': seq([5, 3], [layer('Bidirectional', { layer: gru({ return_sequences: false }), merge_mode: 'ave' })]),
+  'Bidirectional SimpleRNN mul, last output': seq([5, 3], [layer('Bidirectional', { layer: simple({ return_sequences: false }), merge_mode: 'mul' })]),
+  'Bidirectional GRU reset_after=False concat': seq([5, 3], [layer('Bidirectional', { layer: gru({ reset_after: false }), merge_mode: 'concat' })]),
   'TimeDistributed(Dense)': seq([4, 3], [layer('TimeDistributed', { layer: dense(2, { activation: 'tanh' }) })]),
   'TimeDistributed(Conv1D)': seq([3, 5, 2], [layer('TimeDistributed', { layer: layer('Conv1D', { filters: 2, kernel_size: 2 }) })]),
   // Masks: Embedding(mask_zero) and Masking, through the recurrent layers (Scan) and mask-aware pooling.
@@ -125,6 +127,7 @@ const CASES: Record<string, Case> = {
   'SeqSelfAttention local window, sigmoid activation, masked': masked('post', [
     layer('SeqSelfAttention', { units: 3, attention_width: 3, attention_activation: 'sigmoid', attention_type: 'additive' }),
   ]),
+  'SeqSelfAttention additive on 64 steps (scores one query step at a time)': seq([64, 5], [layer('SeqSelfAttention', { units: 16, attention_type: 'additive' })]),
   'SeqSelfAttention multiplicative, history window': seq([5, 4], [layer('SeqSelfAttention', { attention_type: 'multiplicative', attention_width: 2, history_only: true })]),
   'MultiHead(Dense) with hidden_dim': seq([4, 6], [layer('MultiHead', { layer: dense(3), layer_num: 3, hidden_dim: 5 })]),
 };
@@ -190,6 +193,16 @@ const GRAPHS: Record<string, Case> = {
       ['dec', ['enc', 2]],
     );
     return { model, inputs: [floats([2, 5, 3], 56), floats([2, 4, 3], 57)] };
+  },
+  'Bidirectional LSTM concat, return_state (one bidirectional ONNX op)': async () => {
+    const model = await functional(
+      [input('x', [5, 3]), { class_name: 'Bidirectional', config: { name: 'bi', merge_mode: 'concat', layer: layer('LSTM', { units: 3, return_sequences: true, return_state: true }) }, inbound: ['x'] }],
+      ['x'],
+      [['bi', 0], ['bi', 1], ['bi', 2], ['bi', 3], ['bi', 4]],
+    );
+    const { graph } = await lowerModel(model);
+    expect(graph.nodes.filter((n) => n.op === 'LSTM').map((n) => n.attributes.direction)).toEqual(['bidirectional']);
+    return { model, inputs: [floats([2, 5, 3], 59)] };
   },
   'Bidirectional GRU, merge None, return_state': async () => {
     const model = await functional(

@@ -13,7 +13,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Graph, Value } from '../graph.js';
-import { cast, reverse, shapeOf, shapeSlice, squeeze, transpose, unsqueeze } from '../ops.js';
+import { cast, reshape, reverse, shapeOf, shapeSlice, squeeze, transpose, unsqueeze } from '../ops.js';
 import { type LayerCall, type LayerLowered, type LoweringContext, registerLowering } from '../registry.js';
 import { lowerActivation, rnnActivation } from './activations.js';
 
@@ -105,7 +105,7 @@ const ONNX_OPS: Record<CellKind, { op: string; order: number[] }> = {
 };
 
 /** The ONNX op's `activations` (and alpha/beta) for this cell, or null when one has no ONNX name here. */
-function onnxActivations(r: Recurrence): Record<string, string[] | { floats: number[] }> | null {
+function onnxActivations(r: Recurrence): { activations: string[] } | null {
   const f = r.kind === 'SimpleRNNCell' ? null : rnnActivation(r.recurrentActivation, 'keras3');
   const g = rnnActivation(r.activation, 'keras3');
   if (g == null || (r.kind !== 'SimpleRNNCell' && f == null)) return null;
@@ -116,21 +116,17 @@ function onnxActivations(r: Recurrence): Record<string, string[] | { floats: num
   return { activations: list.map((a) => a.name) };
 }
 
-function lowerWithOnnxOp(ctx: LoweringContext, call: LayerCall, r: Recurrence, attrs: Record<string, string[] | { floats: number[] }>): LayerLowered {
+function lowerWithOnnxOp(ctx: LoweringContext, call: LayerCall, r: Recurrence, attrs: { activations: string[] }): LayerLowered {
   const g = ctx.graph;
   const layer = call.layer;
-  const { op, order } = ONNX_OPS[r.kind];
-  const gates = GATES[r.kind];
+  const { op } = ONNX_OPS[r.kind];
   const u = r.units;
   const x = call.inputs[0];
-  const features = x.shape[2] as number;
-  const w = ctx.weight(layer, 0, { dims: [1, gates * u, features], transform: onnxKernel(order, u), suffix: 'onnx' });
-  const rk = ctx.weight(layer, 1, { dims: [1, gates * u, u], transform: onnxKernel(order, u), suffix: 'onnx' });
-  const b = r.useBias ? ctx.weight(layer, 2, { dims: [1, 2 * gates * u], transform: onnxBias(order, u, r.resetAfter), suffix: 'onnx' }).name : '';
+  const weights = onnxWeights(ctx, layer, r, x.shape[2] as number);
   // ONNX's layout 0: (steps, batch, features).
   const xs = transpose(g, r.goBackwards ? reverse(g, x.name, 1) : x.name, [1, 0, 2]);
   const initial = call.inputs.slice(1).map((s) => unsqueeze(g, s.name, [0]));
-  const inputs = [xs, w.name, rk.name, b, '', initial[0] ?? ''];
+  const inputs = [xs, weights.w, weights.r, weights.b, '', initial[0] ?? ''];
   if (r.kind === 'LSTMCell') inputs.push(initial[1] ?? '');
   while (inputs[inputs.length - 1] === '') inputs.pop();
   const outCount = r.kind === 'LSTMCell' ? 3 : 2;
@@ -141,6 +137,73 @@ function lowerWithOnnxOp(ctx: LoweringContext, call: LayerCall, r: Recurrence, a
   const output = r.returnSequences ? transpose(g, squeeze(g, y, [1]), [1, 0, 2]) : squeeze(g, yh, [0]);
   const states = r.kind === 'LSTMCell' ? [squeeze(g, yh, [0]), squeeze(g, yc, [0])] : [squeeze(g, yh, [0])];
   return finish(call, r, output, states);
+}
+
+/** The ONNX op's W, R and B inputs for a layer: kernels transposed and gates reordered when written. */
+function onnxWeights(ctx: LoweringContext, layer: tf.layers.Layer, r: Recurrence, features: number): { w: string; r: string; b: string } {
+  const { order } = ONNX_OPS[r.kind];
+  const gates = GATES[r.kind];
+  const u = r.units;
+  return {
+    w: ctx.weight(layer, 0, { dims: [1, gates * u, features], transform: onnxKernel(order, u), suffix: 'onnx' }).name,
+    r: ctx.weight(layer, 1, { dims: [1, gates * u, u], transform: onnxKernel(order, u), suffix: 'onnx' }).name,
+    b: r.useBias ? ctx.weight(layer, 2, { dims: [1, 2 * gates * u], transform: onnxBias(order, u, r.resetAfter), suffix: 'onnx' }).name : '',
+  };
+}
+
+/** Configs that differ only in name and direction. */
+function sameRecurrence(a: Recurrence, b: Recurrence): boolean {
+  const key = (r: Recurrence) => JSON.stringify([r.kind, r.units, r.activation, r.recurrentActivation, r.useBias, r.resetAfter, r.returnSequences, r.returnState]);
+  return key(a) === key(b);
+}
+
+/**
+ * Keras's Bidirectional over a forward and a backward recurrent layer of the same config, without a mask
+ * or initial states, as one ONNX op with `direction: bidirectional` (onnxruntime runs the two directions
+ * together). The reverse direction's outputs are aligned with the input steps, which is the order Keras's
+ * Bidirectional puts the backward sequence back into. Null when the layers do not qualify.
+ */
+export function lowerBidirectionalWithOnnxOp(ctx: LoweringContext, call: LayerCall, forward: tf.layers.Layer, backward: tf.layers.Layer, mergeMode: unknown): LayerLowered | null {
+  if (call.inputs.length !== 1 || call.masks[0] != null || !['concat', 'sum', 'ave', 'mul'].includes(String(mergeMode))) return null;
+  const known = (l: tf.layers.Layer) => ['LSTMCell', 'GRUCell', 'SimpleRNNCell'].includes((l as unknown as { cell?: tf.layers.Layer }).cell?.getClassName() ?? '');
+  if (!known(forward) || !known(backward)) return null;
+  const f = recurrence(ctx, forward);
+  const b = recurrence(ctx, backward);
+  const attrs = onnxActivations(f);
+  if (!attrs || !sameRecurrence(f, b) || f.goBackwards || !b.goBackwards || typeof call.inputs[0].shape[2] !== 'number') return null;
+  const g = ctx.graph;
+  const x = call.inputs[0];
+  const features = x.shape[2] as number;
+  const fw = onnxWeights(ctx, forward, f, features);
+  const bw = onnxWeights(ctx, backward, b, features);
+  const both = (a: string, c: string) => (a === '' ? '' : g.op('Concat', [a, c], { axis: 0 }));
+  const inputs = [transpose(g, x.name, [1, 0, 2]), both(fw.w, bw.w), both(fw.r, bw.r), both(fw.b, bw.b)];
+  while (inputs[inputs.length - 1] === '') inputs.pop();
+  const attributes: Record<string, unknown> = { hidden_size: f.units, direction: 'bidirectional', activations: [...attrs.activations, ...attrs.activations] };
+  if (f.kind === 'GRUCell') attributes.linear_before_reset = f.resetAfter ? 1 : 0;
+  const [y, yh, yc] = g.opN(ONNX_OPS[f.kind].op, inputs, f.kind === 'LSTMCell' ? 3 : 2, attributes as Record<string, never>);
+  const u = f.units;
+  // Sequences: Y (steps, 2, batch, units) → (batch, steps, 2, units); last outputs: Y_h (2, batch, units) → (batch, 2, units).
+  const pair = f.returnSequences ? transpose(g, y, [2, 0, 1, 3]) : transpose(g, yh, [1, 0, 2]);
+  const axis = f.returnSequences ? 2 : 1;
+  let merged: string;
+  if (mergeMode === 'concat') merged = reshape(g, pair, f.returnSequences ? [0, 0, 2 * u] : [0, 2 * u]);
+  else if (mergeMode === 'sum') merged = g.op('ReduceSum', [pair, g.ints([axis])], { keepdims: 0 });
+  else if (mergeMode === 'ave') merged = g.op('ReduceMean', [pair], { axes: [axis], keepdims: 0 });
+  else merged = g.op('ReduceProd', [pair], { axes: [axis], keepdims: 0 });
+  const outputs: Value[] = [{ name: merged, dtype: 'float32', shape: call.outputShapes[0] }];
+  if (f.returnState) {
+    const [hf, hb] = g.opN('Split', [yh, g.ints([1, 1])], 2, { axis: 0 });
+    const states = [squeeze(g, hf, [0])];
+    const backStates = [squeeze(g, hb, [0])];
+    if (f.kind === 'LSTMCell') {
+      const [cf, cb] = g.opN('Split', [yc, g.ints([1, 1])], 2, { axis: 0 });
+      states.push(squeeze(g, cf, [0]));
+      backStates.push(squeeze(g, cb, [0]));
+    }
+    [...states, ...backStates].forEach((name, i) => outputs.push({ name, dtype: 'float32', shape: call.outputShapes[i + 1] }));
+  }
+  return { outputs, masks: outputs.map(() => null) };
 }
 
 function finish(call: LayerCall, r: Recurrence, output: string, states: string[]): LayerLowered {

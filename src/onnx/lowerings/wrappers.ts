@@ -6,11 +6,12 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Value } from '../graph.js';
 import { project, reverse, shapeOf, shapeSlice, unsqueeze } from '../ops.js';
 import { registerLowering } from '../registry.js';
+import { lowerBidirectionalWithOnnxOp } from './recurrent.js';
 
 /**
  * Bidirectional: the forward and backward layers on the same input (each half of any initial states),
  * the backward sequence flipped back to input order, merged (concat, sum, ave, mul, or both outputs),
- * then the forward states and the backward states.
+ * then the forward states and the backward states. Two mirrored unmasked RNNs are one bidirectional ONNX op.
  */
 registerLowering('Bidirectional', (ctx, call) => {
   const g = ctx.graph;
@@ -19,6 +20,8 @@ registerLowering('Bidirectional', (ctx, call) => {
   const mergeMode = config.mergeMode ?? null;
   const returnSequences = (forward.getConfig().returnSequences as boolean | undefined) === true;
   const returnState = (forward.getConfig().returnState as boolean | undefined) === true;
+  const fused = lowerBidirectionalWithOnnxOp(ctx, call, forward, backward, mergeMode);
+  if (fused) return fused;
   const [x, ...initial] = call.inputs;
   const half = initial.length / 2;
   const mask = call.masks[0] ?? null;
