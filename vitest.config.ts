@@ -1,10 +1,25 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+import { HAS_WILD, WILD_ONLY_TEST_FILES } from './test/helpers/paths.js';
+
+const FUZZ = 'test/fuzz/fuzz.test.ts';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // `npm test` runs the fuzz campaign on its own first, then the rest (`--project`).
+    projects: [
+      { extends: true, test: { name: 'fuzz', include: [FUZZ] } },
+      {
+        extends: true,
+        test: {
+          name: 'suite',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, FUZZ, ...(HAS_WILD ? [] : WILD_ONLY_TEST_FILES)],
+          globalSetup: ['test/helpers/real-files-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyCase } from '../src/parity/verify.js';
 import { GOLDEN, goldenCases, requireWild } from './helpers/paths.js';
+import { describeWild } from './helpers/wild.js';
 
 function explain(r: Awaited<ReturnType<typeof verifyCase>>): string {
   return r.files
@@ -24,7 +25,7 @@ describe('golden cases verify from every model file', () => {
   }
 });
 
-describe('real files with golden outputs', () => {
+describeWild('real files with golden outputs', () => {
   for (const id of [
     '01_dsRNA_seqselfattention',
     '17_retail_transformer_mha_archive',

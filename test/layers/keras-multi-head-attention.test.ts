@@ -4,9 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { MultiHeadAttention } from '../../src/layers/keras-multi-head-attention.js';
 import { KerasInteropError } from '../../src/errors.js';
 import { useBackend } from '../../src/runtime/backend.js';
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { wildFile } from '../helpers/paths.js';
+import { describeWild } from '../helpers/wild.js';
 import { goldenDir, h5LayerConfig, h5LayerWeights, npyTensor, randomArray, rng, withinTolerance } from './multi-head-golden-helpers.js';
 
 beforeAll(async () => {
@@ -452,11 +451,9 @@ describe('MultiHeadAttention (Keras) in a saved and reloaded tfjs model', () => 
   });
 });
 
-describe('MultiHeadAttention (Keras) from a real tf.keras 2.10 file', () => {
+describeWild('MultiHeadAttention (Keras) from a real tf.keras 2.10 file', () => {
   it('04_btc_transformer: builds from its config and takes its weights with Keras 2 names in order', async () => {
-    const wild = process.env.KERAS_INTEROP_WILD ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'wild');
-    const file = join(wild, '04_btc_transformer_mha_tfoplambda', 'transformer_BTC.h5');
-    expect(existsSync(file), `real file missing: ${file} (set KERAS_INTEROP_WILD)`).toBe(true);
+    const file = wildFile('04_btc_transformer_mha_tfoplambda', 'transformer_BTC.h5');
     const { config } = await h5LayerConfig(file, 'multi_head_attention');
     expect(config).toMatchObject({ numHeads: 4, keyDim: 128, queryShape: [null, 20, 15], dropout: 0.1 });
     const layer = MultiHeadAttention.fromConfig(MultiHeadAttention, config as tf.serialization.ConfigDict) as MultiHeadAttention;

@@ -10,6 +10,7 @@ import { useBackend } from '../../src/runtime/backend.js';
 import { buildModel } from '../../src/runtime/build.js';
 import { goldenDir } from './multi-head-golden-helpers.js';
 import { wildFile } from '../helpers/paths.js';
+import { describeWild } from '../helpers/wild.js';
 import { mulberry32 } from '../../fuzz/lib/rng.js';
 
 const CLASSES = [LSTM, GRU, SimpleRNN, RNN, Bidirectional, LSTMCell, GRUCell, SimpleRNNCell, MultiHead];
@@ -596,7 +597,7 @@ describe('golden sa_additive_basic: Embedding(mask_zero) → Bidirectional(LSTM)
   });
 });
 
-describe('wild 19_randomlist_bigru_masking_archive: Masking → Bidirectional(GRU reset_after) ×2 → Dense (Keras 3.5)', () => {
+describeWild('wild 19_randomlist_bigru_masking_archive: Masking → Bidirectional(GRU reset_after) ×2 → Dense (Keras 3.5)', () => {
   const file = () => wildFile('19_randomlist_bigru_masking_archive', 'model.keras');
 
   it('verifyCase passes on the golden outputs', async () => {

@@ -1,26 +1,26 @@
-/** Where the shared golden and wild cases live (override with KERAS_INTEROP_SHARED). */
+/** The golden cases the parity tests read (the project's copies in fixtures/golden) and the real files' goldens. */
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GOLDEN, requireWild, wildItems } from '../helpers/paths.js';
 
-export const SHARED_DIR = process.env.KERAS_INTEROP_SHARED ?? '/work/shared';
-export const GOLDEN_DIR = join(SHARED_DIR, 'golden');
-export const WILD_DIR = join(SHARED_DIR, 'wild');
+export const GOLDEN_DIR = GOLDEN;
 export const FIXTURES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
-/** Folders holding a case.json: every golden case and every wild case's golden/ folder. */
-export function goldenCaseDirs(): string[] {
+/** Folders under `root` holding `<sub>/case.json`. */
+function caseDirs(root: string, sub: string): string[] {
   const dirs: string[] = [];
-  for (const e of readdirSync(GOLDEN_DIR, { withFileTypes: true })) {
-    if (e.isDirectory() && existsSync(join(GOLDEN_DIR, e.name, 'case.json'))) dirs.push(join(GOLDEN_DIR, e.name));
+  for (const e of readdirSync(root, { withFileTypes: true })) {
+    if (e.isDirectory() && existsSync(join(root, e.name, sub, 'case.json'))) dirs.push(join(root, e.name, sub));
   }
   return dirs.sort();
 }
 
+export function goldenCaseDirs(): string[] {
+  return caseDirs(GOLDEN_DIR, '');
+}
+
+/** Every real file's golden/ folder; none when the real-file folder is absent. */
 export function wildCaseDirs(): string[] {
-  const dirs: string[] = [];
-  for (const e of readdirSync(WILD_DIR, { withFileTypes: true })) {
-    if (e.isDirectory() && existsSync(join(WILD_DIR, e.name, 'golden', 'case.json'))) dirs.push(join(WILD_DIR, e.name, 'golden'));
-  }
-  return dirs.sort();
+  return wildItems(() => caseDirs(requireWild(), 'golden'));
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readConfigSource, readModel } from '../../src/readers/index.js';
 import { KerasInteropError } from '../../src/errors.js';
 import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { describeWild } from '../helpers/wild.js';
 import type { KerasModel } from '../../src/model/types.js';
 
 function flat(m: KerasModel) {
@@ -54,7 +55,7 @@ describe('HDF5 reader on golden cases', () => {
   }
 });
 
-describe('HDF5 reader on real files', () => {
+describeWild('HDF5 reader on real files', () => {
   const expected: Record<string, { format: string; version?: string; weights: number }> = {
     '01_dsRNA_seqselfattention/3fold_model.h5': { format: 'keras2-h5', version: '2.3.1', weights: 25 },
     '02_botnet_custom_attention/attention_weights.hdf5': { format: 'keras2-h5', version: '2.3.1', weights: 13 },

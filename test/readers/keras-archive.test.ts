@@ -5,6 +5,7 @@ import { zipSync, strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { readModel } from '../../src/readers/index.js';
 import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { describeWild } from '../helpers/wild.js';
 import type { KerasModel } from '../../src/model/types.js';
 
 function flat(m: KerasModel) {
@@ -31,7 +32,7 @@ describe('.keras reader on golden cases', () => {
   }
 });
 
-describe('.keras reader on real files', () => {
+describeWild('.keras reader on real files', () => {
   const expected: Record<string, { version: string; weights: number }> = {
     '17_retail_transformer_mha_archive/transformer_model.keras': { version: '3.10.0', weights: 36 },
     '19_randomlist_bigru_masking_archive/model.keras': { version: '3.5.0', weights: 14 },

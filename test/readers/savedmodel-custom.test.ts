@@ -21,6 +21,7 @@ import { useBackend } from '../../src/runtime/backend.js';
 import { buildModel, predict } from '../../src/runtime/build.js';
 import { isLayerRegistered, registerLayer } from '../../src/runtime/registry.js';
 import { requireWild } from '../helpers/paths.js';
+import { describeWild, itWild } from '../helpers/wild.js';
 import { TransformerEncoder } from '../helpers/transformer-encoder.js';
 
 const W14 = () => join(requireWild(), '14_nlx_transformer_encoder_mha_savedmodel', 'transformer_model');
@@ -77,7 +78,7 @@ function tracedFunctions(): FunctionDef[] {
   return msg.metaGraphs[0].graphDef.library.function;
 }
 
-describe('wild 14: what the TransformerEncoder helper implements is what the SavedModel records', () => {
+describeWild('wild 14: what the TransformerEncoder helper implements is what the SavedModel records', () => {
   it('the layer config holds embed_dim, dense_dim, num_heads; keras_metadata.pb gives each sub-layer', () => {
     const meta = decodeMessage('SavedMetadata', readFileSync(join(W14(), 'keras_metadata.pb')));
     const byPath = new Map((meta.nodes ?? []).map((n) => [n.nodePath ?? '', decodeKerasJson(JSON.parse(n.metadata ?? '{}')) as JsonObject]));
@@ -186,7 +187,7 @@ function reference(m: KerasModel, x: Float32Array, batch: number): number[] {
 }
 
 describe('wild 14 with a registered TransformerEncoder (no golden outputs exist for this file)', () => {
-  it('builds with the file weights in the layer.weights order, and predicts what the recipe computes', async () => {
+  itWild('builds with the file weights in the layer.weights order, and predicts what the recipe computes', async () => {
     expect(isLayerRegistered('TransformerEncoder')).toBe(true);
     const m = await readModel(W14());
     const tfModel = await buildModel(m);
@@ -215,7 +216,7 @@ describe('wild 14 with a registered TransformerEncoder (no golden outputs exist 
     }
   });
 
-  it('every weight reaches the output, except the key bias, which softmax cancels exactly', async () => {
+  itWild('every weight reaches the output, except the key bias, which softmax cancels exactly', async () => {
     const m = await readModel(W14());
     const tfModel = await buildModel(m);
     try {

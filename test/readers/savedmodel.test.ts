@@ -14,6 +14,7 @@ import { snappyDecompress } from '../../src/readers/savedmodel/sstable.js';
 import { useBackend } from '../../src/runtime/backend.js';
 import { buildModel, predict } from '../../src/runtime/build.js';
 import { requireWild } from '../helpers/paths.js';
+import { describeWild } from '../helpers/wild.js';
 
 const W15 = () => join(requireWild(), '15_nlx_stock_lstm_savedmodel', 'stock_model');
 const W14 = () => join(requireWild(), '14_nlx_transformer_encoder_mha_savedmodel', 'transformer_model');
@@ -138,7 +139,7 @@ function denseRef(x: number[], kernel: Float32Array, bias: Float32Array, units: 
   return Array.from({ length: units }, (_, j) => x.reduce((s, v, k) => s + v * kernel[k * units + j], bias[j]));
 }
 
-describe('SavedModel reader on wild 15 (Sequential LSTM, TF 2.15)', () => {
+describeWild('SavedModel reader on wild 15 (Sequential LSTM, TF 2.15)', () => {
   it('lists every variable with its shape and dtype, in layer.weights order', async () => {
     const m = await readModel(W15());
     expect(m.source.format).toBe('savedmodel');
@@ -209,7 +210,7 @@ describe('SavedModel reader on wild 15 (Sequential LSTM, TF 2.15)', () => {
   });
 });
 
-describe('SavedModel reader on wild 14 (TransformerEncoder wrapping MultiHeadAttention)', () => {
+describeWild('SavedModel reader on wild 14 (TransformerEncoder wrapping MultiHeadAttention)', () => {
   it('lists the full layer tree and every weight', async () => {
     const m = await readModel(W14());
     expect(m.config?.class_name).toBe('Functional');
@@ -292,7 +293,7 @@ describe('SavedModel reader on wild 14 (TransformerEncoder wrapping MultiHeadAtt
   });
 });
 
-describe('SavedModel reader: corrupt copies of wild 15', () => {
+describeWild('SavedModel reader: corrupt copies of wild 15', () => {
   it('reports a flipped byte in any tensor as CHECKSUM_MISMATCH naming the variable', async () => {
     const dir = tmpDir();
     cpSync(W15(), dir, { recursive: true });

@@ -18,6 +18,7 @@ import { runModel } from '../../src/runtime/run.js';
 import { convertModel } from '../../src/writers/index.js';
 import { writeTfjs } from '../../src/writers/tfjs.js';
 import { GOLDEN, wildFile } from '../helpers/paths.js';
+import { describeWild } from '../helpers/wild.js';
 import { maxDiff, predictInFreshProcess, tfjsTempDir, writeFolder } from '../writers/tfjs-helpers.js';
 
 const temp = tfjsTempDir();
@@ -29,7 +30,7 @@ function tokens(rows: number, cols: number, vocab: number, seed: number): InputA
   return { dtype: 'int32', shape: [rows, cols], data: Int32Array.from({ length: rows * cols }, (_, i) => (i * 389 + seed * 7919) % vocab) };
 }
 
-describe('wild 28: a tensorflowjs_converter folder (tf.keras 2.13, Embedding + 2 LSTM + Dense)', () => {
+describeWild('wild 28: a tensorflowjs_converter folder (tf.keras 2.13, Embedding + 2 LSTM + Dense)', () => {
   let model: KerasModel;
   beforeAll(async () => {
     model = await readModel(W28());

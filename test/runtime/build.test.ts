@@ -20,6 +20,7 @@ import {
   wildPath,
   worstExcess,
 } from './support.js';
+import { describeWild } from '../helpers/wild.js';
 
 /** Real files that must stay unbuildable here, and why. */
 const EXPECTED_UNSUPPORTED: Record<string, string> = {
@@ -74,7 +75,7 @@ describe('every golden and real config builds with tfjs', () => {
   }
 });
 
-describe('buildModel with the files weights', () => {
+describeWild('buildModel with the files weights', () => {
   for (const [id, file] of [
     ['20_tree_lstm_embedding_archive', 'lstm_tree_model.keras'],
     ['21_rssi_hybrid_bn_bilstm_archive', 'hybrid_model.keras'],

@@ -14,6 +14,7 @@ import { normalizeConfig, normalizeConfigDetailed } from '../../src/runtime/norm
 import { runModel } from '../../src/runtime/run.js';
 import { convertModel } from '../../src/writers/index.js';
 import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { describeWild } from '../helpers/wild.js';
 import { tempDir } from '../writers/helpers.js';
 
 const tmp = tempDir();
@@ -196,7 +197,7 @@ describe('toKeras2Config on the golden Keras 3 files', () => {
   }
 });
 
-describe('cross-generation conversion of the real files with goldens', () => {
+describeWild('cross-generation conversion of the real files with goldens', () => {
   it('01 (tf.keras 2.3.1, Model, bare Bidirectional, SeqSelfAttention) → .keras and Keras 3 .h5', async () => {
     const root = requireWild();
     const src = join(root, '01_dsRNA_seqselfattention', '3fold_model.h5');

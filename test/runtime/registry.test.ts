@@ -6,6 +6,7 @@ import { useBackend } from '../../src/runtime/backend.js';
 import { buildModel, predict } from '../../src/runtime/build.js';
 import { normalizeConfig } from '../../src/runtime/normalize.js';
 import { findUnsupportedLayers, isLayerRegistered, registerLayer, tfjsClassKey, unsupportedLayerError } from '../../src/runtime/registry.js';
+import { itWild } from '../helpers/wild.js';
 import { loadOurLayers, readKerasModel, stubMissing, wildPath } from './support.js';
 
 async function rejection(model: KerasModel): Promise<UnsupportedLayerError> {
@@ -25,7 +26,7 @@ beforeAll(async () => {
 });
 
 describe('layers tfjs cannot run fail with a named, actionable error', () => {
-  it('wild 04: TFOpLambda (tf.keras 2.10)', async () => {
+  itWild('wild 04: TFOpLambda (tf.keras 2.10)', async () => {
     const model = await readKerasModel(wildPath('04_btc_transformer_mha_tfoplambda', 'transformer_BTC.h5'));
     const found = findUnsupportedLayers(normalizeConfig(model.config as JsonObject));
     expect(found.filter((u) => u.reason === 'tf-op-lambda').map((u) => [u.name, u.className, u.path])).toEqual([
@@ -45,7 +46,7 @@ describe('layers tfjs cannot run fail with a named, actionable error', () => {
     expect(e.message).toContain("registerLayer('TFOpLambda', MyLayer)");
   });
 
-  it('wild 06: Lambda (Keras 2.4) — its Python bytecode is never executed', async () => {
+  itWild('wild 06: Lambda (Keras 2.4) — its Python bytecode is never executed', async () => {
     const model = await readKerasModel(wildPath('06_ids_lstm_dot_attention', 'LSTM_model.h5'));
     const e = await rejection(model);
     expect(e.code).toBe('LAMBDA_LAYER');
@@ -55,7 +56,7 @@ describe('layers tfjs cannot run fail with a named, actionable error', () => {
     expect(e.message).toContain("registerLayer('Lambda', MyLayer)");
   });
 
-  it('wild 02: a user class "attention" (Keras 2.3.1), with its weights listed', async () => {
+  itWild('wild 02: a user class "attention" (Keras 2.3.1), with its weights listed', async () => {
     const model = await readKerasModel(wildPath('02_botnet_custom_attention', 'attention_weights.hdf5'));
     const e = await rejection(model);
     expect(e.code).toBe('UNSUPPORTED_LAYER');
@@ -65,7 +66,7 @@ describe('layers tfjs cannot run fail with a named, actionable error', () => {
     expect(e.message).toContain("registerLayer('attention', MyLayer)");
   });
 
-  it('wild 11: a user class SimpleAttention (Keras 3.8) fails, then runs once registered', async () => {
+  itWild('wild 11: a user class SimpleAttention (Keras 3.8) fails, then runs once registered', async () => {
     const model = await readKerasModel(wildPath('11_do_lstm_simpleattention_k3h5', 'lstm_attention_model.h5'));
     const e = await rejection(model);
     expect(e.code).toBe('UNSUPPORTED_LAYER');

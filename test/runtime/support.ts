@@ -7,7 +7,7 @@ import { unzipSync } from 'fflate';
 import type { JsonObject, KerasModel } from '../../src/model/types.js';
 import { readHdf5 } from '../../src/readers/hdf5.js';
 import { isLayerRegistered, registerLayer } from '../../src/runtime/registry.js';
-import { GOLDEN, WILD, requireWild } from '../helpers/paths.js';
+import { GOLDEN, WILD, requireWild, wildItems } from '../helpers/paths.js';
 
 export interface ConfigCase {
   /** e.g. `golden/kmha_basic/model.h5`, `wild/24_.../lstm_model.h5`. */
@@ -27,8 +27,12 @@ export function goldenConfigCases(): ConfigCase[] {
   return out;
 }
 
-/** Every real file with a model config: HDF5 (01-24), archives (17-21) and the tfjs folder (28). */
+/** Every real file with a model config: HDF5 (01-24), archives (17-21) and the tfjs folder (28); none without the folder. */
 export function wildConfigCases(): ConfigCase[] {
+  return wildItems(listWildConfigCases);
+}
+
+function listWildConfigCases(): ConfigCase[] {
   const root = requireWild();
   const out: ConfigCase[] = [];
   for (const dir of readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {

@@ -1,6 +1,5 @@
-/** Shared bits of the writer tests: temp folders, HDF5 tools from hdf5-tools, bitwise comparison. */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+/** Shared bits of the writer tests: temp folders, bitwise comparison (HDF5 structure: h5-inspect.ts). */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -15,38 +14,6 @@ export function writeTemp(dir: string, name: string, bytes: Uint8Array): string 
   const path = join(dir, name);
   writeFileSync(path, bytes);
   return path;
-}
-
-/** `h5dump -H` without its first line (the file name): groups, datasets, attributes and their types. */
-export function h5Header(path: string): string {
-  return execFileSync('h5dump', ['-H', path], { encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').slice(1).join('\n');
-}
-
-/** `h5dump -A` of one attribute, without the file name line. */
-export function h5Attr(path: string, attr: string): string {
-  return execFileSync('h5dump', ['-A', '-a', attr, path], { encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').slice(1).join('\n');
-}
-
-/** `h5ls -r` listing (paths and kinds). */
-export function h5List(path: string): string[] {
-  return execFileSync('h5ls', ['-r', path], { encoding: 'utf8', maxBuffer: 1 << 28 })
-    .trim()
-    .split('\n')
-    .map((l) => l.replace(/\s+/g, ' ').trim());
-}
-
-/**
- * The raw bytes of a contiguous dataset, located by the HDF5 library (`h5ls -v` prints its file
- * address) and read straight from the file: independent of our reader and of h5wasm, which cannot
- * read float16.
- */
-export function datasetFileBytes(file: string, dataset: string): Uint8Array {
-  const out = execFileSync('h5ls', ['-va', `${file}/${dataset}`], { encoding: 'utf8' });
-  const addr = /Address:\s+(\d+)/.exec(out);
-  const size = /Storage:\s+(\d+) logical bytes/.exec(out);
-  if (!addr || !size) throw new Error(`h5ls -v gave no address for ${dataset}:\n${out}`);
-  const bytes = readFileSync(file);
-  return new Uint8Array(bytes.subarray(Number(addr[1]), Number(addr[1]) + Number(size[1])));
 }
 
 export function bytesOf(d: WeightData): Buffer {
