@@ -15,6 +15,7 @@ import { buildModel } from '../../src/runtime/build.js';
 import { useBackend } from '../../src/runtime/backend.js';
 import type { InputArray } from '../../src/runtime/build.js';
 import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { describeWild } from '../helpers/wild.js';
 import { runOrtNode, runOrtWeb, runTfjs, worstExcess } from './helpers.js';
 
 function explain(r: Awaited<ReturnType<typeof verifyCase>>): string {
@@ -87,7 +88,7 @@ describe('with contrib ops allowed, Keras MultiHeadAttention runs as com.microso
   }
 });
 
-describe('real files with golden outputs', () => {
+describeWild('real files with golden outputs', () => {
   for (const id of WILD_GOLDEN) {
     it(`${id} on onnxruntime-node`, async () => {
       const r = await verifyCase(join(requireWild(), id, 'golden'), { backend: 'onnxruntime' });
@@ -98,7 +99,7 @@ describe('real files with golden outputs', () => {
   }
 });
 
-describe('runnable real files without goldens give what the tfjs runtime gives', () => {
+describeWild('runnable real files without goldens give what the tfjs runtime gives', () => {
   for (const rel of WILD_RUNNABLE) {
     it(rel, async () => {
       const model = await readModel(join(requireWild(), rel));
