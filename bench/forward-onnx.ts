@@ -85,17 +85,9 @@ async function main(): Promise<OnnxForwardResult> {
   const rooflineMs = median(rooflineTimes);
   const roofline = { ms_median: rooflineMs, gflops: (2 * n ** 3) / rooflineMs / 1e6, repeats: rooflineTimes.length };
 
-  const makers: (() => Promise<M.BenchModel>)[] = [
-    () => M.transformerBlock(),
-    () => M.seqSelfAttentionAlone('additive'),
-    () => M.seqSelfAttentionAlone('multiplicative'),
-    () => M.biLstmSeqSelfAttention('additive'),
-    () => M.biLstmSeqSelfAttention('multiplicative'),
-    () => M.multiHeadLstm(),
-  ];
   const rows: ForwardRow[] = [];
   const profiles: Record<string, ProfileRow[]> = {};
-  for (const make of makers) {
+  for (const make of M.FORWARD_MODELS) {
     const bm = await make();
     const size = bm.inputShape.reduce((p, d) => p * d, 1);
     const x = [{ dtype: 'float32', shape: bm.inputShape, data: M.randomArray(size, 1, 42) }];

@@ -8,6 +8,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { transpose } from '../ops.js';
 import { type LayerCall, type LoweringContext, registerLowering } from '../registry.js';
 import { lowerActivation } from './activations.js';
+import { isChannelsFirst, perAxis } from './config.js';
 
 /** Values of a row-major tensor of `shape`, transposed by `perm`. */
 export function transposeValues(values: Float32Array, shape: number[], perm: number[]): Float32Array {
@@ -30,14 +31,6 @@ export function transposeValues(values: Float32Array, shape: number[], perm: num
   return out;
 }
 
-function list(v: unknown, n: number): number[] {
-  return Array.isArray(v) ? (v as number[]) : new Array<number>(n).fill(Number(v ?? 1));
-}
-
-function isChannelsFirst(format: unknown): boolean {
-  return format === 'channelsFirst' || format === 'channels_first';
-}
-
 interface ConvSetup {
   spatial: number;
   first: boolean;
@@ -52,9 +45,9 @@ function setup(ctx: LoweringContext, call: LayerCall, spatial: number): ConvSetu
   const x = call.inputs[0];
   const rank = spatial + 2;
   const first = isChannelsFirst(c.dataFormat);
-  const kernelSize = list(c.kernelSize, spatial);
-  const dilations = list(c.dilationRate, spatial);
-  const attrs: Record<string, number[] | string | number> = { kernel_shape: kernelSize, strides: list(c.strides, spatial), dilations };
+  const kernelSize = perAxis(c.kernelSize, spatial);
+  const dilations = perAxis(c.dilationRate, spatial);
+  const attrs: Record<string, number[] | string | number> = { kernel_shape: kernelSize, strides: perAxis(c.strides, spatial), dilations };
   const strides = attrs.strides as number[];
   if (c.padding === 'valid') attrs.auto_pad = 'VALID';
   else if (c.padding === 'same' && dilations.every((d) => d === 1)) attrs.auto_pad = 'SAME_UPPER';

@@ -7,14 +7,7 @@
 import type { Value } from '../graph.js';
 import { maskAsFloat, transpose, unsqueeze } from '../ops.js';
 import { type LayerCall, type LoweringContext, registerLowering } from '../registry.js';
-
-function list(v: unknown, n: number): number[] {
-  return Array.isArray(v) ? (v as number[]) : new Array<number>(n).fill(Number(v));
-}
-
-function isChannelsFirst(format: unknown): boolean {
-  return format === 'channelsFirst' || format === 'channels_first';
-}
+import { isChannelsFirst, perAxis } from './config.js';
 
 function pool(op: 'MaxPool' | 'AveragePool', spatial: number) {
   return (ctx: LoweringContext, call: LayerCall) => {
@@ -29,7 +22,7 @@ function pool(op: 'MaxPool' | 'AveragePool', spatial: number) {
     const padding = config.padding === 'same' ? 'SAME_UPPER' : config.padding === 'valid' ? 'VALID' : null;
     if (padding == null) return ctx.unsupported(call.layer, `padding ${JSON.stringify(config.padding)}`);
     const input = first ? x.name : transpose(g, x.name, toFirst);
-    const pooled = g.op(op, [input], { kernel_shape: list(config.poolSize, spatial), strides: list(config.strides ?? config.poolSize, spatial), auto_pad: padding });
+    const pooled = g.op(op, [input], { kernel_shape: perAxis(config.poolSize, spatial), strides: perAxis(config.strides ?? config.poolSize, spatial), auto_pad: padding });
     const out = first ? pooled : transpose(g, pooled, toLast);
     return { outputs: [{ ...x, name: out, shape: call.outputShapes[0] }] };
   };

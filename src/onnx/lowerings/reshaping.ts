@@ -1,10 +1,7 @@
 /** Layers that only move values: Flatten, Reshape, Permute, RepeatVector. */
 import { reshape, transpose, unsqueeze } from '../ops.js';
 import { registerLowering } from '../registry.js';
-
-function isChannelsFirst(format: unknown): boolean {
-  return format === 'channelsFirst' || format === 'channels_first';
-}
+import { isChannelsFirst } from './config.js';
 
 registerLowering('Flatten', (ctx, call) => {
   const x = call.inputs[0];

@@ -1,9 +1,6 @@
 /** 2-D layout layers: ZeroPadding2D, Cropping2D, UpSampling2D. */
 import { registerLowering } from '../registry.js';
-
-function isChannelsFirst(format: unknown): boolean {
-  return format === 'channelsFirst' || format === 'channels_first';
-}
+import { isChannelsFirst } from './config.js';
 
 /** [[top, bottom], [left, right]] from tfjs's config (a number, [h, w] or the nested form). */
 function pairs(v: unknown): [[number, number], [number, number]] {
