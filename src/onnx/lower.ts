@@ -181,7 +181,7 @@ class Lowerer implements LoweringContext {
     } catch (e) {
       throw new KerasInteropError('INTERNAL', `cannot compute the output shape of sub-layer "${layer.name}": ${(e as Error).message}`);
     }
-    const outputShapes = (Array.isArray(out[0]) || (Array.isArray(out) && out.length === 0) ? out : [out]) as Dim[][];
+    const outputShapes = (out.length > 0 && Array.isArray(out[0]) ? out : [out]) as Dim[][];
     return this.call({ layer, className: layer.getClassName(), inputs, masks, kwargs, outputShapes });
   }
 

@@ -3,7 +3,7 @@
  * predict and verify, `--backend onnxruntime`, the default backend order as inspect explains it, and a
  * dynamic batch.
  */
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,6 +68,20 @@ describe('convert --to onnx', () => {
     }
     const v = await cli('verify', out, '--inputs', join(masked, 'input_0.npy'), '--expected', join(masked, 'output_0.npy'));
     expect(v.code, v.out + v.err).toBe(0);
+  });
+
+  it('a damaged .onnx file is PROTO_INVALID for inspect and predict, in one line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ki-onnx-'));
+    const out = join(dir, 'm.onnx');
+    expect((await cli('convert', join(masked, 'model.h5'), '--to', 'onnx', out)).code).toBe(0);
+    const bytes = readFileSync(out);
+    writeFileSync(out, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    for (const args of [['inspect', out], ['predict', out, '--inputs', join(masked, 'input_0.npy'), '--out', dir]]) {
+      const r = await cli(...args);
+      expect(r.code).toBe(2);
+      expect(r.err.split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(/^error \[PROTO_INVALID\]: .*m\.onnx: /);
+    }
   });
 
   it('refuses options of other targets, and onnx options for other targets', async () => {
