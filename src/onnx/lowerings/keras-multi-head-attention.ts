@@ -64,24 +64,34 @@ registerLowering('MultiHeadAttention', (ctx, call) => {
 
   // Projections (…, d) → (…, heads·dim): one MatMul on the kernel viewed as (d, heads·dim).
   const scale = 1 / Math.sqrt(keyDim);
-  const projectIn = (x: Value, kernel: Value, bias: Value | null, scaled: boolean): string => {
+  const scaleBy = (values: Float32Array) => values.map((v) => v * scale);
+  /** A kernel (d, heads, dim) as (d, heads·dim) and its bias as (heads·dim), the query's scaled. */
+  const flatWeights = (kernel: Value, bias: Value | null, scaled: boolean): { kernel: string; bias: string | null } => {
     const [d, n, h] = kernel.shape as number[];
-    const scaleBy = (values: Float32Array) => values.map((v) => v * scale);
-    const kIndex = w.indexOf(kernel);
-    const kernel2 = scaled
-      ? ctx.weight(layer, kIndex, { dims: [d, n * h], transform: scaleBy, suffix: 'scaled' })
-      : ctx.weight(layer, kIndex, { dims: [d, n * h] });
-    let y = g.op('MatMul', [x.name, kernel2.name]);
-    if (bias) {
-      const bIndex = w.indexOf(bias);
-      const bias2 = scaled ? ctx.weight(layer, bIndex, { dims: [n * h], transform: scaleBy, suffix: 'scaled' }) : ctx.weight(layer, bIndex, { dims: [n * h] });
-      y = g.op('Add', [y, bias2.name]);
-    }
-    return y;
+    const view = (weight: Value, dims: number[]) =>
+      ctx.weight(layer, w.indexOf(weight), scaled ? { dims, transform: scaleBy, suffix: 'scaled' } : { dims }).name;
+    return { kernel: view(kernel, [d, n * h]), bias: bias ? view(bias, [n * h]) : null };
   };
-  const qFlat = projectIn(query, qk, qb, true);
-  const kFlat = projectIn(key, kk, kb, false);
-  const vFlat = projectIn(value, vk, vb, false);
+  const q = flatWeights(qk, qb, true);
+  const k = flatWeights(kk, kb, false);
+  const v = flatWeights(vk, vb, false);
+  const projectIn = (x: Value, p: { kernel: string; bias: string | null }): string => {
+    const y = g.op('MatMul', [x.name, p.kernel]);
+    return p.bias ? g.op('Add', [y, p.bias]) : y;
+  };
+  let qFlat: string, kFlat: string, vFlat: string;
+  if (query.name === key.name && key.name === value.name) {
+    // Self-attention: one product with the three kernels side by side (the Concat of initializers is
+    // folded into one when onnxruntime loads the model), split after.
+    const both = (a: string, b: string, c: string) => g.op('Concat', [a, b, c], { axis: -1 });
+    const kernels = both(q.kernel, k.kernel, v.kernel);
+    const biases = q.bias && k.bias && v.bias ? both(q.bias, k.bias, v.bias) : null;
+    [qFlat, kFlat, vFlat] = g.opN('Split', [projectIn(query, { kernel: kernels, bias: biases }), g.ints([heads * keyDim, heads * keyDim, heads * valueDim])], 3, { axis: -1 });
+  } else {
+    qFlat = projectIn(query, q);
+    kFlat = projectIn(key, k);
+    vFlat = projectIn(value, v);
+  }
   const toHeads = (flat: string, x: Value, dim: number) => reshape(g, flat, [...x.shape.slice(0, -1).map(() => 0), heads, dim]);
 
   // Axes of the projected tensors (B, …, heads, dim): attention over `attention_axes`, the rest batch-like.
@@ -107,9 +117,9 @@ registerLowering('MultiHeadAttention', (ctx, call) => {
     const context = g.op('MultiHeadAttention', [qFlat, kFlat, vFlat], { num_heads: heads, scale: float(1) }, MS_DOMAIN);
     return { outputs: [outputProjection(context)], masks: [queryMask] };
   }
-  const q = toHeads(qFlat, query, keyDim);
-  const k = toHeads(kFlat, key, keyDim);
-  const v = toHeads(vFlat, value, valueDim);
+  const qHeads = toHeads(qFlat, query, keyDim);
+  const kHeads = toHeads(kFlat, key, keyDim);
+  const vHeads = toHeads(vFlat, value, valueDim);
 
   // (batch axes…, T, dim), or (batch axes…, dim, S) for the key; several attention axes flattened into one.
   const flatten = (x: string, dim: number, transposeLast: boolean): string => {
@@ -117,9 +127,9 @@ registerLowering('MultiHeadAttention', (ctx, call) => {
     if (attnAxes.length === 1) return t;
     return reshape(g, t, [...batchAxes.map(() => 0), ...(transposeLast ? [dim, -1] : [-1, dim])]);
   };
-  const qf = flatten(q, keyDim, false);
-  const kfT = flatten(k, keyDim, true);
-  const vf = flatten(v, valueDim, false);
+  const qf = flatten(qHeads, keyDim, false);
+  const kfT = flatten(kHeads, keyDim, true);
+  const vf = flatten(vHeads, valueDim, false);
   let scores = g.op('MatMul', [qf, kfT]);
 
   // Keras 3's `_compute_attention_mask`, for 3-D query/value (the masks are (B, T) and (B, S)).
