@@ -241,7 +241,7 @@ async function main(): Promise<void> {
   const header = ['benchmark', 'backend', 'batch', 'median ms', 'rate', 'vs roofline / copy', 'vs NumPy mm', 'peak RSS / weights', 'reference'];
   const rows: string[][] = [];
   const np = numpy.best;
-  const jsonForward: { model: string; backend: string; batch: number; ms_median: number; gflops: number; ratio_to_roofline: number | null; ratio_to_numpy: number | null; reference_ms: number | null }[] = [];
+  const jsonForward: { model: string; backend: string; batch: number; ms_median: number; ms_min: number; gflops: number; ratio_to_roofline: number | null; ratio_to_numpy: number | null; reference_ms: number | null }[] = [];
   for (const f of forward) {
     const name = f.backend === 'tensorflow' ? 'tfjs-node' : f.backend;
     if (!f.available) {
@@ -259,8 +259,8 @@ async function main(): Promise<void> {
         ref = `${r.reference.what} ${r.reference.ms} ms: ${fmt(r.reference.ms / r.ms_median, 2)}x`;
         if (r.model.startsWith('transformer')) ref += `; plain tfjs-wasm ~${PLAIN_TFJS_WASM_TRANSFORMER_MS} ms; target ≤ ${fmt(KERAS_TRANSFORMER_MS / 4)} ms`;
       }
-      rows.push([r.model, name, String(r.batch), `${fmt(r.ms_median)} (n=${r.repeats})`, `${fmt(r.gflops, 2)} GFLOP/s`, fmt(ratioRoof, 2), ratioNp == null ? 'n/a' : fmt(ratioNp, 2), '', ref]);
-      jsonForward.push({ model: r.model, backend: name, batch: r.batch, ms_median: r.ms_median, gflops: r.gflops, ratio_to_roofline: ratioRoof, ratio_to_numpy: ratioNp, reference_ms: r.reference?.ms ?? null });
+      rows.push([r.model, name, String(r.batch), `${fmt(r.ms_median)} (n=${r.repeats}, min ${fmt(r.ms_min)})`, `${fmt(r.gflops, 2)} GFLOP/s`, fmt(ratioRoof, 2), ratioNp == null ? 'n/a' : fmt(ratioNp, 2), '', ref]);
+      jsonForward.push({ model: r.model, backend: name, batch: r.batch, ms_median: r.ms_median, ms_min: r.ms_min, gflops: r.gflops, ratio_to_roofline: ratioRoof, ratio_to_numpy: ratioNp, reference_ms: r.reference?.ms ?? null });
     }
   }
   rows.push(['NumPy matmul 1024³ (float32)', np ? `NumPy ${np.numpy}` : 'n/a', '', np ? fmt(np.ms_median) : 'n/a', np ? `${fmt(np.gflops, 2)} GFLOP/s` : 'n/a', '', np ? '1.00' : 'n/a', '', np ? `${np.python}${np.blas ? `, ${np.blas}` : ''}, default threads; 1 thread: ${fmt(np.gflops_1thread, 2)} GFLOP/s` : numpy.tried.join('; ')]);
