@@ -61,10 +61,10 @@ export async function runOrtWeb(bytes: Uint8Array, inputs: InputArray[]): Promis
   }
 }
 
-/** The tfjs runtime's outputs (cpu backend), the independent implementation. */
-export async function runTfjs(model: KerasModel, inputs: InputArray[]): Promise<Output[]> {
-  await useBackend('cpu');
-  const tfModel = await buildModel(model);
+/** The tfjs runtime's outputs (cpu backend unless told), the independent implementation. */
+export async function runTfjs(model: KerasModel, inputs: InputArray[], backend = 'cpu'): Promise<Output[]> {
+  await useBackend(backend);
+  const tfModel = await buildModel(model, { backend });
   try {
     return predict(tfModel, inputs);
   } finally {

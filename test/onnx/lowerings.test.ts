@@ -204,6 +204,110 @@ const GRAPHS: Record<string, Case> = {
     expect(graph.nodes.filter((n) => n.op === 'LSTM').map((n) => n.attributes.direction)).toEqual(['bidirectional']);
     return { model, inputs: [floats([2, 5, 3], 59)] };
   },
+  'Keras MultiHeadAttention: masked query, causal mask, output_shape, scores returned': async () => {
+    // (The tfjs runtime's predict hands a layer only its first input's mask, so the value here is unmasked;
+    // value and key masks are covered by the golden case kmha_cross_masked.)
+    const model = await functional(
+      [
+        input('q_ids', [5], 'int32'),
+        input('v', [6, 6]),
+        { class_name: 'Embedding', config: { name: 'q_emb', input_dim: 9, output_dim: 8, mask_zero: true }, inbound: ['q_ids'] },
+        {
+          class_name: 'MultiHeadAttention',
+          config: { name: 'mha', num_heads: 2, key_dim: 3, value_dim: 4, output_shape: [5], use_bias: true, attention_axes: null, dropout: 0 },
+          inbound: ['q_emb'],
+          kwargs: { value: ['v', 0, 0], use_causal_mask: true, return_attention_scores: true },
+        },
+      ],
+      ['q_ids', 'v'],
+      [['mha', 0], ['mha', 1]],
+    );
+    return { model, inputs: [tokens([5, 3, 4], 5, 9, 60, 'post'), floats([3, 6, 6], 61)] };
+  },
+  'Keras MultiHeadAttention: attention over two axes of a 4-D input, attention_mask input': async () => {
+    const model = await functional(
+      [
+        input('x', [3, 4, 6]),
+        input('m', [3, 4, 3, 4]),
+        {
+          class_name: 'MultiHeadAttention',
+          config: { name: 'mha', num_heads: 2, key_dim: 3, use_bias: false, attention_axes: [1, 2], dropout: 0 },
+          inbound: ['x'],
+          kwargs: { value: ['x', 0, 0] },
+        },
+      ],
+      ['x', 'm'],
+      ['mha'],
+    );
+    return { model, inputs: [floats([2, 3, 4, 6], 62), floats([2, 3, 4, 3, 4], 63)] };
+  },
+  'Keras MultiHeadAttention in a tf.keras 2 config (masked softmax adds -1e9)': async () => {
+    const model = await functional(
+      [
+        input('ids', [5], 'int32'),
+        { class_name: 'Embedding', config: { name: 'emb', input_dim: 9, output_dim: 6, mask_zero: true }, inbound: ['ids'] },
+        {
+          class_name: 'MultiHeadAttention',
+          config: { name: 'mha', num_heads: 2, key_dim: 3, use_bias: true, dropout: 0, query_shape: [null, 5, 6], key_shape: [null, 5, 6], value_shape: [null, 5, 6] },
+          inbound: ['emb'],
+          kwargs: { value: ['emb', 0, 0] },
+        },
+      ],
+      ['ids'],
+      ['mha'],
+    );
+    return { model, inputs: [tokens([5, 2, 1], 5, 9, 64, 'pre')] };
+  },
+  'keras-multi-head MultiHeadAttention, history only, masked self-attention': async () => {
+    const model = await functional(
+      [
+        input('ids', [6], 'int32'),
+        { class_name: 'Embedding', config: { name: 'emb', input_dim: 9, output_dim: 6, mask_zero: true }, inbound: ['ids'] },
+        { class_name: 'MultiHeadAttention', config: { name: 'kmh', head_num: 3, activation: 'tanh', history_only: true }, inbound: ['emb'] },
+      ],
+      ['ids'],
+      ['kmh'],
+    );
+    return { model, inputs: [tokens([6, 3, 4], 6, 9, 65, 'post')] };
+  },
+  'ScaledDotProductAttention on [q, k, v], history only, attention returned': async () => {
+    const model = await functional(
+      [
+        input('q', [5, 4]),
+        input('k', [6, 4]),
+        input('v', [6, 3]),
+        { class_name: 'ScaledDotProductAttention', config: { name: 'sdpa', history_only: true, return_attention: true }, inbound: ['q', 'k', 'v'] },
+      ],
+      ['q', 'k', 'v'],
+      [['sdpa', 0], ['sdpa', 1]],
+    );
+    return { model, inputs: [floats([2, 5, 4], 70), floats([2, 6, 4], 71), floats([2, 6, 3], 72)] };
+  },
+  'ResidualScaledDotProductAttention on [q, k, v, prev], attention returned': async () => {
+    const model = await functional(
+      [
+        input('x', [4, 3]),
+        input('prev', [4, 4]),
+        { class_name: 'ResidualScaledDotProductAttention', config: { name: 'rsdpa', history_only: false, return_attention: true }, inbound: ['x', 'x', 'x', 'prev'] },
+      ],
+      ['x', 'prev'],
+      [['rsdpa', 0], ['rsdpa', 1], ['rsdpa', 2]],
+    );
+    return { model, inputs: [floats([2, 4, 3], 67), floats([2, 4, 4], 68)] };
+  },
+  'SeqWeightedAttention masked, attention returned; SeqSelfAttention multiplicative returning attention': async () => {
+    const model = await functional(
+      [
+        input('ids', [6], 'int32'),
+        { class_name: 'Embedding', config: { name: 'emb', input_dim: 9, output_dim: 4, mask_zero: true }, inbound: ['ids'] },
+        { class_name: 'SeqWeightedAttention', config: { name: 'swa', use_bias: true, return_attention: true }, inbound: ['emb'] },
+        { class_name: 'SeqSelfAttention', config: { name: 'ssa', attention_type: 'multiplicative', return_attention: true, attention_activation: 'tanh' }, inbound: ['emb'] },
+      ],
+      ['ids'],
+      [['swa', 0], ['swa', 1], ['ssa', 0], ['ssa', 1]],
+    );
+    return { model, inputs: [tokens([6, 2, 4], 6, 9, 69, 'pre')] };
+  },
   'Bidirectional GRU, merge None, return_state': async () => {
     const model = await functional(
       [input('x', [5, 3]), { class_name: 'Bidirectional', config: { name: 'bi', merge_mode: null, layer: layer('GRU', { units: 3, return_sequences: true, return_state: true }) }, inbound: ['x'] }],
