@@ -44,6 +44,8 @@ export interface ProfileRow {
   share: number;
 }
 
+const CONTAINER_OPS = new Set(['Scan', 'Loop', 'If']);
+
 /** The heaviest nodes of an onnxruntime profile (kernel time per call, over `calls` runs). */
 function topNodes(file: string, calls: number): ProfileRow[] {
   const events = JSON.parse(readFileSync(file, 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
@@ -51,6 +53,8 @@ function topNodes(file: string, calls: number): ProfileRow[] {
   let total = 0;
   for (const e of events) {
     if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+    // A Scan's time is its body's nodes' time, which the profile lists too.
+    if (CONTAINER_OPS.has(e.args?.op_name ?? '')) continue;
     const node = e.name.slice(0, -'_kernel_time'.length);
     const entry = byNode.get(node) ?? { op: e.args?.op_name ?? '?', us: 0 };
     entry.us += e.dur;
