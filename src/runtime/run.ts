@@ -97,8 +97,8 @@ export async function chooseBackend(model: KerasModel, requested?: string): Prom
     lowered = await lowerModel(model);
   } catch (e) {
     // By default a model that does not lower runs on tfjs (which reports what stops it there, if anything).
-    if (requested || !isKerasInteropError(e)) throw e;
-    return { backend: undefined, reason: e.message };
+    if (requested) throw e;
+    return { backend: undefined, reason: isKerasInteropError(e) ? e.message : `lowering to ONNX failed: ${(e as Error)?.message ?? String(e)}` };
   }
   return { backend: 'onnxruntime', reason: `onnxruntime-node ${ort.version} is installed and every layer lowers to ONNX`, lowered };
 }
