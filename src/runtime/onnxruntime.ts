@@ -47,6 +47,9 @@ let loaded: Promise<{ ort: OrtModule; version: string } | { ort: null; reason: s
 export function loadOnnxRuntime(): Promise<{ ort: OrtModule; version: string } | { ort: null; reason: string }> {
   loaded ??= (async () => {
     try {
+      // onnxruntime 1.31 reports telemetry on Linux too, and keeps a session file (.ses) in TMPDIR for it:
+      // off, unless the user says otherwise.
+      process.env.ORT_DISABLE_TELEMETRY ??= '1';
       // CommonJS package with a native addon; require keeps it out of bundlers' ESM graphs.
       const require = createRequire(import.meta.url);
       const ort = require('onnxruntime-node') as OrtModule;
