@@ -1,9 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { HAS_WILD, WILD_ONLY_TEST_FILES } from './test/helpers/paths.js';
 
 const FUZZ = 'test/fuzz/fuzz.test.ts';
 
 export default defineConfig({
+  // The examples (and a user's --layers modules among them) import the package by its name: the sources here.
+  resolve: {
+    alias: [
+      { find: /^keras-interop$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+      { find: /^keras-interop\/layers$/, replacement: fileURLToPath(new URL('./src/layers/index.ts', import.meta.url)) },
+    ],
+  },
   test: {
     testTimeout: 120_000,
     hookTimeout: 120_000,

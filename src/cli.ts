@@ -2,7 +2,7 @@
  * keras-interop command line. The only module that prints and sets exit codes.
  * Exit codes: 0 success (verify: every output within tolerance), 1 verify mismatch, 2 any error.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KerasInteropError } from './errors.js';
@@ -10,11 +10,18 @@ import { formatSummary, summarize } from './model/summary.js';
 import type { KerasModel } from './model/types.js';
 import { formatReport } from './parity/compare.js';
 import { readNpyFileSync, writeNpyFileSync } from './parity/npy-file.js';
-import { verifyCase, verifyModelFile, type VerifyResult } from './parity/verify.js';
+import type { VerifyResult } from './parity/verify.js';
 import type { ConvertProgress, ConvertTarget } from './writers/index.js';
-import { detectFormat, readConfigSource, readModel, type ReadOptions } from './readers/index.js';
-import { describeRuntime, runModelDetailed, runOnnxFile, type RunOptions } from './runtime/run.js';
+import type { ReadOptions } from './readers/index.js';
+import { detectFormat } from './readers/detect.js';
+import type { RunOptions } from './runtime/run.js';
 import { VERSION } from './version.js';
+
+// tfjs and h5wasm load after the arguments are read (`--help` and usage errors stay fast) and after the
+// user's --layers modules (see main).
+const loadReaders = () => import('./readers/index.js');
+const loadRuntime = () => import('./runtime/run.js');
+const loadVerify = () => import('./parity/verify.js');
 
 const HELP = `keras-interop ${VERSION}: Keras models (with keras-self-attention / keras-multi-head layers) in TensorFlow.js
 
@@ -23,12 +30,26 @@ Usage:
   keras-interop predict <model> --inputs a.npy[,b.npy] --out <dir>
   keras-interop verify <model> --inputs a.npy[,b.npy] --expected o.npy[,p.npy] [--json]
   keras-interop verify <case-dir> [--json]
-  keras-interop convert <model> --to tfjs|h5|keras|onnx <out> [--generation keras2|keras3]
+  keras-interop convert <model> --to tfjs|h5|keras|onnx <out>
 
 <model> is a Keras HDF5 file (.h5: tf.keras 2, Keras 3 legacy, or weights-only), a .keras archive,
 a SavedModel folder or a tfjs layers-model folder; inspect, predict and verify also take an .onnx file.
+<out> (convert) is the file to write for --to h5 and --to keras, the folder to write model.json and its
+weight shards into for --to tfjs (made when missing), the .onnx file for --to onnx (its weights go to
+<out>.data beside it with --external-data or past 2 GiB).
 
 Options:
+  --inputs <a.npy,...>     predict, verify: the model's inputs as .npy files, in inspect's input order
+  --expected <o.npy,...>   verify: the expected outputs, in inspect's output order
+  --out <dir>              predict: folder for output_0.npy, output_1.npy, ...
+  --to <format>            convert: tfjs | h5 | keras | onnx
+  --generation <g>         convert --to h5: write tf.keras 2 (keras2) or Keras 3 (keras3); default: the source's
+  --quantize <spec>        convert --to tfjs: uint8 | uint16 | float16, optionally :glob,glob (weights to quantize)
+  --shard-size <bytes>     convert --to tfjs: weight shard size (default 4194304, 4 MiB)
+  --atol <x>               verify: absolute tolerance (default: the case's, else 1e-5)
+  --rtol <x>               verify: relative tolerance (default: the case's, else 1e-4)
+  --layers <file.js,...>   ES modules to import first, calling registerLayer(...) for the model's own layer
+                           classes (any command; repeatable)
   --config <file>          config for a weights-only file: a model file or a JSON config
   --backend <name>         onnxruntime (onnxruntime-node, when installed) | wasm | cpu | tensorflow (tfjs-node);
                            default: onnxruntime when installed and every layer lowers to ONNX, else the fastest tfjs
@@ -36,12 +57,12 @@ Options:
   --contrib-ops            convert --to onnx: allow Microsoft contrib ops (com.microsoft; onnxruntime only)
   --external-data          convert --to onnx: weights in <out>.data beside the .onnx (default: only past 2 GiB)
   --json                   machine-readable output on stdout
-  --generation <g>         convert --to h5: write tf.keras 2 (keras2) or Keras 3 (keras3); default: the source's
-  --atol <x> --rtol <x>    verify tolerance (default: the case's, else 1e-5 and 1e-4)
   --max-tensor-bytes <n>   refuse any tensor larger than this (default 2 GiB)
   --max-total-bytes <n>    refuse models whose weights exceed this (default 8 GiB)
   --max-inflated-bytes <n> refuse zip archives that inflate to more than this (default 4 GiB)
   --max-config-depth <n>   refuse JSON configs nested deeper than this (default 200)
+  --refuse-lambdas         do not run (or write to tfjs) Lambda layers translated from their Python bytecode;
+                           inspect still shows what each one computes
   -h, --help               this text
   -v, --version            the version
 
@@ -68,7 +89,7 @@ function numberOption(v: string | undefined, flag: string): number | undefined {
   return n;
 }
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | string[] | boolean | undefined>;
 
 async function readOptions(values: Values): Promise<ReadOptions> {
   const opts: ReadOptions = { limits: {} };
@@ -80,8 +101,12 @@ async function readOptions(values: Values): Promise<ReadOptions> {
   if (maxDepth !== undefined) opts.maxConfigDepth = maxDepth;
   if (maxTensor !== undefined) opts.limits!.maxTensorBytes = maxTensor;
   if (maxTotal !== undefined) opts.limits!.maxTotalBytes = maxTotal;
-  if (typeof values.config === 'string') opts.config = await readConfigSource(values.config, opts);
+  if (typeof values.config === 'string') opts.config = await (await loadReaders()).readConfigSource(values.config, opts);
   return opts;
+}
+
+function lambdaPolicy(values: Values): 'translate' | 'refuse' {
+  return values['refuse-lambdas'] ? 'refuse' : 'translate';
 }
 
 function need(positionals: string[], index: number, what: string): string {
@@ -93,8 +118,9 @@ function need(positionals: string[], index: number, what: string): string {
 async function cmdInspect(positionals: string[], values: Values, io: Io): Promise<number> {
   const file = need(positionals, 1, '<model>');
   if (isOnnxFile(file)) return inspectOnnx(file, values, io);
+  const { readModel } = await loadReaders();
   const model = await readModel(file, await readOptions(values));
-  const runtime = await describeRuntime(model, values.backend as string | undefined);
+  const runtime = await (await loadRuntime()).describeRuntime(model, values.backend as string | undefined, lambdaPolicy(values));
   const summary = summarize(model, runtime);
   if (values.json) io.out(JSON.stringify({ ...summary, runtimeBackend: runtime.backend, runtimeBackendReason: runtime.backendReason }, null, 2));
   else io.out(formatSummary(summary, `${runtime.backend} (${runtime.backendReason})`));
@@ -118,11 +144,11 @@ async function inspectOnnx(file: string, values: Values, io: Io): Promise<number
 
 function runOptions(values: Values): RunOptions {
   const threads = numberOption(values.threads as string | undefined, '--threads');
-  return { backend: values.backend as string | undefined, ...(threads !== undefined ? { threads } : {}) };
+  return { backend: values.backend as string | undefined, lambdas: lambdaPolicy(values), ...(threads !== undefined ? { threads } : {}) };
 }
 
 async function loadForRun(file: string, values: Values): Promise<KerasModel> {
-  return readModel(file, await readOptions(values));
+  return (await loadReaders()).readModel(file, await readOptions(values));
 }
 
 async function cmdPredict(positionals: string[], values: Values, io: Io): Promise<number> {
@@ -132,7 +158,10 @@ async function cmdPredict(positionals: string[], values: Values, io: Io): Promis
   const outDir = values.out as string | undefined;
   if (!outDir) throw new KerasInteropError('USAGE', 'predict needs --out <dir>');
   const arrays = inputs.map((f) => readNpyFileSync(f));
-  const { outputs } = isOnnxFile(file) ? await runOnnxFile(file, arrays, runOptions(values)) : await runModelDetailed(await loadForRun(file, values), arrays, runOptions(values));
+  const runtime = await loadRuntime();
+  const { outputs } = isOnnxFile(file)
+    ? await runtime.runOnnxFile(file, arrays, runOptions(values))
+    : await runtime.runModelDetailed(await loadForRun(file, values), arrays, runOptions(values));
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
     throw new KerasInteropError('USAGE', '--out must be a folder', { file: outDir });
   }
@@ -182,14 +211,14 @@ async function cmdVerify(positionals: string[], values: Values, io: Io): Promise
   const common = { ...runOptions(values), tolerance, read, configPath: values.config as string | undefined };
   let result: VerifyResult;
   if (existsSync(target) && statSync(target).isDirectory() && existsSync(join(target, 'case.json'))) {
-    result = await verifyCase(target, common);
+    result = await (await loadVerify()).verifyCase(target, common);
   } else {
     const inputs = splitList(values.inputs as string | undefined);
     const expected = splitList(values.expected as string | undefined);
     if (!inputs.length || !expected.length) {
       throw new KerasInteropError('USAGE', 'verify <model> needs --inputs and --expected (or give a case folder with case.json)');
     }
-    result = await verifyModelFile(target, inputs, expected, common);
+    result = await (await loadVerify()).verifyModelFile(target, inputs, expected, common);
   }
   printVerify(result, values, io);
   return verifyExitCode(result);
@@ -201,7 +230,7 @@ async function cmdConvert(positionals: string[], values: Values, io: Io): Promis
   const out = need(positionals, 2, '<out>');
   if (!to || !['tfjs', 'h5', 'keras', 'onnx'].includes(to)) throw new KerasInteropError('USAGE', '--to must be one of tfjs, h5, keras, onnx');
   // Weights stream from an HDF5 source into the output, one tensor at a time.
-  const model = await readModel(file, { ...(await readOptions(values)), streamWeights: true });
+  const model = await (await loadReaders()).readModel(file, { ...(await readOptions(values)), streamWeights: true });
   const { convertModel } = await import('./writers/index.js');
   let written: string[];
   try {
@@ -209,6 +238,7 @@ async function cmdConvert(positionals: string[], values: Values, io: Io): Promis
       quantize: values.quantize as string | undefined,
       shardSize: numberOption(values['shard-size'] as string | undefined, '--shard-size'),
       generation: values.generation as 'keras2' | 'keras3' | undefined,
+      lambdas: to === 'tfjs' || to === 'onnx' ? lambdaPolicy(values) : undefined,
       ...(values['contrib-ops'] ? { contribOps: true } : {}),
       ...(values['external-data'] ? { externalData: true } : {}),
       progress: !values.json && process.stderr.isTTY ? progressBar() : undefined,
@@ -237,6 +267,33 @@ function progressBar(): (p: ConvertProgress) => void {
   };
 }
 
+/** Every option of every command (`--help` and the README list each one; test/cli-help.test.ts checks). */
+export const CLI_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  layers: { type: 'string', multiple: true },
+  version: { type: 'boolean', short: 'v' },
+  json: { type: 'boolean' },
+  config: { type: 'string' },
+  backend: { type: 'string' },
+  inputs: { type: 'string' },
+  expected: { type: 'string' },
+  out: { type: 'string' },
+  to: { type: 'string' },
+  quantize: { type: 'string' },
+  'shard-size': { type: 'string' },
+  generation: { type: 'string' },
+  atol: { type: 'string' },
+  rtol: { type: 'string' },
+  'max-tensor-bytes': { type: 'string' },
+  'max-total-bytes': { type: 'string' },
+  'max-inflated-bytes': { type: 'string' },
+  'max-config-depth': { type: 'string' },
+  'refuse-lambdas': { type: 'boolean' },
+  threads: { type: 'string' },
+  'contrib-ops': { type: 'boolean' },
+  'external-data': { type: 'boolean' },
+} as const;
+
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   let values: Values = {};
   let positionals: string[] = [];
@@ -245,29 +302,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-        json: { type: 'boolean' },
-        config: { type: 'string' },
-        backend: { type: 'string' },
-        inputs: { type: 'string' },
-        expected: { type: 'string' },
-        out: { type: 'string' },
-        to: { type: 'string' },
-        quantize: { type: 'string' },
-        'shard-size': { type: 'string' },
-        generation: { type: 'string' },
-        threads: { type: 'string' },
-        'contrib-ops': { type: 'boolean' },
-        'external-data': { type: 'boolean' },
-        atol: { type: 'string' },
-        rtol: { type: 'string' },
-        'max-tensor-bytes': { type: 'string' },
-        'max-total-bytes': { type: 'string' },
-        'max-inflated-bytes': { type: 'string' },
-        'max-config-depth': { type: 'string' },
-      },
+      options: CLI_OPTIONS,
     });
     values = parsed.values as Values;
     positionals = parsed.positionals;
@@ -279,6 +314,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       io.out(HELP);
       return positionals.length === 0 && !values.help ? 2 : 0;
     }
+    // The user's layer classes are registered before any command reads a model.
+    const layerModules = ((values.layers as string[] | undefined) ?? []).flatMap((v) => splitList(v));
+    if (layerModules.length > 0) await (await import('./runtime/user-layers.js')).importLayerModules(layerModules, io.err);
     switch (positionals[0]) {
       case 'inspect':
         return await cmdInspect(positionals, values, io);

@@ -14,9 +14,11 @@ export type ErrorCode =
   | 'UNSUPPORTED_DTYPE'
   | 'UNSUPPORTED_LAYER'
   | 'LAMBDA_LAYER'
+  | 'UNSUPPORTED_OP'
   | 'NPY_INVALID'
   | 'CASE_INVALID'
   | 'INPUT_MISMATCH'
+  | 'LAYER_FAILED'
   | 'LIMIT_EXCEEDED'
   | 'ZIP_INVALID'
   | 'ZIP_UNSAFE'
@@ -67,7 +69,7 @@ export class UnsupportedLayerError extends KerasInteropError {
 
   constructor(layerName: string, className: string, detail: string, where: ErrorLocation = {}) {
     super(
-      className === 'Lambda' || className === 'TFOpLambda' ? 'LAMBDA_LAYER' : 'UNSUPPORTED_LAYER',
+      className === 'Lambda' ? 'LAMBDA_LAYER' : 'UNSUPPORTED_LAYER',
       `layer "${layerName}" (class ${className}) cannot run: ${detail}`,
       where,
     );

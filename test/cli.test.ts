@@ -107,9 +107,9 @@ describe('keras-interop predict and inspect', () => {
     expect(r.out).toMatch(/multi_conv\/sub_2\/conv_k7\/kernel \[7,4,3\]/);
   });
 
-  itWild('predict on a model with a Lambda layer exits 2 naming the layer and how to register one', async () => {
+  itWild('predict on a model with a Lambda layer it may not translate exits 2 naming the layer and how to register one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ki-lambda-'));
-    const r = await run('predict', join(requireWild(), '06_ids_lstm_dot_attention/LSTM_model.h5'), '--inputs', join(masking, 'input_0.npy'), '--out', dir);
+    const r = await run('predict', join(requireWild(), '06_ids_lstm_dot_attention/LSTM_model.h5'), '--inputs', join(masking, 'input_0.npy'), '--out', dir, '--refuse-lambdas');
     expect(r.code).toBe(2);
     expect(r.err).toContain('LAMBDA_LAYER');
     expect(r.err).toContain('"last_hidden_state"');

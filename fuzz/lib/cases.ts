@@ -13,6 +13,8 @@ import { mutateBytes } from './mutate-bytes.js';
 import { mutateH5Headers, findH5Fields, type Field } from './mutate-h5.js';
 import { type TreeLayout, mutateH5Tree } from './mutate-h5-tree.js';
 import { mutateJson } from './mutate-json.js';
+import { mutateLambdaModel } from './mutate-lambda.js';
+import { writeHdf5 } from '../../src/writers/hdf5.js';
 import { mutateNpy } from './mutate-npy.js';
 import { mutateSavedModel } from './mutate-savedmodel.js';
 import { mutateTfjs } from './mutate-tfjs.js';
@@ -232,6 +234,14 @@ export async function generateCase(ctx: CaseContext, runSeed: number, index: num
       return {
         ...base, mutation: m.name, raw: m.raw, files: [...m.files].map(([rel, bytes]) => ({ rel: `model/${rel}`, bytes })), model: `${IN}/model`,
         commands: modelCommands(rng, `${IN}/model`, fx, [], convertTargets),
+      };
+    }
+    case 'lambda': {
+      const m = mutateLambdaModel(rng, await pristine.model(path));
+      if (!m) throw new Error(`fuzz corpus: ${path} has no Lambda layer`);
+      return {
+        ...base, mutation: m.name, raw: false, files: [{ rel: 'model.h5', bytes: await writeHdf5(m.model) }], model: `${IN}/model.h5`,
+        commands: modelCommands(rng, `${IN}/model.h5`, fx, [], convertTargets),
       };
     }
     case 'npy-input':

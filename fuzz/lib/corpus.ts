@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 import { readModel } from '../../src/readers/index.js';
+import { writeLambdaSeeds } from './lambda-seeds.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const GOLDEN = join(ROOT, 'fixtures', 'golden');
@@ -23,10 +24,11 @@ export type Target =
   | 'savedmodel'
   | 'npy-input'
   | 'npy-output'
-  | 'case-json';
+  | 'case-json'
+  | 'lambda';
 
 export const ALL_TARGETS: Target[] = [
-  'keras3-h5', 'keras2-h5', 'weights-h5', 'keras', 'config-json', 'tfjs', 'savedmodel', 'npy-input', 'npy-output', 'case-json',
+  'keras3-h5', 'keras2-h5', 'weights-h5', 'keras', 'config-json', 'tfjs', 'savedmodel', 'npy-input', 'npy-output', 'case-json', 'lambda',
 ];
 
 export interface Fixture {
@@ -132,6 +134,12 @@ export async function buildCorpus(work: string, only?: string[]): Promise<Corpus
     } else {
       notes.push(`savedmodel: the seed ${name} does not read; not fuzzed`);
     }
+  }
+  // Lambda layers: small models around the Python 3.11 Lambda fixtures (see lambda-seeds.ts).
+  for (const seed of await writeLambdaSeeds(ROOT, join(work, 'corpus'))) {
+    if (only && !only.includes(seed.name)) continue;
+    if (await readsCleanly(seed.model)) fixtures.push({ name: seed.name, dir: seed.dir, inputs: seed.inputs, outputs: [], paths: { lambda: seed.model } });
+    else notes.push(`lambda: the seed ${seed.name} does not read; not fuzzed`);
   }
   const targets = ALL_TARGETS.filter((t) => fixtures.some((f) => f.paths[t]));
   return { work, fixtures, targets, notes };

@@ -39,13 +39,15 @@ let baseline = 0;
  * cost is not charged to the first case, and returns the resident memory at rest afterwards.
  */
 async function warmUp(w: WorkerInit): Promise<number> {
-  const fx = w.corpus.fixtures.find((f) => f.paths.keras && f.paths['keras3-h5'])!;
+  // A golden fixture when the corpus has one; a corpus narrowed by --fixtures may hold only seeds.
+  const fx = w.corpus.fixtures.find((f) => f.paths.keras && f.paths['keras3-h5']) ?? w.corpus.fixtures[0];
+  const model = fx.paths.keras ?? fx.paths.lambda ?? fx.paths.savedmodel ?? fx.paths['keras3-h5']!;
   const out = join(w.dir, 'case', 'warm-up');
   const io = { out: () => {}, err: () => {} };
-  await main(['inspect', fx.paths['keras3-h5']!, '--backend', w.backend], io);
-  await main(['predict', fx.paths.keras!, '--inputs', fx.inputs.join(','), '--out', out, '--backend', w.backend], io);
+  await main(['inspect', fx.paths['keras3-h5'] ?? model, '--backend', w.backend], io);
+  await main(['predict', model, '--inputs', fx.inputs.join(','), '--out', out, '--backend', w.backend], io);
   mkdirSync(join(out, 'convert'), { recursive: true });
-  await main(['convert', fx.paths.keras!, '--to', 'h5', join(out, 'convert')], io);
+  await main(['convert', model, '--to', 'h5', join(out, 'convert')], io);
   rmSync(out, { recursive: true, force: true });
   return restingRss();
 }

@@ -4,7 +4,8 @@
  *   fills (tfjs's own `deserialize` is internal), and written back;
  * - initializer, regularizer, constraint and activation identifiers (names in any Keras or tfjs spelling,
  *   `{className, config}`, or tfjs objects) resolved to tfjs objects, and written back with `configValue`;
- * - one activation table with Keras 3's semantics (tfjs's registry differs: its hard_sigmoid is Keras 2's).
+ * - one activation table with Keras 3's semantics (tfjs's registry differs: its hard_sigmoid is Keras 2's), plus
+ *   Keras 2's hard_sigmoid under its own name, `hard_sigmoid_keras2`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
@@ -278,6 +279,34 @@ export function hardSigmoid(x: tf.Tensor): tf.Tensor {
   return tf.div(tf.relu6(tf.add(x, 3)), 6);
 }
 
+/**
+ * The activation name configs use for Keras 1/2's `hard_sigmoid` (the normalizer renames `hard_sigmoid`
+ * in files those versions saved). A Keras 3 file that saved a function of this name gets it too (that
+ * is how a Keras 2 model keeps its numbers in Keras 3).
+ */
+export const KERAS2_HARD_SIGMOID = 'hard_sigmoid_keras2';
+
+/** Keras 1/2's `hard_sigmoid`: clip(0.2 x + 0.5, 0, 1). */
+export function hardSigmoidKeras2(x: tf.Tensor): tf.Tensor {
+  return tf.clipByValue(tf.add(tf.mul(x, 0.2), 0.5), 0, 1);
+}
+
+/**
+ * `hard_sigmoid_keras2` as a tfjs activation, so that tfjs's own layers (Dense, Conv, ...) find it too:
+ * tfjs looks activations up in the class registry by the camel-cased name.
+ */
+export class HardSigmoidKeras2 extends tf.serialization.Serializable {
+  static className = 'hardSigmoidKeras2';
+
+  apply(x: tf.Tensor): tf.Tensor {
+    return hardSigmoidKeras2(x);
+  }
+
+  getConfig(): ConfigDict {
+    return {};
+  }
+}
+
 /** Keras activations with Keras 3's semantics, by normalized name (see `normName`): [tfjs-side name, function]. */
 const ACTIVATIONS: Record<string, [string, ActivationFn]> = {
   linear: ['linear', (x) => x],
@@ -293,6 +322,7 @@ const ACTIVATIONS: Record<string, [string, ActivationFn]> = {
   logsoftmax: ['logSoftmax', (x) => tf.logSoftmax(x, -1)],
   exponential: ['exponential', (x) => tf.exp(x)],
   hardsigmoid: ['hardSigmoid', hardSigmoid],
+  hardsigmoidkeras2: ['hardSigmoidKeras2', hardSigmoidKeras2],
   swish: ['swish', (x) => tf.mul(x, tf.sigmoid(x))],
   silu: ['silu', (x) => tf.mul(x, tf.sigmoid(x))],
   // Keras 3's default is the exact form (approximate=False).

@@ -5,8 +5,8 @@
  *   part computed with its own bias and multiplied by the reset gate after the matmul), which tfjs refuses;
  * - `zero_output_for_mask`: Keras writes zeros at masked steps of the returned sequence (Bidirectional forces
  *   it whenever it returns sequences), tfjs repeats the previous output;
- * - `hard_sigmoid` is Keras 3's `relu6(x + 3) / 6` (keras-objects.ts), tfjs's is `clip(0.2 x + 0.5, 0, 1)`; the golden
- *   numbers come from Keras 3, which applies its own formula to every file, tf.keras 2 ones included.
+ * - `hard_sigmoid` is Keras 3's `relu6(x + 3) / 6` (keras-objects.ts), tfjs's is `clip(0.2 x + 0.5, 0, 1)`; files
+ *   saved by Keras 1/2 say `hard_sigmoid_keras2` by the time they get here (normalize.ts), for Keras 2's formula.
  * The time loop follows Keras's NumPy/TF backends: a masked step keeps every state and outputs either zeros
  * or the previous output (`states[0]`); the sequence is returned in processing order (reversed with
  * `go_backwards`) and the last output is that of the last step processed.

@@ -3,21 +3,11 @@ import type { JsonObject } from './types.js';
 import { isJsonObject } from './types.js';
 
 /**
- * Keras 3 records mask computations of a functional model as operation "layers" (`NotEqual` after
- * `Embedding(mask_zero=True)`, `Any` after `Masking`). They hold no weights and are no Layer objects.
- */
-export const MASK_PSEUDO_LAYERS: ReadonlySet<string> = new Set(['NotEqual', 'Any', 'All', 'Equal', 'LogicalAnd', 'LogicalOr', 'LogicalNot', 'Cast']);
-
-/**
  * A lookup table keyed by strings that come from model files: without a prototype, so a config's
  * `constructor`, `toString` or `__proto__` finds nothing rather than Object's own members.
  */
 export function lookupTable<T>(entries: Record<string, T>): Readonly<Record<string, T>> {
   return Object.freeze(Object.assign(Object.create(null) as Record<string, T>, entries));
-}
-
-export function isMaskPseudoLayer(layer: JsonObject): boolean {
-  return typeof layer.class_name === 'string' && MASK_PSEUDO_LAYERS.has(layer.class_name);
 }
 
 /** The Python class a layer config stands for (`Model` in tf.keras 2 configs is Keras 3's `Functional`). */

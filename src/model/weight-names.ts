@@ -15,7 +15,10 @@
  */
 import type { JsonObject } from './types.js';
 import { isJsonObject } from './types.js';
-import { isMaskPseudoLayer, layerEntries, listItemNames, lookupTable, pythonClassName, toSnakeCase } from './config.js';
+import { isKeras3Operation } from '../runtime/ops/operation-node.js';
+import { layerEntries, listItemNames, lookupTable, pythonClassName, toSnakeCase } from './config.js';
+// Which library a same-named class is from is decided in one place (by its config here: no weights yet).
+import { resolveClassName } from '../runtime/class-resolution.js';
 
 export type KerasGeneration = 'keras2' | 'keras3';
 
@@ -89,9 +92,9 @@ const RNN_CELLS: Record<string, [string, string]> = lookupTable({
 });
 const MODEL_CLASSES = new Set(['Functional', 'Sequential', 'Model']);
 
-/** The model's layers as Keras 3's object tree lists them (mask pseudo-layers are no layers). */
+/** The model's layers as Keras 3's object tree lists them (operations are no layers). */
 export function treeLayers(model: JsonObject): { layer: JsonObject; item: string }[] {
-  const layers = layerEntries(model).filter((l) => !isMaskPseudoLayer(l));
+  const layers = layerEntries(model).filter((l) => !isKeras3Operation(l));
   const items = listItemNames(layers.map(pythonClassName));
   return layers.map((layer, i) => ({ layer, item: items[i] }));
 }
@@ -115,6 +118,7 @@ export function layerStructure(layer: JsonObject): LayerObject | undefined {
   const c = cfgOf(layer);
   const name = nameOf(layer, toSnakeCase(cls));
   const useBias = flag(c.use_bias, true);
+  const origin = resolveClassName(cls, c).origin;
   let out: LayerObject | undefined;
 
   if (cls === 'Dense') out = obj(name, cls, trainableVars('kernel', useBias && 'bias'));
@@ -124,6 +128,7 @@ export function layerStructure(layer: JsonObject): LayerObject | undefined {
   else if (DEPTHWISE.has(cls)) out = obj(name, cls, trainableVars('depthwise_kernel', useBias && 'bias'));
   else if (cls === 'Embedding') out = obj(name, cls, trainableVars('embeddings'));
   else if (cls === 'PReLU') out = obj(name, cls, trainableVars('alpha'));
+  else if (cls === 'LayerNormalization' && origin === 'kulc') out = obj(name, cls, trainableVars('gain', 'bias'));
   else if (cls === 'LayerNormalization' || cls === 'GroupNormalization') {
     // Keras 3's LayerNormalization(rms_scaling=True) has no beta
     out = obj(name, cls, trainableVars(flag(c.scale, true) && 'gamma', flag(c.center, true) && c.rms_scaling !== true && 'beta'));
@@ -133,6 +138,9 @@ export function layerStructure(layer: JsonObject): LayerObject | undefined {
       { name: 'moving_mean', trainable: false },
       { name: 'moving_variance', trainable: false },
     ]);
+  } else if (cls === 'CuDNNLSTM' || cls === 'CuDNNGRU') {
+    // no cell: the layer's own variables
+    out = obj(name, cls, trainableVars('kernel', 'recurrent_kernel', 'bias'));
   } else if (cls in RNN_CELLS) {
     out = obj(name, cls, [], [rnnCell(layer, cls)]);
   } else if (cls === 'Bidirectional') {
@@ -153,7 +161,7 @@ export function layerStructure(layer: JsonObject): LayerObject | undefined {
     if (!inner) return undefined;
     // tf.keras 2 builds the inner layer inside the wrapper's scope without opening its own.
     out = obj(name, cls, [], [withTree(inner, 'layer', { keras2: '', keras3: inner.name })]);
-  } else if (cls === 'MultiHeadAttention' && 'head_num' in c) {
+  } else if (cls === 'MultiHeadAttention' && origin === 'keras-multi-head') {
     // keras-multi-head's MultiHeadAttention
     const w = (s: string) => `${name}_${s}`;
     out = obj(name, cls, trainableVars(w('Wq'), useBias && w('bq'), w('Wk'), useBias && w('bk'), w('Wv'), useBias && w('bv'), w('Wo'), useBias && w('bo')));
@@ -177,10 +185,21 @@ export function layerStructure(layer: JsonObject): LayerObject | undefined {
         : obj(name, cls, trainableVars(w('Add_Wt'), w('Add_Wx'), flag(c.use_additive_bias, true) && w('Add_bh'), w('Add_Wa'), attBias && w('Add_ba')));
   } else if (cls === 'SeqWeightedAttention') {
     out = obj(name, cls, trainableVars(`${name}_W`, useBias && `${name}_b`));
+  } else if (cls === 'Attention') {
+    out = obj(name, cls, trainableVars(flag(c.use_scale, false) && 'scale', c.score_mode === 'concat' && 'concat_score_weight'));
+  } else if (cls === 'AdditiveAttention') {
+    out = obj(name, cls, trainableVars(flag(c.use_scale, true) && 'scale'));
   } else if (cls === 'ScaledDotProductAttention' || cls === 'ResidualScaledDotProductAttention') {
     out = obj(name, cls, []);
   } else if (cls === 'MultiHead') {
     out = multiHead(name, c);
+  } else if (cls === 'SequenceAttention') {
+    const similarity = typeof c.similarity === 'string' ? c.similarity.replace(/_/g, '').toLowerCase() : '';
+    if (similarity.startsWith('additive')) out = obj(name, cls, trainableVars('w_a', 'v_a'));
+    else if (similarity.startsWith('multiplicative')) out = obj(name, cls, trainableVars('w_a'));
+    else out = obj(name, cls, []);
+  } else if (cls === 'AttentionRNNWrapper' || cls === 'ExternalAttentionRNNWrapper') {
+    out = attentionRnnWrapper(name, cls, c);
   } else if (MODEL_CLASSES.has(cls)) {
     const children: LayerObject[] = [];
     for (const { layer: l, item } of treeLayers(layer)) {
@@ -192,6 +211,22 @@ export function layerStructure(layer: JsonObject): LayerObject | undefined {
   }
   if (!out) return undefined;
   return c.trainable === false ? freeze(out) : out;
+}
+
+/**
+ * kulc's (External)AttentionRNNWrapper: own W1, W2, W3, b2, b3, V (`<name>_W1`), then the wrapped RNN's
+ * cell. Keras 2 builds the cell inside the wrapper's name scope (`wrapper/kernel:0`); Keras 3 keeps the
+ * RNN as the wrapper's `layer` attribute (`layer/cell/vars/0`).
+ */
+function attentionRnnWrapper(name: string, cls: string, c: JsonObject): LayerObject | undefined {
+  const inner = isJsonObject(c.layer) ? c.layer : undefined;
+  const innerCls = inner ? pythonClassName(inner) : '';
+  if (!inner || !(innerCls in RNN_CELLS)) return undefined;
+  const rnnName = nameOf(inner, toSnakeCase(innerCls));
+  const cell = rnnCell(inner, innerCls);
+  const rnn = obj(rnnName, innerCls, [], [{ ...cell, scope: { keras2: '', keras3: cell.name } }], 'layer');
+  const own = trainableVars(...['W1', 'W2', 'W3', 'b2', 'b3', 'V'].map((w) => `${name}_${w}`));
+  return obj(name, cls, own, [{ ...rnn, scope: { keras2: '', keras3: rnnName } }]);
 }
 
 /** keras-multi-head's MultiHead: own W, b (with `hidden_dim`), then each sub-layer under `sub_<i>`. */

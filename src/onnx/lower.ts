@@ -10,6 +10,7 @@ import '../layers/index.js';
 import { KerasInteropError } from '../errors.js';
 import type { KerasModel, Weight } from '../model/types.js';
 import { pairWeights, toFloat32 } from '../runtime/weight-values.js';
+import { upgradeLegacyLayers } from '../runtime/legacy-layers.js';
 import { buildSkeleton } from '../runtime/topology.js';
 import { type Dim, type ElemType, Graph, type Value } from './graph.js';
 import './lowerings/index.js';
@@ -60,7 +61,9 @@ const INPUT_DTYPES: Readonly<Record<string, ElemType>> = { float32: 'float32', i
 
 /** Lowers a model the runtime can build to an ONNX graph; throws naming the first layer without a lowering. */
 export async function lowerModel(model: KerasModel, options: LowerOptions = {}): Promise<LoweredModel> {
-  const { tfModel } = await buildSkeleton(model);
+  // CuDNN layers and Keras 1 configs run as the runtime runs them: upgraded to today's layers and weights.
+  model = upgradeLegacyLayers(model);
+  const { tfModel } = await buildSkeleton(model, options.lambdas);
   try {
     const weightOf = new Map<number, Weight>();
     for (const { pairs } of pairWeights(tfModel, model)) for (const { target, weight } of pairs) weightOf.set(target.id, weight);
@@ -100,7 +103,7 @@ class Lowerer implements LoweringContext {
 
   constructor(
     readonly graph: Graph,
-    readonly options: Readonly<Required<LowerOptions>>,
+    readonly options: Readonly<Required<Omit<LowerOptions, 'lambdas'>>>,
     private readonly weightOf: Map<number, Weight>,
     private readonly file: string,
   ) {}

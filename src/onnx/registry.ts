@@ -7,6 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
+import type { LambdaPolicy } from '../runtime/lambda/replace.js';
 import type { Dim, Graph, Value } from './graph.js';
 
 /** One call of a layer (a node of the Keras graph, or a wrapper calling its sub-layer). */
@@ -38,6 +39,8 @@ export interface LowerOptions {
   contribOps?: boolean;
   /** Name of the symbolic batch dimension. Default `batch`. */
   batchDim?: string;
+  /** Lambda layers: lower their translation (`translate`, default) or refuse them (`refuse`). */
+  lambdas?: LambdaPolicy;
 }
 
 export interface WeightOptions {
@@ -51,7 +54,7 @@ export interface WeightOptions {
 
 export interface LoweringContext {
   readonly graph: Graph;
-  readonly options: Readonly<Required<LowerOptions>>;
+  readonly options: Readonly<Required<Omit<LowerOptions, 'lambdas'>>>;
   /** The layer's own weights (tfjs `layer.weights`, which is Keras's order) as initializers, float32. */
   weights(layer: tf.layers.Layer): Value[];
   /** Weight `index` of the layer, reshaped or rewritten; each distinct request makes one initializer. */

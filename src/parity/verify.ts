@@ -39,6 +39,8 @@ export interface VerifyOptions {
   read?: ReadOptions;
   /** Config source for weights-only files (a model file or config JSON). */
   configPath?: string;
+  /** Lambda layers: run their translated bytecode (default) or refuse them. */
+  lambdas?: RunOptions['lambdas'];
 }
 
 /** A model file to verify: a Keras model read into memory, or an ONNX file run as it is. */
@@ -70,7 +72,7 @@ async function checkOne(
 }
 
 function runOptions(opts: VerifyOptions): RunOptions {
-  return { backend: opts.backend, threads: opts.threads };
+  return { backend: opts.backend, threads: opts.threads, lambdas: opts.lambdas };
 }
 
 /** The backends the files ran on ("onnxruntime", "wasm", or both joined), or tfjs's current one when none ran. */

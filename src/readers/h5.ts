@@ -144,6 +144,18 @@ function asStringList(v: unknown, name: string, obj: H5Group | H5Dataset, file: 
 }
 
 /**
+ * How a list-of-strings attribute is stored: `fixed` (h5py 2's null-padded fixed-length arrays) or `vlen`
+ * (h5py 3's variable-length strings); undefined when absent. Kept so a round trip writes the same kind.
+ */
+export function stringListKind(obj: H5Group | H5Dataset, name: string, file: string): 'fixed' | 'vlen' | undefined {
+  const attr = hasAttr(obj, name, file) ? name : hasAttr(obj, `${name}0`, file) ? `${name}0` : undefined;
+  if (attr === undefined) return undefined;
+  const meta = h5call(`cannot read attribute "${attr}"`, file, obj.path, () => obj.attrs[attr].metadata);
+  if (meta.type !== 3) return undefined; // not a string type (an empty list is a float64 array)
+  return meta.vlen ? 'vlen' : 'fixed';
+}
+
+/**
  * A list-of-strings attribute. Keras splits lists too large for one HDF5 object header into
  * `name0`, `name1`, ...; those are concatenated until one is missing.
  */

@@ -19,6 +19,7 @@ import {
   readStringAttr,
   readStringListAttr,
   readWeight,
+  stringListKind,
   type WeightReads,
 } from './h5.js';
 import { readKeras3WeightsTree } from './keras3-weights.js';
@@ -78,6 +79,8 @@ function readOpen(h5: H5File, file: string, opts: ReadOptions, limits: ReadLimit
     const weightsBackend = readStringAttr(modelWeights, 'backend', file);
     if (weightsKerasVersion !== undefined) extras.model_weights_keras_version = weightsKerasVersion;
     if (weightsBackend !== undefined) extras.model_weights_backend = weightsBackend;
+    const nameLists = stringListKind(modelWeights, 'layer_names', file);
+    if (nameLists !== undefined) extras.name_lists = nameLists;
     const version = kerasVersion ?? weightsKerasVersion;
     const format: SourceFormat = isKeras3(version, config) ? 'keras3-h5' : 'keras2-h5';
     return {

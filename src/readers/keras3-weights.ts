@@ -11,14 +11,14 @@
 import { KerasInteropError } from '../errors.js';
 import type { JsonObject, LayerWeights, Weight } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
-import { isMaskPseudoLayer, layerEntries, listItemNames, pythonClassName } from '../model/config.js';
+import { layerEntries, listItemNames, pythonClassName } from '../model/config.js';
+import { isKeras3Operation } from '../runtime/ops/operation-node.js';
+import { TreeGroup } from './keras3-tree.js';
 import {
   type H5Group,
   type ReadLimits,
-  getGroup,
   getMember,
   isDataset,
-  isGroup,
   joinPath,
   memberNames,
   numericMembers,
@@ -48,8 +48,8 @@ function walkOrder(names: string[]): string[] {
   });
 }
 
-function ownVars(group: H5Group, ownerName: string, ctx: Ctx, trainable: (i: number) => boolean): Collected[] {
-  const vars = getGroup(group, 'vars', ctx.file);
+function ownVars(group: TreeGroup, ownerName: string, ctx: Ctx, trainable: (i: number) => boolean): Collected[] {
+  const vars = group.child('vars')?.real;
   if (!vars) return [];
   return numericMembers(vars, ctx.file).map((k) => {
     const ds = getMember(vars, k, ctx.file);
@@ -60,8 +60,8 @@ function ownVars(group: H5Group, ownerName: string, ctx: Ctx, trainable: (i: num
   });
 }
 
-function childGroups(group: H5Group, ctx: Ctx): string[] {
-  return walkOrder(memberNames(group, ctx.file).filter((k) => k !== 'vars' && isGroup(getMember(group, k, ctx.file))));
+function childGroups(group: TreeGroup): string[] {
+  return walkOrder(group.childNames().filter((k) => k !== 'vars'));
 }
 
 function innerConfig(layer: JsonObject | undefined): JsonObject {
@@ -72,13 +72,13 @@ const RNN_CLASSES = new Set(['LSTM', 'GRU', 'SimpleRNN', 'RNN', 'ConvLSTM1D', 'C
 const MODEL_CLASSES = new Set(['Functional', 'Sequential', 'Model']);
 
 /** Collects an object's weights in its `layer.weights` order. `layer` is its config when known. */
-function collect(group: H5Group, path: string, layer: JsonObject | undefined, ctx: Ctx): Collected[] {
+function collect(group: TreeGroup, path: string, layer: JsonObject | undefined, ctx: Ctx): Collected[] {
   const cls = layer ? pythonClassName(layer) : undefined;
   const cfg = innerConfig(layer);
   const frozen = cfg.trainable === false;
   const mark = (xs: Collected[]): Collected[] => (frozen ? xs.map((x) => ({ ...x, trainable: false })) : xs);
   const sub = (name: string, subLayer?: JsonObject): Collected[] => {
-    const g = getGroup(group, name, ctx.file);
+    const g = group.child(name);
     return g ? collect(g, `${path}/${name}`, subLayer, ctx) : [];
   };
 
@@ -86,12 +86,12 @@ function collect(group: H5Group, path: string, layer: JsonObject | undefined, ct
     return mark(ownVars(group, path, ctx, (i) => i < 2));
   }
   if (cls && MODEL_CLASSES.has(cls)) {
-    const layers = layerEntries(layer!).filter((l) => !isMaskPseudoLayer(l));
+    const layers = layerEntries(layer!).filter((l) => !isKeras3Operation(l));
     const names = listItemNames(layers.map(pythonClassName));
-    const list = getGroup(group, 'layers', ctx.file);
+    const list = group.child('layers');
     const out: Collected[] = [];
     layers.forEach((l, i) => {
-      const g = list && getGroup(list, names[i], ctx.file);
+      const g = list?.child(names[i]);
       if (g) out.push(...collect(g, `${path}/layers/${names[i]}`, l, ctx));
     });
     return mark(out);
@@ -109,7 +109,7 @@ function collect(group: H5Group, path: string, layer: JsonObject | undefined, ct
   }
   if (cls === 'MultiHeadAttention' && !('head_num' in cfg)) {
     // Keras's own; before Keras 3.0.3 the projections were private attributes.
-    const pick = (n: string) => (getGroup(group, n, ctx.file) ? n : `_${n}`);
+    const pick = (n: string) => (group.child(n) ? n : `_${n}`);
     return mark([
       ...ownVars(group, path, ctx, () => true),
       ...['query_dense', 'key_dense', 'value_dense', 'output_dense'].flatMap((n) => sub(pick(n))),
@@ -120,12 +120,12 @@ function collect(group: H5Group, path: string, layer: JsonObject | undefined, ct
   }
   // Any other layer: its own variables, then its children in traversal order.
   const out = ownVars(group, path, ctx, () => true);
-  for (const child of childGroups(group, ctx)) out.push(...sub(child));
+  for (const child of childGroups(group)) out.push(...sub(child));
   return mark(out);
 }
 
 /** keras-multi-head's wrapper: own W, b, then each sub-layer (the first may be saved as `layer`). */
-function collectMultiHead(group: H5Group, path: string, cfg: JsonObject, ctx: Ctx): Collected[] {
+function collectMultiHead(group: TreeGroup, path: string, cfg: JsonObject, ctx: Ctx): Collected[] {
   let subLayers: JsonObject[];
   if (Array.isArray(cfg.layers)) subLayers = cfg.layers.filter(isJsonObject);
   else if (Array.isArray(cfg.layer)) subLayers = cfg.layer.filter(isJsonObject);
@@ -133,14 +133,14 @@ function collectMultiHead(group: H5Group, path: string, cfg: JsonObject, ctx: Ct
   else subLayers = [];
   const out = ownVars(group, path, ctx, () => true);
   const names = listItemNames(subLayers.map(pythonClassName));
-  const list = getGroup(group, 'layers', ctx.file);
+  const list = group.child('layers');
   subLayers.forEach((l, i) => {
-    const g = list && getGroup(list, names[i], ctx.file);
+    const g = list?.child(names[i]);
     if (g) {
       out.push(...collect(g, `${path}/layers/${names[i]}`, l, ctx));
     } else {
       // Saved once, under the first path that reached it: the wrapper's `layer` attribute.
-      const first = getGroup(group, 'layer', ctx.file);
+      const first = group.child('layer');
       if (!first || i !== 0) {
         throw new KerasInteropError('HDF5_MISSING', `sub-layer ${i} (${names[i]}) of MultiHead has no weights group`, {
           file: ctx.file,
@@ -169,27 +169,27 @@ export function readKeras3WeightsTree(
   reads: WeightReads = { used: 0 },
 ): LayerWeights[] {
   const ctx: Ctx = { file, limits, budget: reads };
-  const layersGroup = getGroup(root, 'layers', file);
+  const layersGroup = TreeGroup.root(root, file).child('layers');
   if (!config) {
     if (!layersGroup) return [];
-    return memberNames(layersGroup, file).map((name) => {
-      const g = getGroup(layersGroup, name, file);
+    return (layersGroup.real ? memberNames(layersGroup.real, file) : layersGroup.childNames()).map((name) => {
+      const g = layersGroup.child(name);
       if (!g) {
         // Listed by the group, yet nothing opens under that name (a damaged symbol table).
         throw new KerasInteropError('HDF5_INVALID', `member "${name}" is listed but cannot be opened`, { file, place: joinPath(layersGroup.path, name) });
       }
-      const vars = getGroup(g, 'vars', file);
+      const vars = g.child('vars')?.real;
       const layer = (vars && readStringAttr(vars, 'name', file)) ?? name;
       return { layer, weights: collect(g, `layers/${name}`, undefined, ctx).map((c) => c.weight) };
     });
   }
-  const layers = layerEntries(config).filter((l) => !isMaskPseudoLayer(l));
+  const layers = layerEntries(config).filter((l) => !isKeras3Operation(l));
   const names = listItemNames(layers.map(pythonClassName));
   return layers.map((l, i) => {
     const layerName = String(innerConfig(l).name ?? l.name ?? names[i]);
     // Some Keras versions write no group for a layer without variables (Add in 3.10); a layer that
     // does need weights is caught when the weights are assigned.
-    const g = layersGroup && getGroup(layersGroup, names[i], file);
+    const g = layersGroup?.child(names[i]);
     if (!g) return { layer: layerName, weights: [] };
     return { layer: layerName, weights: legacyOrder(collect(g, `layers/${names[i]}`, l, ctx)) };
   });

@@ -18,6 +18,7 @@ import type { JsonObject, JsonValue, KerasModel, LayerWeights, Weight } from '..
 import { isJsonObject } from '../model/types.js';
 import { NO_MASK_CLASS_NAME } from '../layers/no-mask.js';
 import { isKerasObject, layerNameOf, modelLayerList } from '../runtime/config-walk.js';
+import { isKeras3Operation } from '../runtime/ops/operation-node.js';
 import { tfjsLayout } from '../runtime/topology.js';
 import { type TfjsQuantization, METADATA_KEY, STORED_BYTES, dequantizeWeight, topologyFingerprint } from '../writers/tfjs.js';
 import { DEFAULT_MAX_CONFIG_DEPTH, parseJsonText } from './json.js';
@@ -382,10 +383,12 @@ async function layerWeights(model: KerasModel, decoded: DecodedWeight[], file: s
   if (missing.length > 0) {
     throw invalid(`the manifest lacks ${missing.length} of the model's weights: ${missing.join(', ')}`, file, '/weightsManifest');
   }
-  // Model order is the config's layer order (tfjs lists layers in graph order); NoMask layers are ours.
+  // Model order is the config's layer order (tfjs lists layers in graph order); NoMask layers are ours,
+  // and Keras 3 operations run as op layers but are no layers of the model.
+  const operations = new Set(topLevelEntries(model.config).filter(isKeras3Operation).map((l) => layerNameOf(l)));
   const byLayer = new Map<string, Weight[]>();
   layout.layers.forEach((l, li) => {
-    if (l.className !== NO_MASK_CLASS_NAME) byLayer.set(l.layer, slots[li].map((d) => toWeight(d!)));
+    if (l.className !== NO_MASK_CLASS_NAME && !operations.has(l.layer)) byLayer.set(l.layer, slots[li].map((d) => toWeight(d!)));
   });
   const out: LayerWeights[] = [];
   // Layers the runtime leaves out of the graph (Keras 3 mask pseudo-layers) have no weights and no entry.
@@ -400,9 +403,16 @@ async function layerWeights(model: KerasModel, decoded: DecodedWeight[], file: s
 }
 
 /** Top-level layer names of a config, in order. */
-function topLevelNames(config: JsonObject | null): string[] {
+function topLevelEntries(config: JsonObject | null): JsonObject[] {
   const list = config ? modelLayerList(config) : undefined;
-  return list ? list.layers.filter(isJsonObject).map((l) => layerNameOf(l)) : [];
+  return list ? list.layers.filter(isJsonObject) : [];
+}
+
+/** The model's layers (Keras 3 operations are none). */
+function topLevelNames(config: JsonObject | null): string[] {
+  return topLevelEntries(config)
+    .filter((l) => !isKeras3Operation(l))
+    .map((l) => layerNameOf(l));
 }
 
 function groupByName(config: JsonObject | null, decoded: DecodedWeight[]): LayerWeights[] {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { KerasInteropError } from '../errors.js';
+import { quietCpuBackend, withoutEmscriptenHandlers } from './tfjs-quiet.js';
 import { installWasmKernels } from './wasm-kernels.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -40,13 +41,18 @@ export async function useBackend(requested?: string): Promise<BackendName> {
     throw new KerasInteropError('USAGE', `unknown backend "${requested}"; expected one of wasm, cpu, tensorflow (tfjs-node)`);
   }
   if (requested === 'node') order[0] = 'tensorflow';
+  quietCpuBackend();
   if (chosen && order[0] === chosen) return chosen;
   for (const name of order) {
     if (name === 'tensorflow' && !(await tryTfjsNode())) continue;
     if (name === 'wasm' && !(await tryWasm())) continue;
     try {
-      if (await tf.setBackend(name)) {
+      const ready = await withoutEmscriptenHandlers(async () => {
+        if (!(await tf.setBackend(name))) return false;
         await tf.ready();
+        return true;
+      });
+      if (ready) {
         // Faster BatchMatMul, Tile, Slice, Unpack and SplitV kernels (see wasm-kernels.ts): 3-10x on attention models.
         if (name === 'wasm') installWasmKernels();
         chosen = name;

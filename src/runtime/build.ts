@@ -4,10 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
+import { formatShape } from '../model/shape.js';
 import type { KerasModel, Weight } from '../model/types.js';
 import { useBackend } from './backend.js';
+import { predictError, withLayerTrace } from './layer-errors.js';
 import type { NormalizeResult } from './normalize.js';
+import { upgradeLegacyLayers } from './legacy-layers.js';
 import { buildTopology, insertNoMaskLayers, runnableConfig } from './topology.js';
+import type { LambdaPolicy } from './lambda/replace.js';
 import { pairWeights, shapeText, toFloat32, toInt32 } from './weight-values.js';
 
 export { pairWeights, toFloat32, toInt32, type LayerWeightPairs } from './weight-values.js';
@@ -17,6 +21,8 @@ export { buildTopology } from './topology.js';
 export interface BuildOptions {
   /** tfjs backend to use (`tensorflow`/`node`, `wasm`, `cpu`); default: the fastest available. */
   backend?: string;
+  /** Lambda layers: run their translated bytecode (`translate`, default) or refuse them (`refuse`). */
+  lambdas?: LambdaPolicy;
 }
 
 export interface BuildResult {
@@ -33,7 +39,8 @@ export async function buildModel(model: KerasModel, opts: BuildOptions = {}): Pr
 /** `buildModel`, also returning the normalized config (with its notes and class resolutions) and the backend. */
 export async function buildModelDetailed(model: KerasModel, opts: BuildOptions = {}): Promise<BuildResult> {
   const file = model.source.file;
-  const normalized = runnableConfig(model);
+  model = upgradeLegacyLayers(model);
+  const normalized = runnableConfig(model, opts.lambdas);
   const backend = await useBackend(opts.backend);
   // Calls Keras 3 ran with mask=None get a NoMask layer in front: in the graph, so it survives a tfjs export.
   const tfModel = await buildTopology(insertNoMaskLayers(normalized.config, normalized.callsWithoutMask), file);
@@ -128,7 +135,7 @@ export function predict(tfModel: tf.LayersModel, inputs: InputArray[]): OutputAr
       }
       const okShape = input.shape.length === want.length && input.shape.every((d, j) => want[j] == null || want[j] === d);
       if (!okShape) {
-        throw new KerasInteropError('INPUT_MISMATCH', `input ${i} "${name}" has shape ${shapeText(input.shape)}; the model expects ${shapeText(want)}`);
+        throw new KerasInteropError('INPUT_MISMATCH', `input ${i} "${name}" has shape ${formatShape(input.shape)}; the model expects ${formatShape(want)} (None: any size)`);
       }
       const size = input.shape.reduce((a, b) => a * b, 1);
       if (input.data.length !== size) {
@@ -141,12 +148,11 @@ export function predict(tfModel: tf.LayersModel, inputs: InputArray[]): OutputAr
     });
     let result: tf.Tensor | tf.Tensor[];
     try {
-      result = tfModel.predict(tensors.length === 1 ? tensors[0] : tensors);
+      result = withLayerTrace(tfModel, () => tfModel.predict(tensors.length === 1 ? tensors[0] : tensors));
     } catch (e) {
-      // tfjs's kernels check values the shapes cannot (an Embedding index past the vocabulary, an
-      // input dtype the config's InputLayer cannot take): these inputs cannot run on this model.
-      if (e instanceof KerasInteropError) throw e;
-      throw new KerasInteropError('INPUT_MISMATCH', `tfjs cannot run the model on these inputs: ${(e as Error)?.message ?? String(e)}`, {}, { cause: e });
+      // tfjs's kernels check values the shapes cannot (an Embedding index past the vocabulary): the input
+      // and the layer it could not pass are named; a TypeError inside a layer's call() is that layer's bug.
+      throw predictError(e, tfModel, names);
     }
     const outs = Array.isArray(result) ? result : [result as tf.Tensor];
     try {

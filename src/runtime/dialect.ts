@@ -12,15 +12,16 @@
  * would: `module`/`registered_name` on every object, DTypePolicy objects, `__keras_tensor__` node
  * arguments, `build_config` where Keras 3 records one, and the Keras 3 form of the layers whose config
  * changed between the generations (Bidirectional's `forward_`/`backward_` layers, MultiHeadAttention's
- * shapes in `build_config`, recurrent layers without `time_major`, TFOpLambda `+`/`-`/`*` as Keras 3
- * operations).
+ * shapes in `build_config`, recurrent layers without `time_major`, TFOpLambda / SlicingOpLambda layers as
+ * the Keras 3 operations of the same meaning, through the op table in ops/).
  *
- * Keras 3 → tf.keras 2 is the inverse; Keras 3's mask pseudo-layers (`NotEqual`, `Any`, ...) and the
- * `mask` arguments they feed are dropped (tf.keras 2 recomputes masks from `compute_mask`), and keys only
+ * Keras 3 → tf.keras 2 is the inverse (operations become TFOpLambda layers, `x + y` of two tensors an
+ * Add layer); Keras 3's mask pseudo-layers (`NotEqual`, `Any`, ...) and the `mask` arguments they feed
+ * are dropped (tf.keras 2 recomputes masks from `compute_mask`), and keys only
  * Keras 3 knows are dropped when they hold their default (and refused otherwise).
  */
 import { KerasInteropError } from '../errors.js';
-import { isMaskPseudoLayer, lookupTable } from '../model/config.js';
+import { lookupTable } from '../model/config.js';
 import type { JsonObject, JsonValue } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import {
@@ -38,7 +39,13 @@ import {
   pointer,
   stableJson,
 } from './config-walk.js';
+import { mergeAsMergeLayer } from './legacy-merge.js';
 import { CALL_SIGNATURES, normalizeConfig, resolveClassName } from './normalize.js';
+import { decodeKeras3Operation, encodeKeras3Operation } from './ops/keras3-node.js';
+import { keras3OpModule } from './ops/keras3-ops.js';
+import { isKeras3Operation } from './ops/operation-node.js';
+import { TF_OP_LAYER_CLASSES, decodeTfOpLayer, encodeTfOpLayer } from './ops/tf-op-lambda.js';
+import { resolveLayerClass } from './class-resolution.js';
 
 export type Shape = (number | null)[];
 
@@ -135,20 +142,6 @@ const PACKAGE_MODULES: Readonly<Record<string, string>> = lookupTable({
   MultiHeadAttention: 'keras_multi_head.multi_head_attention',
 });
 
-/** Keras 3 operations (`keras.ops`) that appear in functional graphs as pseudo-layers, and their module. */
-const OP_MODULES: Readonly<Record<string, string>> = lookupTable({
-  NotEqual: 'keras.src.ops.numpy', Equal: 'keras.src.ops.numpy', Any: 'keras.src.ops.numpy', All: 'keras.src.ops.numpy',
-  LogicalAnd: 'keras.src.ops.numpy', LogicalOr: 'keras.src.ops.numpy', LogicalNot: 'keras.src.ops.numpy',
-  Cast: 'keras.src.ops.core', Add: 'keras.src.ops.numpy', Subtract: 'keras.src.ops.numpy', Multiply: 'keras.src.ops.numpy',
-});
-
-/** tf.keras 2 TFOpLambda functions with a Keras 3 operation of the same meaning (`x + y` and friends). */
-const TF_OP_TO_KERAS3: Readonly<Record<string, string>> = lookupTable({
-  '__operators__.add': 'Add', 'math.add': 'Add',
-  'math.subtract': 'Subtract', '__operators__.sub': 'Subtract',
-  'math.multiply': 'Multiply', '__operators__.mul': 'Multiply',
-});
-
 /** Keras 3 operations that tf.keras 2 has as merge layers. */
 const KERAS3_OP_TO_MERGE_LAYER = new Set(['Add', 'Subtract', 'Multiply']);
 
@@ -160,6 +153,11 @@ const NO_BUILD_CONFIG = new Set([
   'GlobalMaxPooling1D', 'GlobalMaxPooling2D', 'GlobalMaxPooling3D', 'MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D',
   'AveragePooling1D', 'AveragePooling2D', 'AveragePooling3D', 'Lambda',
 ]);
+
+/** Whether Keras 3 writes a `build_config` for a layer of this class and module (operations and `NO_BUILD_CONFIG` classes have none). */
+export function keras3RecordsBuild(cls: string, module: JsonValue | undefined): boolean {
+  return !NO_BUILD_CONFIG.has(cls) && !(typeof module === 'string' && module.startsWith('keras.src.ops'));
+}
 
 /** Layers whose Keras 3 config keeps `axis` as a list. */
 const AXIS_LISTS = new Set(['LayerNormalization', 'UnitNormalization', 'Normalization']);
@@ -288,24 +286,22 @@ function layer3(layer: KerasObject, path: string, lc: Layer3Context, firstNode?:
   let cls = layer.class_name;
   let module: string | null;
   let registered: string | null;
-  if (cls === 'TFOpLambda') {
-    const fn = typeof config.function === 'string' ? config.function : '';
-    const op = TF_OP_TO_KERAS3[fn];
-    if (!op) throw unsupported(lc.ctx, path, `TFOpLambda "${fn}" (layer "${layerNameOf(layer)}") has no Keras 3 counterpart`);
-    return { module: OP_MODULES[op], class_name: op, config: { name: layerNameOf(layer) }, registered_name: op };
-  }
-  if (cls === 'SlicingOpLambda' || cls === 'CuDNNLSTM' || cls === 'CuDNNGRU') {
+  if (cls === 'CuDNNLSTM' || cls === 'CuDNNGRU') {
     throw unsupported(lc.ctx, path, `${cls} (layer "${layerNameOf(layer)}") has no Keras 3 counterpart`);
+  }
+  // Keras 3 has no legacy Merge: the merge layer of the same meaning
+  if (cls === 'Merge' && isJsonObject(layer.config)) {
+    return layer3(mergeAsMergeLayer(layer as KerasObject & { config: JsonObject }, { file: lc.ctx.file, place: path }) as KerasObject, path, lc, firstNode);
   }
   if (has(layer, 'module')) {
     module = layer.module as string | null;
     registered = (layer.registered_name ?? null) as string | null;
-  } else if (isOperation(layer)) {
+  } else if (isKeras3Operation(layer)) {
     // a Keras 3 operation in a Keras 3 legacy .h5 config
-    module = OP_MODULES[cls] ?? 'keras.src.ops.numpy';
+    module = keras3OpModule(cls);
     registered = cls;
   } else {
-    const r = resolveClassName(cls, config);
+    const r = resolveLayerClass({ className: cls, config });
     if (r.origin === 'keras') {
       module = 'keras.layers';
       registered = null;
@@ -314,7 +310,7 @@ function layer3(layer: KerasObject, path: string, lc: Layer3Context, firstNode?:
       registered = cls;
       if (cls.includes('>')) cls = cls.slice(cls.lastIndexOf('>') + 1);
     } else {
-      module = PACKAGE_MODULES[cls.slice(cls.lastIndexOf('>') + 1)] ?? null;
+      module = r.candidate?.module ?? PACKAGE_MODULES[cls.slice(cls.lastIndexOf('>') + 1)] ?? null;
       cls = cls.slice(cls.lastIndexOf('>') + 1);
       registered = cls;
     }
@@ -357,6 +353,24 @@ function bidirectional3(config: JsonObject): void {
     const c = mirror.config as JsonObject;
     put(c, 'go_backwards', !(c.go_backwards === true));
     put(config, 'backward_layer', mirror);
+  }
+}
+
+/** Keras's Luong and Bahdanau attention layers. */
+const DENSE_ATTENTION = new Set(['Attention', 'AdditiveAttention']);
+
+/**
+ * tf.keras <= 2.9 configures `Attention(causal=True)`; Keras 3 (like tf.keras >= 2.10) has no such
+ * argument and takes `use_causal_mask=True` in each call instead.
+ */
+function causalToCallArgument3(layer: JsonObject): void {
+  const config = layer.config as JsonObject;
+  if (!has(config, 'causal')) return;
+  const causal = config.causal === true;
+  delete config.causal;
+  if (!causal || !Array.isArray(layer.inbound_nodes)) return;
+  for (const node of layer.inbound_nodes) {
+    if (isJsonObject(node) && isJsonObject(node.kwargs) && !has(node.kwargs, 'use_causal_mask')) put(node.kwargs, 'use_causal_mask', true);
   }
 }
 
@@ -423,21 +437,31 @@ function node3(node: JsonValue, path: string, sc: Model3Context): JsonValue {
   return { args: [tensors.length === 1 ? tensors[0] : tensors], kwargs };
 }
 
-/** A TFOpLambda call `x + y` (`tf.__operators__.add(x, y=y)`): Keras 3's operation takes both positionally. */
-function opNode3(node: JsonValue, path: string, sc: Model3Context): JsonValue {
-  const n = node3(node, path, sc) as JsonObject;
-  const args = n.args as JsonValue[];
-  const kwargs = { ...(n.kwargs as JsonObject) };
-  const first = args[0];
-  const rest: JsonValue[] = [];
-  for (const k of ['y', 'x2', 'b']) {
-    if (has(kwargs, k)) {
-      rest.push(kwargs[k]);
-      delete kwargs[k];
-    }
+/** One entry's node calls all written alike (one operation or layer serves them all), or an error. */
+function sameForEveryCall<E>(encoded: E[], config: (e: E) => JsonValue, ctx: Ctx, path: string, name: string): E {
+  if (encoded.length === 0) throw invalid(ctx, path, `op "${name}" is never called (no inbound nodes)`);
+  const first = stableJson(config(encoded[0]));
+  if (encoded.some((e) => stableJson(config(e)) !== first)) {
+    throw new KerasInteropError('UNSUPPORTED_OP', `op "${name}" is called with different arguments; one operation cannot serve every call`, { file: ctx.file, place: path });
   }
-  if (Object.keys(kwargs).length > 0) throw unsupported(sc.ctx, path, `operation call with arguments ${Object.keys(kwargs).join(', ')} has no Keras 3 form`);
-  return { args: [first, ...rest], kwargs: {} };
+  return encoded[0];
+}
+
+/** A TFOpLambda / SlicingOpLambda layer as the Keras 3 operation of the same meaning (through the op table). */
+function opLayer3(layer: KerasObject, name: string, path: string, sc: Model3Context): JsonObject {
+  const where = { file: sc.ctx.file, place: path };
+  const encoded = decodeTfOpLayer(layer, path, sc.ctx.file).map(({ call, inputs }) =>
+    encodeKeras3Operation(call, name, (i) => kerasTensor3(inputs[i], history3(inputs[i], sc), sc), where),
+  );
+  const e = sameForEveryCall(encoded, (x) => x.config, sc.ctx, path, name);
+  return obj([
+    ['module', e.module],
+    ['class_name', e.class_name],
+    ['config', e.config],
+    ['registered_name', e.registered_name],
+    ['name', name],
+    ['inbound_nodes', encoded.map((x) => x.node)],
+  ]);
 }
 
 function inputShapesOf(node: JsonValue | undefined, sc: Model3Context): { shapes?: Shape[]; single: boolean } {
@@ -496,18 +520,19 @@ function model3(model: KerasObject, path: string, lc: Layer3Context): JsonObject
   const out: JsonValue[] = layers.map((l, i) => {
     const lp = pointer(list.path, i);
     const n = entryName(l);
+    if (TF_OP_LAYER_CLASSES.has(l.class_name)) return opLayer3(l, n, lp, sc);
     const nodes = Array.isArray(l.inbound_nodes) ? l.inbound_nodes : [];
     const first = nodes[0];
     const { shapes, single } = inputShapesOf(first, sc);
     // Keras 3 records the build of the first call
     const converted = layer3(l, lp, { ctx: lc.ctx, shapes: lc.shapes, inputShapes: shapes, singleInput: single }, first);
     put(converted, 'name', n);
-    const op = l.class_name === 'TFOpLambda';
     put(
       converted,
       'inbound_nodes',
-      nodes.map((node, j) => (op ? opNode3 : node3)(node, pointer(lp, 'inbound_nodes', j), sc)),
+      nodes.map((node, j) => node3(node, pointer(lp, 'inbound_nodes', j), sc)),
     );
+    if (DENSE_ATTENTION.has(l.class_name)) causalToCallArgument3(converted);
     return converted;
   });
   const config = obj([
@@ -618,7 +643,7 @@ const KERAS3_ONLY_KEYS: Readonly<Record<string, Readonly<Record<string, JsonValu
 });
 /** Keys only Keras 3 writes whose value tf.keras 2 cannot take and which only matter to training. */
 const KERAS3_ONLY_DROPPED: Readonly<Record<string, readonly string[]>> = lookupTable({
-  MultiHeadAttention: ['seed'],
+  MultiHeadAttention: ['seed'], Attention: ['seed'], AdditiveAttention: ['seed'],
   LSTM: ['seed'], GRU: ['seed'], SimpleRNN: ['seed'], LSTMCell: ['seed'], GRUCell: ['seed'], SimpleRNNCell: ['seed'],
 });
 
@@ -726,16 +751,6 @@ function layer2(layer: KerasObject, path: string, ctx: Ctx): JsonObject {
   ]);
 }
 
-/** A Keras 3 operation (`keras.ops`) recorded in a functional graph, rather than a layer. */
-function isOperation(l: KerasObject): boolean {
-  if (has(l, 'module')) return typeof l.module === 'string' && l.module.startsWith('keras.src.ops.');
-  if (l.class_name === 'InputLayer' || isModelClassName(l.class_name)) return false;
-  // a Keras 3 legacy .h5 config drops `module`: an operation's config holds its name and arguments, a
-  // layer's (in either generation) always `trainable` too
-  const c = isJsonObject(l.config) ? l.config : {};
-  return !has(c, 'trainable');
-}
-
 interface Model2Context {
   ctx: Ctx;
   classes: Map<string, string>;
@@ -805,7 +820,7 @@ function functionalRefs2(v: JsonValue | undefined, path: string, mc: Model2Conte
  * `LogicalOr`/`Concatenate` of a merge's masks). tf.keras 2 does without them.
  */
 function removableMaskOps(layers: KerasObject[], inner: JsonObject): Set<string> {
-  const ops = new Set(layers.filter(isOperation).map(entryName));
+  const ops = new Set(layers.filter(isKeras3Operation).map(entryName));
   if (ops.size === 0) return ops;
   const needed = new Set<string>();
   for (const l of layers) {
@@ -836,6 +851,32 @@ function removableMaskOps(layers: KerasObject[], inner: JsonObject): Set<string>
   return new Set([...ops].filter((n) => !needed.has(n)));
 }
 
+/** `x + y`, `x - y`, `x * y` of two tensors: tf.keras 2's Add, Subtract, Multiply layers compute it. */
+function isMergeCall(l: KerasObject): boolean {
+  if (!KERAS3_OP_TO_MERGE_LAYER.has(l.class_name) || !Array.isArray(l.inbound_nodes)) return false;
+  return l.inbound_nodes.every((node) => {
+    if (!isJsonObject(node) || !Array.isArray(node.args) || node.args.length !== 2) return false;
+    const kwargs = isJsonObject(node.kwargs) ? node.kwargs : {};
+    return Object.keys(kwargs).length === 0 && node.args.every((a) => keras3TensorRef(a) !== undefined);
+  });
+}
+
+/** A Keras 3 operation as the TFOpLambda layer tf.keras 2 records for the same TensorFlow call. */
+function opLayer2(l: KerasObject, name: string, path: string, mc: Model2Context): JsonObject {
+  const where = { file: mc.ctx.file, place: path };
+  const encoded = decodeKeras3Operation(l, path, mc.ctx.file).map(({ call, inputs }) => {
+    for (const r of inputs) if (mc.removed.has(r[0])) throw unsupported(mc.ctx, path, `reads the output of Keras 3 operation "${r[0]}", which has no tf.keras 2 layer`);
+    return encodeTfOpLayer(call, name, (i) => ref2(inputs[i], mc) as TensorRef, where);
+  });
+  const e = sameForEveryCall(encoded, (x) => x.config, mc.ctx, path, name);
+  return obj([
+    ['class_name', e.class_name],
+    ['config', e.config],
+    ['name', name],
+    ['inbound_nodes', encoded.map((x) => x.node)],
+  ]);
+}
+
 function model2(model: KerasObject, path: string, ctx: Ctx): JsonObject {
   const list = modelLayerList(model, path);
   if (!list) throw invalid(ctx, pointer(path, 'config'), `a ${model.class_name} config needs a "layers" list`);
@@ -861,9 +902,10 @@ function model2(model: KerasObject, path: string, ctx: Ctx): JsonObject {
     const n = entryName(l);
     if (removed.has(n)) return;
     let converted: JsonObject;
-    if (isOperation(l)) {
-      if (!KERAS3_OP_TO_MERGE_LAYER.has(l.class_name)) {
-        throw unsupported(ctx, lp, `Keras 3 operation ${l.class_name} (layer "${n}") has no tf.keras 2 layer`);
+    if (isKeras3Operation(l)) {
+      if (!isMergeCall(l)) {
+        out.push(opLayer2(l, n, lp, mc));
+        return;
       }
       converted = { class_name: l.class_name, config: { name: n, trainable: true, dtype: 'float32' } };
     } else converted = layer2(l, lp, ctx);

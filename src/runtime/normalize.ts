@@ -11,9 +11,9 @@
  * `attention_mask` → `attentionMask`). Non-tensor kwargs (`return_attention_scores`, `training`, ...)
  * stay kwargs.
  */
-import { MASK_PSEUDO_LAYERS, lookupTable } from '../model/config.js';
+import { lookupTable } from '../model/config.js';
 import { KerasInteropError } from '../errors.js';
-import type { JsonObject, JsonValue } from '../model/types.js';
+import type { JsonObject, JsonValue, LayerWeights } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import {
   type KerasObject,
@@ -28,11 +28,34 @@ import {
   layerNameOf,
   pointer,
 } from './config-walk.js';
+import { isOpEntry, opLayerEntry } from './ops/graph.js';
+import { OP_LAYER_CLASS } from './ops/op-layer-config.js';
+import { isKeras3Operation } from './ops/operation-node.js';
+import { type ClassResolution, classResolutions, resolveClassName } from './class-resolution.js';
+import { KERAS2_HARD_SIGMOID } from '../layers/keras-objects.js';
+
+// The class-resolution API was born here; its users import it from either module.
+export {
+  type ClassResolution,
+  type LayerOrigin,
+  classResolutions,
+  resolveClassName,
+} from './class-resolution.js';
+
+/** The registered tfjs class name of keras-multi-head's `MultiHeadAttention` (`head_num`). */
+export const KERAS_MULTI_HEAD_MHA = 'KerasMultiHead>MultiHeadAttention';
 
 
 export interface NormalizeOptions {
   /** Named in errors. */
   file?: string;
+  /** The model's weights: their names help decide which library a same-named class is from. */
+  weights?: readonly LayerWeights[];
+  /**
+   * The Keras version that saved the file (`KerasModel.source.kerasVersion`): activations whose meaning
+   * changed between versions (`hard_sigmoid`) are named for the version's meaning.
+   */
+  kerasVersion?: string;
 }
 
 export interface NormalizeNote {
@@ -40,22 +63,6 @@ export interface NormalizeNote {
   path: string;
   layer?: string;
   message: string;
-}
-
-/** Where a layer class comes from, as far as the config tells. */
-export type LayerOrigin = 'keras' | 'keras-multi-head' | 'keras-self-attention' | 'user';
-
-export interface ClassResolution {
-  layer: string;
-  /** JSON pointer of the layer object in the verbatim config. */
-  path: string;
-  /** The class name as the file has it. */
-  className: string;
-  /** The class name tfjs is asked to deserialize (what `registerLayer` / `registerClass` must provide). */
-  resolvedClass: string;
-  origin: LayerOrigin;
-  /** Why: which config keys decided. */
-  reason: string;
 }
 
 export interface RemovedLayer {
@@ -76,79 +83,6 @@ export interface NormalizeResult {
    * layers of the root model and of nested models alike.
    */
   callsWithoutMask: string[];
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Class resolution: one place for same-named classes.
-
-/** The registered tfjs class name of keras-multi-head's `MultiHeadAttention` (`head_num`). */
-export const KERAS_MULTI_HEAD_MHA = 'KerasMultiHead>MultiHeadAttention';
-
-const KERAS_SELF_ATTENTION_CLASSES = new Set([
-  'SeqSelfAttention',
-  'SeqWeightedAttention',
-  'ScaledDotProductAttention',
-  'ResidualScaledDotProductAttention',
-]);
-
-const KERAS_MULTI_HEAD_CLASSES = new Set(['MultiHead']);
-
-/** Keras's own layer classes (any version) that may appear in configs; the rest are users' own. */
-const KERAS_CLASSES = new Set([
-  'Activation', 'ActivityRegularization', 'Add', 'AdditiveAttention', 'AlphaDropout', 'Attention', 'Average',
-  'AveragePooling1D', 'AveragePooling2D', 'AveragePooling3D', 'BatchNormalization', 'Bidirectional',
-  'CategoryEncoding', 'CenterCrop', 'Concatenate', 'Conv1D', 'Conv1DTranspose', 'Conv2D', 'Conv2DTranspose',
-  'Conv3D', 'Conv3DTranspose', 'ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'Cropping1D', 'Cropping2D', 'Cropping3D',
-  'CuDNNGRU', 'CuDNNLSTM', 'Dense', 'DepthwiseConv1D', 'DepthwiseConv2D', 'Dot', 'Dropout', 'ELU', 'Embedding',
-  'EinsumDense', 'Flatten', 'Functional', 'GaussianDropout', 'GaussianNoise', 'GlobalAveragePooling1D',
-  'GlobalAveragePooling2D', 'GlobalAveragePooling3D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
-  'GlobalMaxPooling3D', 'GroupNormalization', 'GRU', 'GRUCell', 'Identity', 'InputLayer', 'Lambda',
-  'LayerNormalization', 'LeakyReLU', 'LSTM', 'LSTMCell', 'Masking', 'Maximum', 'MaxPooling1D', 'MaxPooling2D',
-  'MaxPooling3D', 'Minimum', 'Model', 'MultiHeadAttention', 'Multiply', 'Normalization', 'Permute', 'PReLU',
-  'ReLU', 'RepeatVector', 'Rescaling', 'Reshape', 'Resizing', 'RNN', 'SeparableConv1D', 'SeparableConv2D',
-  'Sequential', 'SimpleRNN', 'SimpleRNNCell', 'Softmax', 'SpatialDropout1D', 'SpatialDropout2D',
-  'SpatialDropout3D', 'StackedRNNCells', 'Subtract', 'TextVectorization', 'TFOpLambda', 'ThresholdedReLU',
-  'TimeDistributed', 'UnitNormalization', 'UpSampling1D', 'UpSampling2D', 'UpSampling3D', 'ZeroPadding1D',
-  'ZeroPadding2D', 'ZeroPadding3D', 'SlicingOpLambda',
-]);
-
-/**
- * The class tfjs must deserialize for a layer. `MultiHeadAttention` is three different layers: Keras's own
- * (`num_heads`/`key_dim`), keras-multi-head's (`head_num`, registered as `KerasMultiHead>MultiHeadAttention`),
- * or a user's own (left as is: unsupported unless the user registers it). Decided by config keys only.
- */
-export function resolveClassName(
-  className: string,
-  config: JsonValue | undefined,
-): { className: string; origin: LayerOrigin; reason: string } {
-  const cfg = isJsonObject(config) ? config : {};
-  if (className === 'MultiHeadAttention' || className === KERAS_MULTI_HEAD_MHA) {
-    if ('head_num' in cfg) {
-      return { className: KERAS_MULTI_HEAD_MHA, origin: 'keras-multi-head', reason: 'config has head_num (keras-multi-head)' };
-    }
-    if ('num_heads' in cfg || 'key_dim' in cfg) {
-      return { className: 'MultiHeadAttention', origin: 'keras', reason: 'config has num_heads/key_dim (Keras MultiHeadAttention)' };
-    }
-    return {
-      className,
-      origin: 'user',
-      reason: 'config has neither head_num (keras-multi-head) nor num_heads/key_dim (Keras): a user-defined class',
-    };
-  }
-  if (KERAS_SELF_ATTENTION_CLASSES.has(className)) return { className, origin: 'keras-self-attention', reason: 'class name' };
-  if (KERAS_MULTI_HEAD_CLASSES.has(className)) return { className, origin: 'keras-multi-head', reason: 'class name' };
-  if (KERAS_CLASSES.has(className)) return { className, origin: 'keras', reason: 'class name' };
-  return { className, origin: 'user', reason: 'not a Keras, keras-self-attention or keras-multi-head class' };
-}
-
-/** For every layer (nested ones too) of a verbatim config: which class was chosen, and why. */
-export function classResolutions(config: JsonObject): ClassResolution[] {
-  const out: ClassResolution[] = [];
-  forEachLayer(config, (v) => {
-    const r = resolveClassName(v.className, v.layer.config);
-    out.push({ layer: v.name, path: v.path, className: v.className, resolvedClass: r.className, origin: r.origin, reason: r.reason });
-  });
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -174,9 +108,6 @@ export const CALL_SIGNATURES: Readonly<Record<string, CallSignature>> = lookupTa
     tensorKeywords: ['query', 'value', 'key', 'attention_mask', 'query_mask', 'value_mask', 'key_mask'],
   },
 });
-
-/** Keras 3 operation "layers" that compute masks; tfjs recomputes masks through `computeMask`. */
-export const MASK_PSEUDO_CLASSES = MASK_PSEUDO_LAYERS;
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -205,6 +136,19 @@ const TFJS_CONSTRAINTS = new Set(['MaxNorm', 'MinMaxNorm', 'NonNeg', 'UnitNorm']
 const CONSTRAINT_STRINGS = new Set(['max_norm', 'min_max_norm', 'non_neg', 'unit_norm', 'maxnorm', 'nonneg', 'unitnorm']);
 const ACTIVATION_RENAMES: Readonly<Record<string, string>> = lookupTable({ silu: 'swish' });
 
+/**
+ * `hard_sigmoid` is clip(0.2x + 0.5, 0, 1) in Keras 1 and 2 (standalone and tf.keras) and in tfjs (whose
+ * own saved models say `tfjs-layers <version>`), but relu6(x + 3) / 6 in Keras 3, which is what our
+ * layers compute for the bare name. Files of the former get the explicit Keras 2 name, layer by layer,
+ * so that a converted tfjs model carries the meaning with it. Unknown versions keep Keras 3's.
+ */
+function hardSigmoidIsKeras2(kerasVersion: string | undefined): boolean {
+  if (kerasVersion === undefined) return false;
+  if (kerasVersion.startsWith('tfjs')) return true;
+  const major = Number.parseInt(kerasVersion, 10);
+  return Number.isInteger(major) && major < 3;
+}
+
 const DTYPE_MAP: Readonly<Record<string, string>> = lookupTable({
   float16: 'float32', bfloat16: 'float32', float64: 'float32', half: 'float32', double: 'float32',
   int64: 'int32', int16: 'int32', int8: 'int32', uint8: 'int32', uint16: 'int32', uint32: 'int32', uint64: 'int32',
@@ -213,8 +157,14 @@ const DTYPE_MAP: Readonly<Record<string, string>> = lookupTable({
 
 interface Ctx {
   file?: string;
+  /** The verbatim config, where op entries are read (cleaning drops `module`, which tells an operation). */
+  root: JsonObject;
   notes: NormalizeNote[];
   resolutions: ClassResolution[];
+  /** The resolutions by the JSON pointer of their layer. */
+  resolved: ReadonlyMap<string, ClassResolution>;
+  /** Keras 2's `hard_sigmoid` (clip(0.2x + 0.5, 0, 1)) rather than Keras 3's. */
+  keras2HardSigmoid: boolean;
   removed: RemovedLayer[];
   withoutMask: Set<string>;
 }
@@ -285,10 +235,21 @@ function mapDtype(name: string, path: string, ctx: Ctx): string {
  * pseudo-layers. Never mutates its input.
  */
 export function normalizeConfigDetailed(config: JsonObject, opts: NormalizeOptions = {}): NormalizeResult {
-  const ctx: Ctx = { file: opts.file, notes: [], resolutions: [], removed: [], withoutMask: new Set() };
+  const ctx: Ctx = {
+    file: opts.file,
+    root: config,
+    notes: [],
+    resolutions: [],
+    resolved: new Map(),
+    keras2HardSigmoid: hardSigmoidIsKeras2(opts.kerasVersion),
+    removed: [],
+    withoutMask: new Set(),
+  };
   if (!isKerasObject(config)) {
     throw invalid(ctx, '/', 'a model config must be an object with "class_name" and "config"');
   }
+  ctx.resolutions = classResolutions(config, { weights: opts.weights });
+  ctx.resolved = new Map(ctx.resolutions.map((r) => [r.path, r]));
   const cleaned = clean(config, '', ctx) as KerasObject;
   if (!isModelClassName(cleaned.class_name)) {
     throw invalid(ctx, '/class_name', `expected a model (Functional, Model or Sequential), found class "${cleaned.class_name}"`);
@@ -345,7 +306,8 @@ function normalizeModel(model: KerasObject, path: string, ctx: Ctx): JsonObject 
   }
 
   // Functional (tf.keras 2 "Functional", Keras < 2.4 "Model").
-  const removedNames = findRemovablePseudoLayers(rawLayers as KerasObject[], inner, layersPath, ctx);
+  const verbatim = (rawLayers as KerasObject[]).map((_, i) => verbatimAt(ctx, pointer(layersPath, i)));
+  const removedNames = findRemovablePseudoLayers(rawLayers as KerasObject[], verbatim, inner, layersPath, ctx);
   const entries: KerasObject[] = [];
   const nestedModels = new Set<string>();
   const inputLayers = new Set<string>();
@@ -360,6 +322,10 @@ function normalizeModel(model: KerasObject, path: string, ctx: Ctx): JsonObject 
     const n = entryName(l);
     if (removedNames.has(n)) {
       ctx.removed.push({ name: n, className: l.class_name, path: lp });
+      return;
+    }
+    if (isOpEntry(verbatim[i])) {
+      entries.push(opEntry(verbatim[i], n, lp, removedNames, modelShifts, ctx));
       return;
     }
     const normalized = normalizeLayer(l, lp, ctx, true);
@@ -393,17 +359,32 @@ const MASK_PRODUCERS: Readonly<Record<string, (config: JsonObject) => boolean>> 
   Masking: () => true,
 });
 
-function producesMask(l: KerasObject | undefined): boolean {
-  const test = l && MASK_PRODUCERS[l.class_name];
+/**
+ * Layers whose output carries on the mask of their inputs: Keras's Attention the query's (its first
+ * input's), the legacy Merge any input's.
+ */
+const MASK_PASSERS: Readonly<Record<string, 'first' | 'any'>> = lookupTable({ Attention: 'first', AdditiveAttention: 'first', Merge: 'any' });
+
+function producesMask(l: KerasObject | undefined, byName: ReadonlyMap<string, KerasObject>, seen = new Set<string>()): boolean {
+  if (!l || seen.has(entryName(l))) return false;
+  const passes = MASK_PASSERS[l.class_name];
+  if (passes) {
+    seen.add(entryName(l));
+    const nodes = Array.isArray(l.inbound_nodes) ? l.inbound_nodes : [];
+    const refs = passes === 'first' ? nodes.map((n) => nonMaskRefs(n)[0]).filter((r) => r !== undefined).slice(0, 1) : nodes.flatMap((n) => nonMaskRefs(n));
+    return refs.some((r) => producesMask(byName.get(r[0]), byName, seen));
+  }
+  const test = MASK_PRODUCERS[l.class_name];
   return Boolean(test && isJsonObject(l.config) && test(l.config));
 }
 
 /**
  * Configs that do not record masks (tf.keras 2 files, Keras 3 before 3.16) leave mask flow to the
  * runtime. Keras 3 (which computed the golden outputs, reloading such files) hands a mask only to the
- * direct consumers of the layers that compute one (Embedding with mask_zero, Masking): a layer that
- * merely passes a mask on (Bidirectional, for one) does not pass it further. tfjs passes masks along
- * every computeMask, so the other consumers are run without a mask.
+ * direct consumers of the layers that compute one (Embedding with mask_zero, Masking, and the layers of
+ * MASK_PASSERS, whose compute_mask combines their inputs' masks): a layer that merely passes a mask on
+ * (Bidirectional, for one) does not pass it further. tfjs passes masks along every computeMask, so the
+ * other consumers are run without a mask.
  */
 function markImplicitMaskStops(layers: KerasObject[], removed: Set<string>, ctx: Ctx): void {
   const recordsMasks =
@@ -411,10 +392,10 @@ function markImplicitMaskStops(layers: KerasObject[], removed: Set<string>, ctx:
     layers.some((l) => (Array.isArray(l.inbound_nodes) ? l.inbound_nodes : []).some((n) => isJsonObject(n) && isJsonObject(n.kwargs) && 'mask' in n.kwargs));
   if (recordsMasks) return;
   const byName = new Map(layers.map((l) => [entryName(l), l]));
-  if (!layers.some((l) => producesMask(l))) return;
+  if (!layers.some((l) => producesMask(l, byName))) return;
   for (const l of layers) {
     const first = (Array.isArray(l.inbound_nodes) ? l.inbound_nodes : []).map((n) => nonMaskRefs(n)[0]).find((r) => r !== undefined);
-    if (first && !producesMask(byName.get(first[0])) && !producesMask(l)) ctx.withoutMask.add(entryName(l));
+    if (first && !producesMask(byName.get(first[0]), byName) && !producesMask(l, byName)) ctx.withoutMask.add(entryName(l));
   }
 }
 
@@ -469,21 +450,9 @@ function ioTriples(v: JsonValue | undefined, path: string, ctx: Ctx): TensorRef[
 
 function normalizeLayer(layer: KerasObject, path: string, ctx: Ctx, functionalEntry: boolean): KerasObject {
   const name = layerNameOf(layer);
-  if (isModelClassName(layer.class_name)) {
-    const model = normalizeModel(layer, path, ctx);
-    ctx.resolutions.push({ layer: name, path, className: layer.class_name, resolvedClass: layer.class_name, origin: 'keras', reason: 'nested model' });
-    return model as KerasObject;
-  }
-  const r = resolveClassName(layer.class_name, layer.config);
-  ctx.resolutions.push({ layer: name, path, className: layer.class_name, resolvedClass: r.className, origin: r.origin, reason: r.reason });
-  if (layer.class_name === 'CuDNNLSTM' || layer.class_name === 'CuDNNGRU') {
-    note(
-      ctx,
-      path,
-      `${layer.class_name} could run as ${layer.class_name.slice(5)} (reset_after/recurrent bias layout differs: the CuDNN bias holds 2x the gates); not converted`,
-      name,
-    );
-  }
+  if (isModelClassName(layer.class_name)) return normalizeModel(layer, path, ctx) as KerasObject;
+  // Every layer was resolved up front (with its weights' names); a layer the walk missed gets the config-only rule.
+  const r = { className: ctx.resolved.get(path)?.resolvedClass ?? resolveClassName(layer.class_name, layer.config).className };
   const config = isJsonObject(layer.config) ? normalizeLayerConfig(r.className, layer.config, pointer(path, 'config'), name, ctx) : layer.config;
   const out: KerasObject = { class_name: r.className, config };
   if (functionalEntry && typeof layer.name === 'string') put(out, 'name', layer.name);
@@ -519,6 +488,10 @@ function normalizeLayerConfig(className: string, config: JsonObject, path: strin
     }
     if ((key === 'activation' || key.endsWith('_activation')) && typeof v === 'string' && ACTIVATION_RENAMES[v]) {
       put(out, key, ACTIVATION_RENAMES[v]);
+      continue;
+    }
+    if ((key === 'activation' || key.endsWith('_activation')) && v === 'hard_sigmoid' && ctx.keras2HardSigmoid) {
+      put(out, key, KERAS2_HARD_SIGMOID);
       continue;
     }
     if (LAYER_HOLDING_KEYS.includes(key)) {
@@ -632,12 +605,13 @@ function normalizeConstraint(v: JsonValue, path: string, layer: string, ctx: Ctx
 // Inbound nodes.
 
 /**
- * Mask pseudo-layers (Keras 3 `NotEqual`, `Any`, ...) that only feed `mask` keywords (directly or through
- * other pseudo-layers) are removed; tfjs recomputes masks from `Embedding(mask_zero)`/`Masking` through
- * `computeMask`. One that feeds a real input or an output stays (and is then reported as unsupported).
+ * Keras 3 operations that only feed `mask` keywords (directly or through other operations: the mask
+ * computations Keras 3 records, `NotEqual` after an Embedding, `Any` after Masking, ...) are removed; tfjs
+ * recomputes masks from `Embedding(mask_zero)`/`Masking` through `computeMask`. One that feeds a real
+ * input or an output stays, and runs as an op layer.
  */
-function findRemovablePseudoLayers(layers: KerasObject[], inner: JsonObject, layersPath: string, ctx: Ctx): Set<string> {
-  const pseudo = new Set(layers.filter((l) => MASK_PSEUDO_CLASSES.has(l.class_name)).map(entryName));
+function findRemovablePseudoLayers(layers: KerasObject[], verbatim: JsonObject[], inner: JsonObject, layersPath: string, ctx: Ctx): Set<string> {
+  const pseudo = new Set(layers.filter((_, i) => isKeras3Operation(verbatim[i])).map(entryName));
   if (pseudo.size === 0) return pseudo;
   const needed = new Set<string>();
   const byName = new Map(layers.map((l) => [entryName(l), l]));
@@ -674,6 +648,38 @@ function findRemovablePseudoLayers(layers: KerasObject[], inner: JsonObject, lay
     );
   }
   return removable;
+}
+
+/** The verbatim config's value at a JSON pointer (the normalized walk mirrors its structure). */
+function verbatimAt(ctx: Ctx, path: string): JsonObject {
+  let v: JsonValue = ctx.root;
+  for (const seg of path === '/' ? [] : path.slice(1).split('/')) {
+    const key = seg.replace(/~1/g, '/').replace(/~0/g, '~');
+    v = Array.isArray(v) ? v[Number(key)] : isJsonObject(v) ? v[key] : null;
+  }
+  return isJsonObject(v) ? v : {};
+}
+
+/**
+ * An op call (TFOpLambda, SlicingOpLambda, Keras 3 operation) as a `KerasInterop>Op` layer whose inputs
+ * are the tensors the call reads.
+ */
+function opEntry(
+  verbatim: JsonObject,
+  name: string,
+  path: string,
+  removed: Set<string>,
+  modelShifts: ReadonlyMap<string, number>,
+  ctx: Ctx,
+): KerasObject {
+  const op = opLayerEntry(verbatim, name, path, ctx.file);
+  const nodes = op.nodes.map((refs) =>
+    refs.map(([l, n, t]) => {
+      if (removed.has(l)) throw invalid(ctx, path, `op "${name}" reads the output of removed mask pseudo-layer "${l}"`);
+      return [l, n + (modelShifts.get(l) ?? 0), t, {}] as JsonValue;
+    }),
+  );
+  return { class_name: OP_LAYER_CLASS, name, config: op.config, inbound_nodes: nodes };
 }
 
 function nodeDialect(node: JsonValue): 'keras2' | 'keras3' {
@@ -780,8 +786,10 @@ function convertNode(
     }
     fromKeywords = true;
   }
-  // Keras 3 fills a call's mask from its input before recording it, so a recorded None means none.
-  if (dialect === 'keras3' && 'mask' in kwargsIn && kwargsIn.mask === null) ctx.withoutMask.add(layer);
+  // Keras 3 fills a call's mask from its input before recording it, so a recorded None means none. Keras 2
+  // records only the arguments the caller wrote and honours an explicit mask=None (kulc's
+  // MultiHeadAttention calls its ScaledDotProductAttention so): none either.
+  if ('mask' in kwargsIn && kwargsIn.mask === null) ctx.withoutMask.add(layer);
   if ('mask' in kwargsIn && kwargsIn.mask !== null) {
     const refs = collectTensorRefs(kwargsIn.mask, dialect).filter((r) => !removed.has(r[0]));
     for (const r of refs) {

@@ -7,6 +7,7 @@ import { UnsupportedLayerError } from '../errors.js';
 import type { JsonObject, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { forEachLayer, isModelClassName } from './config-walk.js';
+import { type ClassResolution, describeMisfit } from './class-resolution.js';
 
 /** A `tf.layers.Layer` subclass; `static className` should equal the Python class name. */
 export type LayerConstructor = tf.serialization.SerializableConstructor<tf.layers.Layer>;
@@ -40,12 +41,17 @@ export function registerLayer(className: string, cls: LayerConstructor): void {
   for (const key of new Set([className, tfjsClassKey(className)])) map[key] = [cls, fromConfig];
 }
 
+/** Every class name tfjs can deserialize now (its own, ours, and the user's). */
+export function registeredLayerClasses(): string[] {
+  return Object.keys(classNameMap());
+}
+
 /** True when tfjs can deserialize this class (built in, registered by our layers, or by `registerLayer`). */
 export function isLayerRegistered(className: string): boolean {
   return Object.prototype.hasOwnProperty.call(classNameMap(), tfjsClassKey(className));
 }
 
-export type UnsupportedReason = 'unregistered' | 'lambda' | 'tf-op-lambda' | 'cudnn' | 'unsupported-config';
+export type UnsupportedReason = 'unregistered' | 'lambda' | 'cudnn' | 'unsupported-config' | 'unresolved-class';
 
 export interface UnsupportedLayer {
   /** The layer's name. */
@@ -71,29 +77,23 @@ export function findUnsupportedLayers(normalizedConfig: JsonObject): Unsupported
       const reason: UnsupportedReason =
         v.className === 'Lambda'
           ? 'lambda'
-          : v.className === 'TFOpLambda' || v.className === 'SlicingOpLambda'
-            ? 'tf-op-lambda'
-            : v.className === 'CuDNNLSTM' || v.className === 'CuDNNGRU'
-              ? 'cudnn'
-              : 'unregistered';
-      out.push({ ...base, reason, detail: describeMissing(v.className, v.layer.config) });
+          : v.className === 'CuDNNLSTM' || v.className === 'CuDNNGRU'
+            ? 'cudnn'
+            : 'unregistered';
+      out.push({ ...base, reason, detail: describeMissing(v.className) });
       return;
     }
   });
   return out;
 }
 
-function describeMissing(className: string, config: unknown): string {
-  const cfg = isJsonObject(config) ? config : {};
+function describeMissing(className: string): string {
   switch (className) {
     case 'Lambda':
       return 'a Lambda layer holds a Python function (marshalled bytecode in the file); that bytecode is never executed here';
-    case 'TFOpLambda':
-    case 'SlicingOpLambda':
-      return `a ${className} layer records a call of the TensorFlow op ${JSON.stringify(cfg.function ?? '?')} from Python; it has no layer implementation`;
     case 'CuDNNLSTM':
     case 'CuDNNGRU':
-      return `${className} has no tfjs counterpart (it could be mapped to ${className.slice(5)} with a weight conversion: CuDNN keeps separate input and recurrent biases; not done)`;
+      return `${className} runs as ${className.slice(5)} only with its weights converted, which needs the whole model: build it with buildModel (or upgradeLegacyLayers), not from a bare config`;
     default:
       return `no TypeScript implementation of class "${className}" is registered (a user-defined Keras layer, or one this package does not implement)`;
   }
@@ -108,10 +108,14 @@ export function unsupportedLayerError(u: UnsupportedLayer, model?: KerasModel, p
       ? `It has no weights in the file${owner}.`
       : `Its weights in the file${owner}, in order: ${weights.map((w) => `${w.name} ${JSON.stringify(w.shape)} ${w.dtype}`).join(', ')}.`;
   let how: string;
-  if (u.reason === 'lambda' || u.reason === 'tf-op-lambda') {
+  if (u.reason === 'lambda') {
     how =
       `To run this model, write the function as a tf.layers.Layer subclass (call() computing it in tfjs) and register it before building: ` +
       `registerLayer('${u.className}', MyLayer). tfjs hands fromConfig this layer's config (name "${u.name}"), so one class can serve several ${u.className} layers.`;
+  } else if (u.reason === 'unresolved-class') {
+    how =
+      `Nothing was run in its place. If it is a layer of your own (or of a library not supported here), write it as a tf.layers.Layer subclass ` +
+      `creating these weights in this order and register it under the class name the runtime gives it: registerLayer('${u.className}', MyLayer).`;
   } else if (u.reason === 'unsupported-config') {
     how = `Register an implementation that supports this config with registerLayer('${u.className}', MyLayer) to replace the built-in one.`;
   } else {
@@ -123,4 +127,18 @@ export function unsupportedLayerError(u: UnsupportedLayer, model?: KerasModel, p
     file: model?.source.file,
     place: place ?? u.path,
   });
+}
+
+/**
+ * The first layer whose config fits none of the implementations of its class name (see
+ * class-resolution.ts), unless an implementation was registered for it under the name it was given.
+ */
+export function unresolvedClass(resolutions: readonly ClassResolution[]): ClassResolution | undefined {
+  return resolutions.find((r) => r.misfits !== undefined && !isLayerRegistered(r.resolvedClass));
+}
+
+/** The error for `unresolvedClass`: what did not fit each candidate, the layer's weights, and the way out. */
+export function unresolvedClassError(r: ClassResolution, model?: KerasModel): UnsupportedLayerError {
+  const detail = `its config fits no known ${r.className} (${(r.misfits ?? []).map(describeMisfit).join('; ')})`;
+  return unsupportedLayerError({ name: r.layer, className: r.resolvedClass, path: r.path, topLevel: r.topLevel, reason: 'unresolved-class', detail }, model, r.path);
 }

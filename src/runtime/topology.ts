@@ -6,11 +6,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError, isKerasInteropError } from '../errors.js';
 import { NO_MASK_CLASS_NAME } from '../layers/no-mask.js';
+// Op calls (TFOpLambda, Keras 3 operations) build as this layer, registered on import.
+import '../layers/op.js';
 import type { JsonObject, JsonValue, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { isKerasObject, isModelClassName, layerNameOf, modelLayerList } from './config-walk.js';
 import { type NormalizeResult, normalizeConfigDetailed } from './normalize.js';
-import { findUnsupportedLayers, unsupportedLayerError } from './registry.js';
+import { findUnsupportedLayers, unresolvedClass, unresolvedClassError, unsupportedLayerError } from './registry.js';
+import { type LambdaPolicy, withTranslatedLambdas } from './lambda/replace.js';
+import { quietCpuBackend } from './tfjs-quiet.js';
 
 /**
  * The tfjs model of a normalized config, without the file's weights (every weight zero). Layers must be
@@ -21,6 +25,7 @@ export async function buildTopology(normalizedConfig: JsonObject, file?: string)
 }
 
 async function buildWithInitializer(normalizedConfig: JsonObject, file: string | undefined, initializer: string): Promise<tf.LayersModel> {
+  quietCpuBackend();
   try {
     const topology = withZerosInitializers(normalizedConfig, undefined, initializer);
     return await tf.models.modelFromJSON({ modelTopology: topology } as unknown as tf.io.ModelJSON);
@@ -84,8 +89,8 @@ function put(obj: JsonObject, key: string, value: JsonValue): void {
 /**
  * The normalized config with a `KerasInterop>NoMask` layer in front of every call of the named layers
  * (`NormalizeResult.callsWithoutMask`): Keras 3 ran those calls with `mask=None`. Each call (inbound node)
- * gets its own NoMask layer, placed just before the layer in the list, taking all the call's input tensors
- * and handing them on in the same order, so the call reads NoMask outputs only. Applies to the root model
+ * gets its own NoMask layer, placed just before the layer in the list, taking each of the call's input
+ * tensors once and handing them on, so the call reads NoMask outputs only. Applies to the root model
  * and to nested functional models alike. Pure: the input is not modified.
  */
 export function insertNoMaskLayers(normalizedConfig: JsonObject, layerNames: readonly string[]): JsonObject {
@@ -123,13 +128,15 @@ function rewriteModel(model: JsonObject, wanted: Set<string>): JsonObject {
         }
         const entries = node as JsonValue[][];
         const noMask = unique(j === 0 ? `${name}_no_mask` : `${name}_no_mask_${j}`);
+        // Each tensor once: tfjs's predict frees a tensor read twice by one node too early.
+        const refs = [...new Set(entries.map((e) => JSON.stringify(e.slice(0, 3))))];
         layers.push({
           class_name: NO_MASK_CLASS_NAME,
           name: noMask,
           config: { name: noMask, trainable: false },
-          inbound_nodes: [entries.map((e) => [e[0], e[1], e[2], {}])],
+          inbound_nodes: [refs.map((r) => [...(JSON.parse(r) as JsonValue[]), {}])],
         });
-        nodes.push(entries.map((e, i) => [noMask, 0, i, ...e.slice(3)]));
+        nodes.push(entries.map((e) => [noMask, 0, refs.indexOf(JSON.stringify(e.slice(0, 3))), ...e.slice(3)]));
       });
       const copy: JsonObject = { ...layer };
       put(copy, 'inbound_nodes', nodes);
@@ -176,15 +183,22 @@ export interface TfjsLayout {
  * The normalized config of a model the runtime can build: refuses weights-only models and names the
  * first layer tfjs cannot build (pointing at it in the file's own config).
  */
-export function runnableConfig(model: KerasModel): NormalizeResult {
+export function runnableConfig(model: KerasModel, lambdas: LambdaPolicy = 'translate'): NormalizeResult {
   const file = model.source.file;
   if (!model.config) {
     throw new KerasInteropError('CONFIG_MISSING', 'the file holds weights only; pass a config (--config) to build a model', { file });
   }
-  const normalized = normalizeConfigDetailed(model.config, { file });
+  const plain = normalizeConfigDetailed(model.config, { file, weights: model.weights, kerasVersion: model.source.kerasVersion });
+  const unfit = unresolvedClass(plain.resolutions);
+  if (unfit) throw unresolvedClassError(unfit, model);
+  // Lambda layers whose bytecode translates run as KerasInterop>Lambda layers (src/runtime/lambda).
+  const translated = withTranslatedLambdas(plain.config, lambdas);
+  const normalized: NormalizeResult = { ...plain, config: translated.config };
   const unsupported = findUnsupportedLayers(normalized.config);
   if (unsupported.length > 0) {
     const u = unsupported[0];
+    const why = u.reason === 'lambda' ? translated.untranslated.get(u.name) : undefined;
+    if (why) u.detail = `${u.detail}; ${why}`;
     const verbatim = normalized.resolutions.find((r) => r.layer === u.name && r.resolvedClass === u.className)?.path;
     throw unsupportedLayerError(u, model, verbatim);
   }
@@ -195,8 +209,11 @@ export function runnableConfig(model: KerasModel): NormalizeResult {
  * The model's tfjs graph for reading it (layers, nodes, shapes, weight order), never for running: every
  * weight is a view of one shared zero buffer (`SharedZeros`). The caller disposes `tfModel`.
  */
-export async function buildSkeleton(model: KerasModel): Promise<{ tfModel: tf.LayersModel; modelConfig: JsonObject; normalized: NormalizeResult }> {
-  const normalized = runnableConfig(model);
+export async function buildSkeleton(
+  model: KerasModel,
+  lambdas: LambdaPolicy = 'translate',
+): Promise<{ tfModel: tf.LayersModel; modelConfig: JsonObject; normalized: NormalizeResult }> {
+  const normalized = runnableConfig(model, lambdas);
   const modelConfig = insertNoMaskLayers(normalized.config, normalized.callsWithoutMask);
   try {
     return { tfModel: await buildWithInitializer(modelConfig, model.source.file, SharedZeros.className), modelConfig, normalized };
@@ -210,8 +227,8 @@ export async function buildSkeleton(model: KerasModel): Promise<{ tfModel: tf.La
  * back every layer's weights as tfjs names them. Fails with the runtime's errors for configs that
  * cannot run (missing config, unsupported layers, invalid graphs).
  */
-export async function tfjsLayout(model: KerasModel): Promise<TfjsLayout> {
-  const { tfModel, modelConfig, normalized } = await buildSkeleton(model);
+export async function tfjsLayout(model: KerasModel, lambdas: LambdaPolicy = 'translate'): Promise<TfjsLayout> {
+  const { tfModel, modelConfig, normalized } = await buildSkeleton(model, lambdas);
   try {
     const layers = tfModel.layers.map((layer) => ({
       layer: layer.name,

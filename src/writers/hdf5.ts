@@ -17,6 +17,7 @@ import { isJsonObject, weightValues } from '../model/types.js';
 import { layerName } from '../model/config.js';
 import { type KerasGeneration, kerasWeightNames, treeLayers } from '../model/weight-names.js';
 import { toKeras2Config, toKeras3Config } from '../runtime/dialect.js';
+import { upgradeLegacyLayers } from '../runtime/legacy-layers.js';
 import { H5Group, serializeH5, serializeH5Parts } from './h5-builder.js';
 import { buildKeras3WeightsTree } from './keras3-weights.js';
 import { jsonTextFor, pythonJsonDumps } from './py-json.js';
@@ -131,8 +132,14 @@ function before(version: string, major: number, minor: number): boolean {
   return v !== undefined && (v[0] < major || (v[0] === major && v[1] < minor));
 }
 
-function fixedLengthDefault(version: string, generation: KerasGeneration, opts: WriteHdf5Options): boolean {
+/**
+ * Fixed-length name lists (h5py 2) or variable-length ones (h5py 3): as asked, else as the source file
+ * had them when it is written in its own generation, else as Keras of that version wrote them.
+ */
+function fixedLengthDefault(model: KerasModel, version: string, generation: KerasGeneration, opts: WriteHdf5Options): boolean {
   if (opts.fixedLengthStrings !== undefined) return opts.fixedLengthStrings;
+  const kept = model.source.extras.name_lists;
+  if ((kept === 'fixed' || kept === 'vlen') && modelGeneration(model) === generation) return kept === 'fixed';
   return generation === 'keras2' && before(version, 2, 5);
 }
 
@@ -244,7 +251,7 @@ function writeLegacyWeights(
   backend: string,
   opts: WriteHdf5Options,
 ): void {
-  const fixed = fixedLengthDefault(version, generation, opts);
+  const fixed = fixedLengthDefault(model, version, generation, opts);
   saveNameListAttr(
     group,
     'layer_names',
@@ -283,7 +290,9 @@ export function buildHdf5Tree(model: KerasModel, opts: WriteHdf5Options = {}): H
     });
   }
   const generation = resolveGeneration(model, opts);
-  const config = configFor(model, model.config, generation, 'h5');
+  // Keras 3 has no CuDNN classes: a Keras 3 file gets the layers Keras 3 loads them as.
+  if (generation === 'keras3') model = upgradeLegacyLayers(model);
+  const config = configFor(model, model.config as JsonObject, generation, 'h5');
   const crossing = config !== model.config;
   const version = versionFor(model, generation, opts);
   // tf.keras 2 knows only the tensorflow backend
@@ -321,7 +330,8 @@ export async function writeHdf5(model: KerasModel, opts: WriteHdf5Options = {}):
 export function buildWeightsHdf5Tree(model: KerasModel, opts: WriteWeightsOptions): H5Group {
   const root = new H5Group();
   if (opts.layout === 'keras3') {
-    // Keras 3's .weights.h5 layout follows the Keras 3 form of the config.
+    // Keras 3's .weights.h5 layout follows the Keras 3 form of the config (CuDNN layers upgraded).
+    model = upgradeLegacyLayers(model);
     const config = model.config ? configFor(model, model.config, 'keras3', 'keras3-tree') : null;
     buildKeras3WeightsTree({ ...model, config }, root, { kerasVersion: versionFor(model, 'keras3', opts) });
     return root;

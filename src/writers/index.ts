@@ -3,6 +3,7 @@ import { basename, extname, join } from 'node:path';
 import { KerasInteropError } from '../errors.js';
 import type { KerasModel } from '../model/types.js';
 import type { KerasGeneration } from '../model/weight-names.js';
+import type { LambdaPolicy } from '../runtime/lambda/replace.js';
 import { isDirectory, writeFileAtomic, writeFilesAtomic } from './fs.js';
 import { buildHdf5Tree } from './hdf5.js';
 import { serializeH5Parts } from './h5-builder.js';
@@ -46,6 +47,8 @@ export interface ConvertOptions {
   contribOps?: boolean;
   /** onnx only: initializers in `<file>.data` (default: only when the file would pass protobuf's 2 GiB). */
   externalData?: boolean;
+  /** tfjs and onnx: Lambda layers are written as their translation (default) or refused (`refuse`). */
+  lambdas?: LambdaPolicy;
 }
 
 const EXT: Record<Exclude<ConvertTarget, 'tfjs'>, string> = { h5: '.h5', keras: '.keras', onnx: '.onnx' };
@@ -63,7 +66,7 @@ export async function convertModel(model: KerasModel, to: ConvertTarget, out: st
   if (to === 'tfjs') {
     // `out` is the model folder. Shards first, model.json last: a folder whose model.json exists is complete.
     // Each weight's bytes are made as its shard is written (views of the model's arrays where unchanged).
-    const folder = await writeTfjsParts(model, { shardSize: opts.shardSize, quantize: parseQuantizeOption(opts.quantize) });
+    const folder = await writeTfjsParts(model, { shardSize: opts.shardSize, quantize: parseQuantizeOption(opts.quantize), lambdas: opts.lambdas });
     const total = folder.shards.reduce((a, [, p]) => a + partsSize(p), 0);
     const report = opts.progress;
     const written = await writeFilesAtomic(out, folder.shards, report && ((done, path) => report({ path, done, total })));
@@ -89,6 +92,7 @@ export async function convertModel(model: KerasModel, to: ConvertTarget, out: st
     const report = opts.progress;
     return writeOnnxFile(model, path, {
       contribOps: opts.contribOps,
+      lambdas: opts.lambdas,
       externalData: opts.externalData ? 'external' : 'auto',
       onBytes: report && ((done, file, total) => report({ path: file, done, total })),
     });

@@ -7,6 +7,8 @@ import { KerasInteropError } from '../errors.js';
 import type { JsonObject, JsonValue, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { inferOutputShapes, toKeras3Config } from '../runtime/dialect.js';
+import { upgradeLegacyLayers } from '../runtime/legacy-layers.js';
+import { isLegacyH5Form, legacyH5ToArchiveConfig } from '../runtime/dialect-archive.js';
 import { H5Group, serializeH5Parts } from './h5-builder.js';
 import { DEFAULT_KERAS3_VERSION, modelGeneration } from './hdf5.js';
 import { buildKeras3WeightsTree } from './keras3-weights.js';
@@ -27,16 +29,28 @@ export function kerasDateSaved(d: Date): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}@${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-/** The Keras 3 config to store: the model's own when it is Keras 3, else its Keras 3 form. */
+/**
+ * The Keras 3 config to store, as Keras 3 writes it into an archive: the model's own when it came from
+ * one, a Keras 3 legacy `.h5` config with its wrappers put back, else the Keras 3 form of a tf.keras 2 one.
+ */
 async function keras3Config(model: KerasModel): Promise<JsonObject> {
   if (!model.config) {
     throw new KerasInteropError('USAGE', 'a .keras archive needs the model config; this model has weights only (pass --config)', {
       file: model.source.file,
     });
   }
-  if (modelGeneration(model) === 'keras3') return model.config;
-  // Keras 3 records every call argument's shape; the graph tfjs builds for the model knows them.
-  return toKeras3Config(model.config, { outputShapes: await inferOutputShapes(model.config), file: model.source.file });
+  let config: JsonObject;
+  if (modelGeneration(model) === 'keras3') {
+    if (!isLegacyH5Form(model.config)) return model.config;
+    // A Sequential's layers record their input shapes in build_config; only the graph knows them.
+    const outputShapes = model.config.class_name === 'Sequential' ? await inferOutputShapes(model.config) : undefined;
+    config = legacyH5ToArchiveConfig(model.config, { outputShapes, file: model.source.file });
+  } else {
+    // Keras 3 records every call argument's shape; the graph tfjs builds for the model knows them.
+    config = toKeras3Config(model.config, { outputShapes: await inferOutputShapes(model.config), file: model.source.file });
+  }
+  // Keras writes the model's compile config ({} for a model not compiled); the archive holds no training state.
+  return { ...config, compile_config: {} };
 }
 
 function metadataFor(model: KerasModel, opts: WriteKerasArchiveOptions): JsonObject {
@@ -70,6 +84,8 @@ export function writeKeras3WeightsBytes(model: KerasModel, kerasVersion?: string
  * known once its bytes, made as they are written, have been): see `writeFileAtomic`.
  */
 export async function writeKerasArchiveParts(model: KerasModel, opts: WriteKerasArchiveOptions = {}): Promise<{ parts: Part[]; patches: () => Patch[] }> {
+  // Keras 3 has no CuDNN classes: the archive holds the layers Keras 3 loads them as.
+  model = upgradeLegacyLayers(model);
   const config = await keras3Config(model);
   const enc = new TextEncoder();
   const meta = metadataFor(model, opts);

@@ -23,6 +23,8 @@ import type { JsonObject, JsonValue, KerasModel, Weight, WeightData } from '../m
 import { isJsonObject, weightValues } from '../model/types.js';
 import { type Part, concatParts, partBytes, partSize, partsSize, slicePart } from './parts.js';
 import { type TfjsWeightDType, type TfjsWeightSpec, tfjsLayout } from '../runtime/topology.js';
+import type { LambdaPolicy } from '../runtime/lambda/replace.js';
+import { upgradeLegacyLayers } from '../runtime/legacy-layers.js';
 import { VERSION } from '../version.js';
 
 export type QuantizationDType = 'float16' | 'uint8' | 'uint16';
@@ -40,6 +42,8 @@ export interface WriteTfjsOptions {
   /** Bytes per shard file; a weight may straddle two shards. Default 4 MiB, tfjs-converter's. */
   shardSize?: number;
   quantize?: TfjsQuantizeOptions;
+  /** Lambda layers: write their translation as `KerasInterop>Lambda` (default) or refuse them. */
+  lambdas?: LambdaPolicy;
 }
 
 export const DEFAULT_SHARD_SIZE = 4 * 1024 * 1024;
@@ -98,7 +102,9 @@ export async function writeTfjsParts(model: KerasModel, opts: WriteTfjsOptions =
   }
   const matchers = quantize?.patterns?.map(globToRegExp);
 
-  const layout = await tfjsLayout(model);
+  // tfjs has no CuDNN classes: the folder holds the layers they run as (its kept config too).
+  model = upgradeLegacyLayers(model);
+  const layout = await tfjsLayout(model, opts.lambdas);
   const entries = pairWeights(model, layout.layers);
 
   const manifest: TfjsManifestWeight[] = [];

@@ -12,7 +12,7 @@ describe('fuzz (seeded, 2,000 cases)', () => {
     const summary = await runFuzz({ cases: 2000, seed: 20260101, workers: 2 });
     expect(summary.violations.map(describeViolation), formatSummary(summary)).toEqual([]);
     // Every format the project reads was fuzzed, each with its share of the cases.
-    for (const t of ['keras3-h5', 'keras2-h5', 'weights-h5', 'keras', 'config-json', 'tfjs', 'savedmodel', 'npy-input', 'npy-output', 'case-json'] as const) {
+    for (const t of ['keras3-h5', 'keras2-h5', 'weights-h5', 'keras', 'config-json', 'tfjs', 'savedmodel', 'npy-input', 'npy-output', 'case-json', 'lambda'] as const) {
       expect(summary.targets[t]?.cases ?? 0, `${t} cases`).toBeGreaterThanOrEqual(150);
     }
   });

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +29,30 @@ export function goldenCases(): string[] {
     .map((d) => d.name)
     .sort();
 }
+
+/**
+ * The cases whose model files Keras 3 wrote (`model.keras`, a Keras 3 legacy `model.h5`,
+ * `model.weights.h5`), which the tests of Keras 3's own layouts compare against. A case whose `model.h5`
+ * was synthesized in an older layout says so in case.json's `model_h5_layout` (the kulc cases: Keras 2.2.4).
+ */
+export function keras3GoldenCases(): string[] {
+  return goldenCases().filter((c) => {
+    const kase = JSON.parse(readFileSync(join(GOLDEN, c, 'case.json'), 'utf8')) as Record<string, unknown>;
+    return existsSync(join(GOLDEN, c, 'model.keras')) && !('model_h5_layout' in kase);
+  });
+}
+
+/** The real files whose golden outputs (`<id>/golden/`) this project reproduces. */
+export const WILD_WITH_GOLDEN: readonly string[] = [
+  '01_dsRNA_seqselfattention',
+  '17_retail_transformer_mha_archive',
+  '19_randomlist_bigru_masking_archive',
+  '20_tree_lstm_embedding_archive',
+  '21_rssi_hybrid_bn_bilstm_archive',
+  '30_crypt_tfkeras_dot_attention',
+  '35_fraud_lstm_attention_k313_archive',
+  '38_tf_mha_getitem_slice_k38_archive',
+];
 
 /** The real-file folder; fails loudly when it is missing (tests reading it are registered through wild.ts). */
 export function requireWild(): string {

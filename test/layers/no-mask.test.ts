@@ -49,7 +49,7 @@ describe('insertNoMaskLayers', () => {
     ['pool'],
   );
 
-  it('puts one NoMask per call just before the layer, carrying all the call’s inputs in order', () => {
+  it('puts one NoMask per call just before the layer, carrying each of the call’s input tensors once', () => {
     const before = JSON.stringify(config);
     const out = insertNoMaskLayers(config, ['pool']);
     expect(JSON.stringify(config)).toBe(before);
@@ -61,10 +61,11 @@ describe('insertNoMaskLayers', () => {
       config: { name: 'pool_no_mask_1', trainable: false },
       inbound_nodes: [[['masking', 0, 0, {}], ['pool_no_mask', 0, 0, {}]]],
     });
-    expect(byName(out, 'pool_no_mask_1_1').inbound_nodes).toEqual([[['masking', 0, 0, {}], ['masking', 0, 0, {}]]]);
+    // tfjs's predict frees a tensor that one node reads twice too early: the NoMask reads it once.
+    expect(byName(out, 'pool_no_mask_1_1').inbound_nodes).toEqual([[['masking', 0, 0, {}]]]);
     expect(byName(out, 'pool').inbound_nodes).toEqual([
       [['pool_no_mask_1', 0, 0, { input_roles: ['query', 'value'] }], ['pool_no_mask_1', 0, 1, { input_roles: ['query', 'value'] }]],
-      [['pool_no_mask_1_1', 0, 0, { input_roles: ['query', 'value'] }], ['pool_no_mask_1_1', 0, 1, { input_roles: ['query', 'value'] }]],
+      [['pool_no_mask_1_1', 0, 0, { input_roles: ['query', 'value'] }], ['pool_no_mask_1_1', 0, 0, { input_roles: ['query', 'value'] }]],
     ]);
     expect(byName(out, 'masking')).toBe(byName(config, 'masking'));
   });

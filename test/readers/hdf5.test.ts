@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readConfigSource, readModel } from '../../src/readers/index.js';
 import { KerasInteropError } from '../../src/errors.js';
-import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { GOLDEN, keras3GoldenCases, requireWild } from '../helpers/paths.js';
 import { describeWild } from '../helpers/wild.js';
 import type { KerasModel } from '../../src/model/types.js';
 
@@ -12,7 +12,7 @@ function flat(m: KerasModel) {
 }
 
 describe('HDF5 reader on golden cases', () => {
-  for (const name of goldenCases()) {
+  for (const name of keras3GoldenCases()) {
     const dir = join(GOLDEN, name);
     it(`${name}: model.h5 lists every weight of case.json, in order`, async () => {
       const kase = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(join(dir, 'case.json'), 'utf8')));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { zipSync, strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { readModel } from '../../src/readers/index.js';
-import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { GOLDEN, keras3GoldenCases, requireWild } from '../helpers/paths.js';
 import { describeWild } from '../helpers/wild.js';
 import type { KerasModel } from '../../src/model/types.js';
 
@@ -17,7 +17,7 @@ function bytesOf(d: ArrayBufferView): Buffer {
 }
 
 describe('.keras reader on golden cases', () => {
-  for (const name of goldenCases()) {
+  for (const name of keras3GoldenCases()) {
     it(`${name}: model.keras has model.h5's weights, bit for bit, in the same order`, async () => {
       const archive = await readModel(join(GOLDEN, name, 'model.keras'));
       const legacy = await readModel(join(GOLDEN, name, 'model.h5'));

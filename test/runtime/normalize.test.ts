@@ -164,11 +164,14 @@ describe('node-call convention', () => {
         ['layer_normalization', 0, 0, { input_roles: ['query', 'value'] }],
       ],
     ]);
-    // TFOpLambda writes its single entry bare and passes `y` as a keyword tensor.
-    expect(layer(out.config, 'tf.__operators__.add').inbound_nodes).toEqual([
+    // TFOpLambda writes its single entry bare and passes `y` as a keyword tensor: an op layer reading both.
+    const add = layer(out.config, 'tf.__operators__.add');
+    expect(add.class_name).toBe('KerasInterop>Op');
+    expect(add.config).toEqual({ name: 'tf.__operators__.add', trainable: false, op: 'add', arguments: { x: { input: 0 }, y: { input: 1 } } });
+    expect(add.inbound_nodes).toEqual([
       [
-        ['dropout', 0, 0, { input_roles: ['inputs', 'y'] }],
-        ['input_1', 0, 0, { input_roles: ['inputs', 'y'] }],
+        ['dropout', 0, 0, {}],
+        ['input_1', 0, 0, {}],
       ],
     ]);
   });
@@ -404,7 +407,7 @@ describe('class resolution', () => {
   it('MultiHeadAttention: keras-multi-head (head_num), Keras (num_heads/key_dim), or a user class', () => {
     expect(resolveClassName('MultiHeadAttention', { head_num: 2 })).toMatchObject({ className: KERAS_MULTI_HEAD_MHA, origin: 'keras-multi-head' });
     expect(resolveClassName('MultiHeadAttention', { num_heads: 2, key_dim: 4 })).toMatchObject({ className: 'MultiHeadAttention', origin: 'keras' });
-    expect(resolveClassName('MultiHeadAttention', { heads: 2 })).toMatchObject({ className: 'MultiHeadAttention', origin: 'user' });
+    expect(resolveClassName('MultiHeadAttention', { heads: 2 })).toMatchObject({ className: 'User>MultiHeadAttention', origin: 'user' });
     expect(resolveClassName('SeqSelfAttention', {})).toMatchObject({ origin: 'keras-self-attention' });
     expect(resolveClassName('SimpleAttention', {})).toMatchObject({ origin: 'user' });
   });

@@ -9,9 +9,9 @@ import { findUnsupportedLayers, isLayerRegistered, registerLayer, tfjsClassKey, 
 import { itWild } from '../helpers/wild.js';
 import { loadOurLayers, readKerasModel, stubMissing, wildPath } from './support.js';
 
-async function rejection(model: KerasModel): Promise<UnsupportedLayerError> {
+async function rejection(model: KerasModel, opts: Parameters<typeof buildModel>[1] = {}): Promise<UnsupportedLayerError> {
   try {
-    const m = await buildModel(model);
+    const m = await buildModel(model, opts);
     m.dispose();
   } catch (e) {
     if (e instanceof UnsupportedLayerError) return e;
@@ -26,34 +26,15 @@ beforeAll(async () => {
 });
 
 describe('layers tfjs cannot run fail with a named, actionable error', () => {
-  itWild('wild 04: TFOpLambda (tf.keras 2.10)', async () => {
-    const model = await readKerasModel(wildPath('04_btc_transformer_mha_tfoplambda', 'transformer_BTC.h5'));
-    const found = findUnsupportedLayers(normalizeConfig(model.config as JsonObject));
-    expect(found.filter((u) => u.reason === 'tf-op-lambda').map((u) => [u.name, u.className, u.path])).toEqual([
-      ['tf.__operators__.add', 'TFOpLambda', '/config/layers/4'],
-      ['tf.__operators__.add_1', 'TFOpLambda', '/config/layers/9'],
-    ]);
-    // Keras's MultiHeadAttention comes before them; make sure the TFOpLambda is what stops the build.
-    stubMissing(found.filter((u) => u.reason === 'unregistered').map((u) => u.className));
-    const e = await rejection(model);
-    expect(e.code).toBe('LAMBDA_LAYER');
-    expect(e.layerName).toBe('tf.__operators__.add');
-    expect(e.className).toBe('TFOpLambda');
-    expect(e.file).toBe(model.source.file);
-    expect(e.place).toBe('/config/layers/4');
-    expect(e.message).toContain('"__operators__.add"');
-    expect(e.message).toContain('It has no weights in the file.');
-    expect(e.message).toContain("registerLayer('TFOpLambda', MyLayer)");
-  });
-
-  itWild('wild 06: Lambda (Keras 2.4) — its Python bytecode is never executed', async () => {
+  itWild('wild 06: Lambda (Keras 2.4) refused from translation — its Python bytecode is never executed', async () => {
     const model = await readKerasModel(wildPath('06_ids_lstm_dot_attention', 'LSTM_model.h5'));
-    const e = await rejection(model);
+    const e = await rejection(model, { lambdas: 'refuse' });
     expect(e.code).toBe('LAMBDA_LAYER');
     expect(e.layerName).toBe('last_hidden_state');
     expect(e.className).toBe('Lambda');
     expect(e.message).toContain('never executed');
     expect(e.message).toContain("registerLayer('Lambda', MyLayer)");
+    expect(e.message).toContain('turned off (--refuse-lambdas)');
   });
 
   itWild('wild 02: a user class "attention" (Keras 2.3.1), with its weights listed', async () => {
@@ -120,7 +101,7 @@ describe('layers tfjs cannot run fail with a named, actionable error', () => {
     }
   });
 
-  it('CuDNNLSTM: notes the possible mapping to LSTM', () => {
+  it('CuDNNLSTM in a bare config: says the model (its weights) must be upgraded', () => {
     const config = normalizeConfig({
       class_name: 'Sequential',
       config: { name: 's', layers: [{ class_name: 'CuDNNLSTM', config: { name: 'cu', units: 4, batch_input_shape: [null, 3, 2] } }] },
@@ -129,7 +110,7 @@ describe('layers tfjs cannot run fail with a named, actionable error', () => {
     expect(u).toMatchObject({ name: 'cu', className: 'CuDNNLSTM', reason: 'cudnn', path: '/config/layers/0' });
     const e = unsupportedLayerError(u);
     expect(e.code).toBe('UNSUPPORTED_LAYER');
-    expect(e.message).toContain('mapped to LSTM with a weight conversion');
+    expect(e.message).toContain('runs as LSTM only with its weights converted');
   });
 
   it('registerLayer accepts class names tfjs camel-cases, and classes without a static className', () => {

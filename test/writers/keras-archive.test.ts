@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readModel } from '../../src/readers/index.js';
+import { writeHdf5 } from '../../src/writers/hdf5.js';
 import { kerasDateSaved, writeKerasArchive } from '../../src/writers/keras-archive.js';
-import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { GOLDEN, keras3GoldenCases, requireWild } from '../helpers/paths.js';
 import { describeWild } from '../helpers/wild.js';
-import { h5Header, h5List } from './h5-inspect.js';
+import { h5DatasetBytes, h5Header, h5List } from './h5-inspect.js';
 import { expectSameWeights, tempDir, writeTemp } from './helpers.js';
 
 const tmp = tempDir();
@@ -31,6 +32,13 @@ function members(zip: Uint8Array): { name: string; method: number; size: number 
   return found;
 }
 
+/** A config without Keras's shared_object_id keys. */
+function withoutObjectIds(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutObjectIds);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'shared_object_id').map(([k, x]) => [k, withoutObjectIds(x)]));
+}
+
 function member(zip: Uint8Array, name: string): Uint8Array {
   const m = unzipSync(zip, { filter: (f) => f.name === name })[name];
   if (!m) throw new Error(`no ${name}`);
@@ -38,7 +46,7 @@ function member(zip: Uint8Array, name: string): Uint8Array {
 }
 
 describe('writeKerasArchive on the golden cases', () => {
-  for (const name of goldenCases()) {
+  for (const name of keras3GoldenCases()) {
     const dir = join(GOLDEN, name);
 
     it(`${name}: model.keras → write → read is lossless; members stored in Keras's order; weights in Keras's layout`, async () => {
@@ -64,13 +72,24 @@ describe('writeKerasArchive on the golden cases', () => {
       expect(await h5Header(weights)).toEqual(await h5Header(join(dir, 'model.weights.h5')));
     });
 
-    it(`${name}: model.h5 → .keras puts every weight where Keras 3 keeps it`, async () => {
+    it(`${name}: model.h5 (Keras 3 legacy) → .keras holds the config and the weights Keras 3 wrote into model.keras`, async () => {
       const legacy = await readModel(join(dir, 'model.h5'));
       const archive = await readModel(join(dir, 'model.keras'));
-      const back = await readModel(out(await writeKerasArchive(legacy)));
-      expect(back.config).toEqual(legacy.config);
-      // the reader maps the object tree back to the legacy order: same bytes as Keras's own archive
-      expectSameWeights(back, archive, { names: true });
+      const zip = await writeKerasArchive(legacy);
+      const keras = new Uint8Array(readFileSync(join(dir, 'model.keras')));
+      // module, class_name, registered_name, build_config at every level, keys in Keras's order (shared_object_id
+      // are ids of Python objects, which Keras writes where one object is shared)
+      const config = (z: Uint8Array) => JSON.stringify(withoutObjectIds(JSON.parse(new TextDecoder().decode(member(z, 'config.json')))));
+      expect(config(zip)).toBe(config(keras));
+      // the weights file: Keras's groups, datasets and attributes, every dataset bit for bit
+      const ours = writeTemp(tmp.dir, `w_${n++}.h5`, member(zip, 'model.weights.h5'));
+      const theirs = writeTemp(tmp.dir, `w_${n++}.h5`, member(keras, 'model.weights.h5'));
+      expect(await h5Header(ours)).toEqual(await h5Header(theirs));
+      const datasets = (await h5List(theirs)).filter((l) => l.includes(' Dataset ')).map((l) => l.split(' ')[0]);
+      expect(datasets.length).toBe(archive.weights.reduce((k, l) => k + l.weights.length, 0));
+      for (const d of datasets) expect(Buffer.from(await h5DatasetBytes(ours, d)).equals(Buffer.from(await h5DatasetBytes(theirs, d))), d).toBe(true);
+      // and read back: the same weights, names and order as Keras's own archive
+      expectSameWeights(await readModel(out(zip)), archive, { names: true });
     });
   }
 
@@ -129,6 +148,14 @@ describeWild('writeKerasArchive on real archives', () => {
       const ours = writeTemp(tmp.dir, `ours_${n++}.h5`, member(zip, 'model.weights.h5'));
       const datasets = async (f: string) => (await h5List(f)).filter((l) => l.includes(' Dataset ') && !l.startsWith('/optimizer'));
       expect(await datasets(ours)).toEqual(await datasets(original));
+    });
+
+    it(`${rel}: → Keras 3 legacy .h5 → .keras gives back the archive's own config (Sequential layers' build shapes too)`, async () => {
+      const src = join(requireWild(), rel);
+      const legacy = await readModel(out(await writeHdf5(await readModel(src)), '.h5'));
+      expect(legacy.source.format).toBe('keras3-h5');
+      const config = (z: Uint8Array) => JSON.stringify(withoutObjectIds(JSON.parse(new TextDecoder().decode(member(z, 'config.json')))));
+      expect(config(await writeKerasArchive(legacy))).toBe(config(new Uint8Array(readFileSync(src))));
     });
   }
 });

@@ -15,6 +15,7 @@ import { compareArrays } from '../../src/parity/compare.js';
 import type { NpyArray } from '../../src/parity/npy.js';
 import { readNpyFileSync } from '../../src/parity/npy-file.js';
 import { normalizeConfigDetailed } from '../../src/runtime/normalize.js';
+import { upgradeLegacyLayers } from '../../src/runtime/legacy-layers.js';
 import { type InputArray } from '../../src/runtime/build.js';
 import { runModel } from '../../src/runtime/run.js';
 import { VERSION } from '../../src/version.js';
@@ -28,7 +29,7 @@ import {
   quantizeWeight,
   writeTfjs,
 } from '../../src/writers/tfjs.js';
-import { GOLDEN, HAS_WILD, goldenCases, requireWild, wildItems } from '../helpers/paths.js';
+import { GOLDEN, HAS_WILD, WILD_WITH_GOLDEN, goldenCases, requireWild, wildItems } from '../helpers/paths.js';
 import { type PlainOutput, maxDiff, pool, predictInFreshProcess, tfjsTempDir, writeFolder } from './tfjs-helpers.js';
 
 const temp = tfjsTempDir();
@@ -112,16 +113,18 @@ describe('every golden case: convert → plain tf.loadLayersModel in a fresh pro
     });
   }
 
-  it('reading the folders back gives the same config and weights, and our runtime reproduces the goldens from them', async () => {
+  it('reading the folders back gives the same config and weights (CuDNN layers as the LSTM/GRU they ran as), and our runtime reproduces the goldens from them', async () => {
     expect(runs.size).toBe(goldenCases().length);
     for (const [name, r] of runs) {
       const back = await readModel(r.folder);
       expect(back.source.format).toBe('tfjs-layers');
       expect(back.source.kerasVersion).toBe(r.model.source.kerasVersion);
-      expect(back.config, name).toEqual(r.model.config);
+      const written = upgradeLegacyLayers(r.model);
+      expect(written === r.model).toBe(!name.startsWith('cudnn_'));
+      expect(back.config, name).toEqual(written.config);
       expect(back.weights.map((l) => l.layer)).toEqual(r.model.weights.map((l) => l.layer));
       back.weights.forEach((l, i) => {
-        const orig = r.model.weights[i].weights;
+        const orig = written.weights[i].weights;
         expect(l.weights.map((w) => w.shape)).toEqual(orig.map((w) => w.shape));
         l.weights.forEach((w, j) => expect(Buffer.from((w.data as Float32Array).buffer).equals(Buffer.from(toFloat32(orig[j].data).buffer)), `${name} ${w.name}`).toBe(true));
       });
@@ -139,11 +142,7 @@ describe('tf.keras 2 files and real files with goldens: convert → plain tfjs i
     ...goldenCases()
       .filter((c) => existsSync(join(GOLDEN, c, 'model.tfkeras2.h5')))
       .map((c) => ({ label: `${c}/model.tfkeras2.h5`, dir: join(GOLDEN, c), file: join(GOLDEN, c, 'model.tfkeras2.h5') })),
-    ...wildItems(() =>
-      ['01_dsRNA_seqselfattention', '17_retail_transformer_mha_archive', '19_randomlist_bigru_masking_archive', '20_tree_lstm_embedding_archive', '21_rssi_hybrid_bn_bilstm_archive'].map(
-        (id) => ({ label: `wild/${id}`, dir: join(requireWild(), id, 'golden') }),
-      ),
-    ),
+    ...wildItems(() => WILD_WITH_GOLDEN.map((id) => ({ label: `wild/${id}`, dir: join(requireWild(), id, 'golden') }))),
   ];
   const results = new Map<string, { pass: boolean; detail: string }>();
   beforeAll(async () => {
@@ -164,7 +163,7 @@ describe('tf.keras 2 files and real files with goldens: convert → plain tfjs i
   }, 300_000);
   it('has tf.keras 2 files and real files to check', () => {
     expect(sources.filter((s) => !s.label.startsWith('wild/')).length).toBeGreaterThanOrEqual(16);
-    expect(sources.filter((s) => s.label.startsWith('wild/')).length).toBe(HAS_WILD ? 5 : 0);
+    expect(sources.filter((s) => s.label.startsWith('wild/')).length).toBe(HAS_WILD ? WILD_WITH_GOLDEN.length : 0);
   });
   for (const src of sources) {
     it(src.label, () => {
@@ -398,7 +397,8 @@ describe('quantized golden cases stay within the documented bounds', () => {
     it(`${dtype}: every weight within its bound, every output within ${OUTPUT_BOUND[dtype]} of the largest output`, async () => {
       for (const name of goldenCases()) {
         const kase = readGoldenCase(join(GOLDEN, name));
-        const model = await fullModelOf(kase);
+        // the weights written: CuDNN layers' converted to the LSTM/GRU layout
+        const model = upgradeLegacyLayers(await fullModelOf(kase));
         const files = await writeTfjs(model, { quantize: { dtype } });
         const json = JSON.parse(new TextDecoder().decode(files.get('model.json'))) as {
           weightsManifest: { weights: { name: string; quantization?: { scale?: number } }[] }[];
