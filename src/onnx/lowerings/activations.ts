@@ -2,7 +2,8 @@
  * Activations as ONNX ops, and the activation layers (Activation, ReLU, LeakyReLU, ELU, ThresholdedReLU,
  * Softmax, PReLU). Same table as the runtime's: our layers use Keras 3's semantics (keras-objects.ts:
  * hard_sigmoid is relu6(x + 3) / 6), tfjs's built-in layers (Dense, Conv, Activation, ...) use tfjs's own
- * activations (hardSigmoid is clip(0.2 x + 0.5, 0, 1)); each caller says which it lowers.
+ * activations (hardSigmoid is clip(0.2 x + 0.5, 0, 1)); each caller says which it lowers. Files of Keras 1/2
+ * name their hard_sigmoid `hard_sigmoid_keras2` (the normalizer), which is clip(0.2 x + 0.5, 0, 1) everywhere.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { type Graph, float } from '../graph.js';
@@ -61,6 +62,9 @@ export function lowerActivation(g: Graph, value: unknown, x: string, flavor: Act
       return g.op('Exp', [x]);
     case 'hardsigmoid':
       return flavor === 'keras3' ? g.op('HardSigmoid', [x], { alpha: float(1 / 6), beta: float(0.5) }) : g.op('HardSigmoid', [x], { alpha: float(0.2), beta: float(0.5) });
+    case 'hardsigmoidkeras2':
+      // Keras 1/2's hard_sigmoid under the name the normalizer gives it in files of those versions.
+      return g.op('HardSigmoid', [x], { alpha: float(0.2), beta: float(0.5) });
     case 'swish':
     case 'silu':
       return g.op('Mul', [x, g.op('Sigmoid', [x])]);
@@ -102,6 +106,8 @@ export function rnnActivation(value: unknown, flavor: ActivationFlavor): { name:
       return { name: 'Affine', alpha: 1, beta: 0 };
     case 'hardsigmoid':
       return flavor === 'keras3' ? { name: 'HardSigmoid', alpha: 1 / 6, beta: 0.5 } : { name: 'HardSigmoid', alpha: 0.2, beta: 0.5 };
+    case 'hardsigmoidkeras2':
+      return { name: 'HardSigmoid', alpha: 0.2, beta: 0.5 };
     default:
       return null;
   }

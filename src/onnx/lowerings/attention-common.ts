@@ -3,8 +3,8 @@
  * at run time, so that sequence lengths may stay dynamic), keras-self-attention's penalties (-10000 for
  * keys in the future or masked), and a mask from the list of call masks the way those layers pick it.
  */
-import type { Graph, Value } from '../graph.js';
-import { cast, maskAsFloat, unsqueeze } from '../ops.js';
+import type { Dim, Graph, Value } from '../graph.js';
+import { cast, maskAsFloat, squeeze, unsqueeze } from '../ops.js';
 
 /** `[0, 1, ..., n-1]` (int64) for the size of `x` along `axis`. */
 export function positions(g: Graph, x: string, axis: number): string {
@@ -45,4 +45,28 @@ export function penalize(g: Graph, scores: string, query: string, key: string, h
  */
 export function pickMask(masks: (Value | null)[], index: number): Value | null {
   return masks[index] ?? (masks.length <= index ? (masks[0] ?? null) : null);
+}
+
+/**
+ * Per sample, the (Tq, Tk, units) intermediate of additive scores from this many elements on (or when a
+ * length is unknown) is computed one query step at a time: a Scan whose step touches (B, Tk, units), which
+ * stays in cache, where the whole (B, Tq, Tk, units) tensor would go through memory three times (add, tanh,
+ * matmul).
+ */
+export const ADDITIVE_SCAN_ELEMENTS = 1 << 16;
+
+/** e[b, t, t'] = tanh(q[b, t] + k[b, t']) · wa, (B, Tq, Tk), from q (B, Tq, units), k (B, Tk, units), wa (units, 1). */
+export function additiveScores(g: Graph, q: string, k: string, wa: string, querySteps: Dim, keySteps: Dim, units: number): string {
+  if (typeof querySteps === 'number' && typeof keySteps === 'number' && querySteps * keySteps * units < ADDITIVE_SCAN_ELEMENTS) {
+    // (B, T, 1, u) + (B, 1, T, u) → tanh → · Wa (u, 1) → (B, T, T).
+    const h = g.op('Tanh', [g.op('Add', [unsqueeze(g, q, [2]), unsqueeze(g, k, [1])])]);
+    return squeeze(g, g.op('MatMul', [h, wa]), [3]);
+  }
+  const body = g.subgraph('additive_scores');
+  const qt = body.fresh('query_step');
+  body.inputs.push({ name: qt, dtype: 'float32', shape: [null, units] });
+  const h = body.op('Tanh', [body.op('Add', [unsqueeze(body, qt, [1]), k])]);
+  const et = squeeze(body, body.op('MatMul', [h, wa]), [2]);
+  body.outputs.push({ name: et, dtype: 'float32', shape: [null, null] });
+  return g.op('Scan', [q], { body, num_scan_inputs: 1, scan_input_axes: [1], scan_output_axes: [1] });
 }

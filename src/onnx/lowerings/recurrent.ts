@@ -17,9 +17,9 @@ import { cast, reshape, reverse, shapeOf, shapeSlice, squeeze, transpose, unsque
 import { type LayerCall, type LayerLowered, type LoweringContext, registerLowering } from '../registry.js';
 import { lowerActivation, rnnActivation } from './activations.js';
 
-type CellKind = 'LSTMCell' | 'GRUCell' | 'SimpleRNNCell';
+export type CellKind = 'LSTMCell' | 'GRUCell' | 'SimpleRNNCell';
 
-interface Recurrence {
+export interface Recurrence {
   kind: CellKind;
   cell: tf.layers.Layer;
   units: number;
@@ -33,10 +33,11 @@ interface Recurrence {
   zeroOutputForMask: boolean;
 }
 
-const GATES: Record<CellKind, number> = { LSTMCell: 4, GRUCell: 3, SimpleRNNCell: 1 };
-const STATES: Record<CellKind, number> = { LSTMCell: 2, GRUCell: 1, SimpleRNNCell: 1 };
+export const GATES: Record<CellKind, number> = { LSTMCell: 4, GRUCell: 3, SimpleRNNCell: 1 };
+export const STATES: Record<CellKind, number> = { LSTMCell: 2, GRUCell: 1, SimpleRNNCell: 1 };
 
-function recurrence(ctx: LoweringContext, layer: tf.layers.Layer): Recurrence {
+/** The recurrence a Keras RNN layer (LSTM, GRU, SimpleRNN or RNN of one of their cells) computes. */
+export function recurrence(ctx: LoweringContext, layer: tf.layers.Layer): Recurrence {
   const cell = (layer as unknown as { cell?: tf.layers.Layer }).cell;
   const kind = cell?.getClassName();
   if (cell == null || (kind !== 'LSTMCell' && kind !== 'GRUCell' && kind !== 'SimpleRNNCell')) {
@@ -61,7 +62,7 @@ function recurrence(ctx: LoweringContext, layer: tf.layers.Layer): Recurrence {
 }
 
 /** `[batch, units]` zeros, the batch read from `x` at run time. */
-function zeroState(g: Graph, x: string, units: number): string {
+export function zeroState(g: Graph, x: string, units: number): string {
   return g.op('ConstantOfShape', [shapeOf(g, [shapeSlice(g, x, 0, 1), [units]])]);
 }
 
@@ -216,7 +217,7 @@ function finish(call: LayerCall, r: Recurrence, output: string, states: string[]
 // ---------------------------------------------------------------------------------------------------------
 // Scan.
 
-interface StepIo {
+export interface StepIo {
   body: Graph;
   xk: string;
   states: string[];
@@ -229,7 +230,7 @@ function act(ctx: LoweringContext, layer: tf.layers.Layer, body: Graph, value: u
 }
 
 /** One step of the cell on a projected input: [output, ...new states], as src/layers/recurrent.ts computes it. */
-function cellStep(ctx: LoweringContext, layer: tf.layers.Layer, r: Recurrence, io: StepIo, recurrent: string, recurrentBias: string | null, uh: string | null): string[] {
+export function cellStep(ctx: LoweringContext, layer: tf.layers.Layer, r: Recurrence, io: StepIo, recurrent: string, recurrentBias: string | null, uh: string | null): string[] {
   const b = io.body;
   const u = r.units;
   const split = (v: string, n: number) => b.opN('Split', [v, b.ints(new Array<number>(n).fill(u))], n, { axis: -1 });
@@ -268,6 +269,39 @@ function cellStep(ctx: LoweringContext, layer: tf.layers.Layer, r: Recurrence, i
   return [hNew, hNew];
 }
 
+export interface CellWeights {
+  /** (features, gates·units). */
+  kernel: string;
+  /** Added to the input projection: the bias, or with GRU's reset_after its input row. */
+  inputBias: string | null;
+  /** (units, gates·units); for GRU without reset_after the z and r columns only. */
+  recurrent: string;
+  /** GRU with reset_after: the bias's recurrent row. */
+  recurrentBias: string | null;
+  /** GRU without reset_after: the h columns of the recurrent kernel. */
+  uh: string | null;
+}
+
+/** The cell's weights of a recurrent layer as `cellStep` takes them (`layer.weights`: kernel, recurrent kernel, bias). */
+export function cellWeights(ctx: LoweringContext, layer: tf.layers.Layer, r: Recurrence): CellWeights {
+  const g = ctx.graph;
+  const u = r.units;
+  const kernel = ctx.weight(layer, 0).name;
+  const recurrentW = ctx.weight(layer, 1).name;
+  const bias = r.useBias ? ctx.weight(layer, 2).name : null;
+  let inputBias = bias;
+  let recurrentBias: string | null = null;
+  if (bias && r.resetAfter) {
+    const [inputRow, recurrentRow] = g.opN('Split', [bias, g.ints([1, 1])], 2, { axis: 0 });
+    inputBias = squeeze(g, inputRow, [0]);
+    recurrentBias = squeeze(g, recurrentRow, [0]);
+  }
+  let recurrent = recurrentW;
+  let uh: string | null = null;
+  if (r.kind === 'GRUCell' && !r.resetAfter) [recurrent, uh] = g.opN('Split', [recurrentW, g.ints([2 * u, u])], 2, { axis: 1 });
+  return { kernel, inputBias, recurrent, recurrentBias, uh };
+}
+
 function lowerWithScan(ctx: LoweringContext, call: LayerCall, r: Recurrence): LayerLowered {
   const g = ctx.graph;
   const layer = call.layer;
@@ -275,23 +309,10 @@ function lowerWithScan(ctx: LoweringContext, call: LayerCall, r: Recurrence): La
   const gates = GATES[r.kind];
   const x = call.inputs[0];
   const mask = call.masks[0] ?? null;
-  const [kernel, recurrentW] = [ctx.weight(layer, 0), ctx.weight(layer, 1)];
-  const bias = r.useBias ? ctx.weight(layer, 2) : null;
+  const w = cellWeights(ctx, layer, r);
   // The input projection for every step at once; GRU with reset_after adds only the input bias here.
-  let xk = g.op('MatMul', [x.name, kernel.name]);
-  let recurrentBias: string | null = null;
-  let recurrent = recurrentW.name;
-  let uh: string | null = null;
-  if (bias) {
-    if (r.resetAfter) {
-      const [inputBias, recBias] = g.opN('Split', [bias.name, g.ints([1, 1])], 2, { axis: 0 });
-      xk = g.op('Add', [xk, squeeze(g, inputBias, [0])]);
-      recurrentBias = squeeze(g, recBias, [0]);
-    } else {
-      xk = g.op('Add', [xk, bias.name]);
-    }
-  }
-  if (r.kind === 'GRUCell' && !r.resetAfter) [recurrent, uh] = g.opN('Split', [recurrentW.name, g.ints([2 * u, u])], 2, { axis: 1 });
+  const xk = w.inputBias ? g.op('Add', [g.op('MatMul', [x.name, w.kernel]), w.inputBias]) : g.op('MatMul', [x.name, w.kernel]);
+  const { recurrent, recurrentBias, uh } = w;
 
   const stateCount = STATES[r.kind];
   const initial = call.inputs.length > 1 ? call.inputs.slice(1).map((s) => s.name) : Array.from({ length: stateCount }, () => zeroState(g, x.name, u));

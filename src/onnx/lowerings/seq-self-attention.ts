@@ -4,34 +4,10 @@
  * -10000 outside the local window and where both steps are masked, softmax over t', and the weighted sum
  * of the inputs. The window is computed from the sequence length at run time.
  */
-import type { Dim, Graph } from '../graph.js';
 import { cast, maskAsFloat, squeeze, transpose, unsqueeze } from '../ops.js';
 import { registerLowering } from '../registry.js';
 import { lowerActivation } from './activations.js';
-import { positionGrid } from './attention-common.js';
-
-/**
- * Per sample, the (T, T, units) intermediate of the additive scores from this many elements on (or when T
- * is unknown) is computed one query step at a time: a Scan whose step touches (B, T, units), which stays in
- * cache, where the whole (B, T, T, units) tensor would go through memory three times (add, tanh, matmul).
- */
-export const ADDITIVE_SCAN_ELEMENTS = 1 << 16;
-
-/** e[b, t, t'] = tanh(q[b, t] + k[b, t']) · wa, (B, T, T), from q and k (B, T, units). */
-function additiveScores(g: Graph, q: string, k: string, wa: string, steps: Dim, units: number): string {
-  if (typeof steps === 'number' && steps * steps * units < ADDITIVE_SCAN_ELEMENTS) {
-    // (B, T, 1, u) + (B, 1, T, u) → tanh → · Wa (u, 1) → (B, T, T).
-    const h = g.op('Tanh', [g.op('Add', [unsqueeze(g, q, [2]), unsqueeze(g, k, [1])])]);
-    return squeeze(g, g.op('MatMul', [h, wa]), [3]);
-  }
-  const body = g.subgraph('additive_scores');
-  const qt = body.fresh('query_step');
-  body.inputs.push({ name: qt, dtype: 'float32', shape: [null, units] });
-  const h = body.op('Tanh', [body.op('Add', [unsqueeze(body, qt, [1]), k])]);
-  const et = squeeze(body, body.op('MatMul', [h, wa]), [2]);
-  body.outputs.push({ name: et, dtype: 'float32', shape: [null, null] });
-  return g.op('Scan', [q], { body, num_scan_inputs: 1, scan_input_axes: [1], scan_output_axes: [1] });
-}
+import { additiveScores, positionGrid } from './attention-common.js';
 
 registerLowering('SeqSelfAttention', (ctx, call) => {
   const g = ctx.graph;
@@ -53,7 +29,7 @@ registerLowering('SeqSelfAttention', (ctx, call) => {
     let q = g.op('MatMul', [x.name, wt.name]);
     if (bh) q = g.op('Add', [q, bh.name]);
     const k = g.op('MatMul', [x.name, wx.name]);
-    e = additiveScores(g, q, k, wa.name, x.shape[1], Number(c.units));
+    e = additiveScores(g, q, k, wa.name, x.shape[1], x.shape[1], Number(c.units));
     if (ba) e = g.op('Add', [e, ba.name]);
   }
   const activated = lowerActivation(g, c.attentionActivation, e, 'keras3');
