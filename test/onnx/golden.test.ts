@@ -14,7 +14,7 @@ import { readModel } from '../../src/readers/index.js';
 import { buildModel } from '../../src/runtime/build.js';
 import { useBackend } from '../../src/runtime/backend.js';
 import type { InputArray } from '../../src/runtime/build.js';
-import { GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
+import { GOLDEN, WILD_WITH_GOLDEN, goldenCases, requireWild } from '../helpers/paths.js';
 import { describeWild } from '../helpers/wild.js';
 import { runOrtNode, runOrtWeb, runTfjs, worstExcess } from './helpers.js';
 
@@ -24,21 +24,19 @@ function explain(r: Awaited<ReturnType<typeof verifyCase>>): string {
     .join('\n');
 }
 
-const WILD_GOLDEN = [
-  '01_dsRNA_seqselfattention',
-  '17_retail_transformer_mha_archive',
-  '19_randomlist_bigru_masking_archive',
-  '20_tree_lstm_embedding_archive',
-  '21_rssi_hybrid_bn_bilstm_archive',
-];
-
 /** Real files that run on the runtime but have no golden outputs. */
 const WILD_RUNNABLE = [
+  '04_btc_transformer_mha_tfoplambda/transformer_BTC.h5',
+  '06_ids_lstm_dot_attention/LSTM_model.h5',
   '09_retail_transformer_mha_k3h5/transformer_model.h5',
   '15_nlx_stock_lstm_savedmodel/stock_model',
   '22_stock_cnn_lstm_timedistributed/CNN_LSTM.h5',
   '24_thesis_k216_legacy_sequential/lstm_model.h5',
   '28_emotion_embedding_lstm_tfjs/tfjs_model',
+  '31_szakdoga_mha_tfoplambda_reducemean/transformer_model.h5',
+  '32_volatility_lstm_softmax_lambda_k213/attention_model.h5',
+  '37_ecg_tfkeras215_archive_mha_tfoplambda/transformer_model.keras',
+  '41_pulkit_lambda_sdpa_k313_archive/attention_model.keras',
 ];
 
 async function checkWeb(caseDir: string): Promise<void> {
@@ -58,7 +56,7 @@ describe('golden cases on onnxruntime-node, from every model file', () => {
     it(name, async () => {
       const r = await verifyCase(join(GOLDEN, name), { backend: 'onnxruntime' });
       expect(r.backend).toBe('onnxruntime');
-      expect(r.files.length).toBeGreaterThanOrEqual(3);
+      expect(r.files.map((f) => f.file)).toEqual(readGoldenCase(join(GOLDEN, name)).files.map((f) => f.path));
       expect(r.pass, explain(r)).toBe(true);
     });
   }
@@ -89,7 +87,7 @@ describe('with contrib ops allowed, Keras MultiHeadAttention runs as com.microso
 });
 
 describeWild('real files with golden outputs', () => {
-  for (const id of WILD_GOLDEN) {
+  for (const id of WILD_WITH_GOLDEN) {
     it(`${id} on onnxruntime-node`, async () => {
       const r = await verifyCase(join(requireWild(), id, 'golden'), { backend: 'onnxruntime' });
       expect(r.files.length).toBe(1);

@@ -4,7 +4,7 @@
  * runtime as the independent implementation the lowerings are compared with.
  */
 import { createRequire } from 'node:module';
-import type { JsonObject, KerasModel } from '../../src/model/types.js';
+import type { JsonObject, JsonValue, KerasModel } from '../../src/model/types.js';
 import type { InputArray } from '../../src/runtime/build.js';
 import { buildModel, predict, toFloat32, toInt32 } from '../../src/runtime/build.js';
 import { useBackend } from '../../src/runtime/backend.js';
@@ -134,7 +134,7 @@ export async function sequential(layers: JsonObject[], seed = 1): Promise<KerasM
 
 /** tf.keras 2 functional model from layer entries whose `inbound` names the layers they are called on. */
 export async function functional(
-  layers: { class_name: string; config: JsonObject; inbound?: (string | [string, number])[]; kwargs?: JsonObject }[],
+  layers: { class_name: string; config: JsonObject; inbound?: (string | [string, number])[]; kwargs?: JsonObject; node?: JsonValue[] }[],
   inputs: string[],
   outputs: (string | [string, number])[],
   seed = 1,
@@ -144,7 +144,8 @@ export async function functional(
     class_name: l.class_name,
     name: l.config.name as string,
     config: l.config,
-    inbound_nodes: l.inbound ? [l.inbound.map((r) => ref(r, l.kwargs))] : [],
+    // `node`: the inbound_nodes entry as written (an op layer called on one tensor: [name, 0, 0, kwargs]).
+    inbound_nodes: l.node ? [l.node] : l.inbound ? [l.inbound.map((r) => ref(r, l.kwargs))] : [],
   }));
   const config: JsonObject = {
     class_name: 'Functional',

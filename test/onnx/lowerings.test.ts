@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { JsonObject, KerasModel } from '../../src/model/types.js';
 import { lowerModel, onnxModelBytes } from '../../src/onnx/index.js';
 import type { InputArray } from '../../src/runtime/build.js';
-import { type Output, floats, functional, input, runOrtNode, runOrtWeb, runTfjs, sequential, tokens, worstExcess } from './helpers.js';
+import { type CodeSpec, base64, marshalCode } from '../../fuzz/lib/marshal-writer.js';
+import { type Output, floats, functional, input, runOrtNode, runOrtWeb, runTfjs, sequential, tokens, withRandomWeights, worstExcess } from './helpers.js';
 
 type Case = () => Promise<{ model: KerasModel; inputs: InputArray[] }>;
 
@@ -132,8 +133,87 @@ const CASES: Record<string, Case> = {
   'MultiHead(Dense) with hidden_dim': seq([4, 6], [layer('MultiHead', { layer: dense(3), layer_num: 3, hidden_dim: 5 })]),
 };
 
+/** A Keras 1.2.2 functional config (the legacy `Merge` layer's dialect), weights drawn at random. */
+async function keras1(layers: JsonObject[], inputs: string[], output: string, seed: number): Promise<KerasModel> {
+  const config = { class_name: 'Model', config: { name: 'model_1', layers, input_layers: inputs.map((n) => [n, 0, 0]), output_layers: [[output, 0, 0]] } };
+  return withRandomWeights({ source: { format: 'keras2-h5', file: 'test:keras1', kerasVersion: '1.2.2', extras: {} }, config: config as unknown as JsonObject, weights: [] }, seed);
+}
+
+function keras1Merge(mode: string, extra: JsonObject, shape: number[]): Case {
+  return async () => {
+    const inputLayer = (name: string) => ({ name, class_name: 'InputLayer', config: { batch_input_shape: [null, ...shape], input_dtype: 'float32', sparse: false, name }, inbound_nodes: [] });
+    const merge = {
+      name: 'merge_1', class_name: 'Merge',
+      config: { name: 'merge_1', mode, mode_type: 'raw', concat_axis: -1, dot_axes: -1, output_shape: null, output_shape_type: 'raw', output_mask: null, output_mask_type: 'raw', arguments: {}, ...extra },
+      inbound_nodes: [[['a', 0, 0], ['b', 0, 0]]],
+    };
+    const model = await keras1([inputLayer('a'), inputLayer('b'), merge] as unknown as JsonObject[], ['a', 'b'], 'merge_1', 3);
+    return { model, inputs: [floats([3, ...shape], 91), floats([3, ...shape], 92)] };
+  };
+}
+
+// lambda x, axis: K.sum(x, axis=axis), as Python 3.8 compiles it (test/runtime/lambda/translate.test.ts).
+const SUM_AXIS: CodeSpec = {
+  layout: 'py38', argcount: 2, varnames: ['x', 'axis'], names: ['K', 'sum'], consts: [null, ['axis']],
+  code: [0x74, 0, 0x6a, 1, 0x7c, 0, 0x7c, 1, 0x64, 1, 0x8d, 2, 0x53, 0],
+};
+
+function rnnConfig(className: 'LSTM' | 'GRU' | 'SimpleRNN', units: number, extra: JsonObject): JsonObject {
+  const config: JsonObject = {
+    name: `${className.toLowerCase()}_w`, trainable: true, return_sequences: false, return_state: false, go_backwards: false, stateful: false, unroll: false,
+    units, activation: 'tanh', use_bias: true, kernel_initializer: 'glorot_uniform', recurrent_initializer: 'orthogonal', bias_initializer: 'zeros',
+    dropout: 0, recurrent_dropout: 0, implementation: 1, ...extra,
+  };
+  if (className !== 'SimpleRNN') config.recurrent_activation = 'hard_sigmoid';
+  if (className === 'LSTM') config.unit_forget_bias = true;
+  return { class_name: className, config };
+}
+
 /** Merges and multi-input layers (functional models). */
 const GRAPHS: Record<string, Case> = {
+  ...Object.fromEntries(
+    (
+      [
+        ['sum', {}, [4]], ['mul', {}, [4]], ['ave', {}, [4]], ['max', {}, [4]], ['concat', {}, [3, 4]], ['concat', { concat_axis: 1 }, [3, 4]],
+        ['dot', { dot_axes: [1, 1] }, [4]], ['dot', { dot_axes: [2, 2] }, [3, 4]], ['cos', { dot_axes: [1, 1] }, [4]],
+      ] as [string, JsonObject, number[]][]
+    ).map(([mode, extra, shape]) => [`Keras 1 Merge mode ${mode} ${JSON.stringify(extra)} on ${JSON.stringify(shape)}`, keras1Merge(mode, extra, shape)]),
+  ),
+  'translated Lambda: K.sum(x, axis=axis) with arguments {axis: 1}, then Dense': async () => {
+    const lambda = { name: 'sum', trainable: true, dtype: 'float32', function: [base64(marshalCode(SUM_AXIS)), null, null], function_type: 'lambda', arguments: { axis: 1 }, output_shape: null, output_shape_type: 'raw' };
+    const model = await functional([input('x', [5, 3]), { class_name: 'Lambda', config: lambda, inbound: ['x'] }, { class_name: 'Dense', config: { name: 'out', units: 2 }, inbound: ['sum'] }], ['x'], ['out']);
+    return { model, inputs: [floats([3, 5, 3], 93)] };
+  },
+  'TFOpLambda and SlicingOpLambda: tf.math.reduce_mean over a slice, then tf.concat': async () => {
+    const model = await functional(
+      [
+        input('x', [5, 4]),
+        { class_name: 'SlicingOpLambda', config: { name: 'getitem', trainable: true, dtype: 'float32', function: '__operators__.getitem' }, node: ['x', 0, 0, { slice_spec: [{ start: null, stop: null, step: null }, { start: 1, stop: null, step: 2 }] }] },
+        { class_name: 'TFOpLambda', config: { name: 'mean', trainable: true, dtype: 'float32', function: 'math.reduce_mean' }, node: ['getitem', 0, 0, { axis: 1 }] },
+        { class_name: 'TFOpLambda', config: { name: 'max', trainable: true, dtype: 'float32', function: 'math.reduce_max' }, node: ['x', 0, 0, { axis: -2 }] },
+        { class_name: 'TFOpLambda', config: { name: 'concat', trainable: true, dtype: 'float32', function: 'concat' }, inbound: ['mean', 'max'], kwargs: { axis: -1 } },
+      ],
+      ['x'],
+      ['concat'],
+    );
+    return { model, inputs: [floats([3, 5, 4], 94)] };
+  },
+  'kulc ExternalAttentionRNNWrapper(LSTM) over a sequence and an external one: sequence, states, attention': async () => {
+    const model = await functional(
+      [
+        input('x', [4, 3]),
+        input('ext', [5, 2]),
+        {
+          class_name: 'ExternalAttentionRNNWrapper',
+          config: { name: 'w', layer: rnnConfig('LSTM', 3, { return_sequences: true, return_state: true }), weight_initializer: 'glorot_uniform', return_attention: true },
+          inbound: ['x', 'ext'],
+        },
+      ],
+      ['x', 'ext'],
+      [['w', 0], ['w', 1], ['w', 2], ['w', 3]],
+    );
+    return { model, inputs: [floats([2, 4, 3], 95), floats([2, 5, 2], 96)] };
+  },
   'Add of three, Multiply, Average, Maximum, Minimum': async () => {
     const names = ['a', 'b', 'c'];
     const model = await functional(

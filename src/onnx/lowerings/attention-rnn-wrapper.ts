@@ -23,6 +23,9 @@ function lowerWrapper(ctx: LoweringContext, call: LayerCall, external: boolean) 
   const x = call.inputs[0];
   const context = external ? call.inputs[1] : x;
   const initialInputs = call.inputs.slice(external ? 2 : 1);
+  // As the runtime: kulc's external wrapper cannot run masked (K.rnn compares its U + L wide outputs with
+  // the U wide states), so there is nothing to reproduce.
+  if (external && call.masks[0]) return ctx.unsupported(layer, "it got a mask, and kulc's code cannot run masked");
   const mask = external ? null : (call.masks[0] ?? null);
   const own = (key: string): string => {
     const i = layer.weights.findIndex((v) => v.originalName.endsWith(`_${key}`));
