@@ -10,6 +10,7 @@ export default defineConfig({
     alias: [
       { find: /^keras-interop$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
       { find: /^keras-interop\/layers$/, replacement: fileURLToPath(new URL('./src/layers/index.ts', import.meta.url)) },
+      { find: /^keras-interop\/browser$/, replacement: fileURLToPath(new URL('./src/browser.ts', import.meta.url)) },
     ],
   },
   test: {

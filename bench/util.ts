@@ -86,27 +86,7 @@ export function runBenchChild<T>(script: string, args: string[], timeoutMs?: num
   return runProgram<T>(process.execPath, ['--import', 'tsx', join(BENCH_DIR, script), ...args], timeoutMs);
 }
 
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/**
- * Times `f` (which must finish its work before returning): `warmup` untimed calls, then at least
- * `minRepeats` and at most `maxRepeats` timed calls, stopping once `budgetMs` is spent.
- */
-export async function timeRepeats(f: () => void | Promise<void>, opts: { warmup: number; minRepeats: number; maxRepeats: number; budgetMs: number }): Promise<number[]> {
-  for (let i = 0; i < opts.warmup; i++) await f();
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < opts.maxRepeats && (times.length < opts.minRepeats || performance.now() - start < opts.budgetMs)) {
-    const t = performance.now();
-    await f();
-    times.push(performance.now() - t);
-  }
-  return times;
-}
+export { median, timeRepeats } from './timing.js';
 
 /** A plain-text table with a header rule; numbers should already be strings. */
 export function formatTable(header: string[], rows: string[][]): string {

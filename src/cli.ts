@@ -8,12 +8,10 @@ import { parseArgs } from 'node:util';
 import { KerasInteropError } from './errors.js';
 import { formatSummary, summarize } from './model/summary.js';
 import type { KerasModel } from './model/types.js';
-import { formatReport } from './parity/compare.js';
 import { readNpyFileSync, writeNpyFileSync } from './parity/npy-file.js';
 import type { VerifyResult } from './parity/verify.js';
 import type { ConvertProgress, ConvertTarget } from './writers/index.js';
 import type { ReadOptions } from './readers/index.js';
-import { detectFormat } from './readers/detect.js';
 import type { RunOptions } from './runtime/run.js';
 import { VERSION } from './version.js';
 
@@ -31,6 +29,8 @@ Usage:
   keras-interop verify <model> --inputs a.npy[,b.npy] --expected o.npy[,p.npy] [--json]
   keras-interop verify <case-dir> [--json]
   keras-interop convert <model> --to tfjs|h5|keras|onnx <out>
+  keras-interop attention <model> --inputs a.npy[,b.npy] --out <dir> [--sample <i>]
+  keras-interop serve [--port <n>]
 
 <model> is a Keras HDF5 file (.h5: tf.keras 2, Keras 3 legacy, or weights-only), a .keras archive,
 a SavedModel folder or a tfjs layers-model folder; inspect, predict and verify also take an .onnx file.
@@ -41,7 +41,9 @@ weight shards into for --to tfjs (made when missing), the .onnx file for --to on
 Options:
   --inputs <a.npy,...>     predict, verify: the model's inputs as .npy files, in inspect's input order
   --expected <o.npy,...>   verify: the expected outputs, in inspect's output order
-  --out <dir>              predict: folder for output_0.npy, output_1.npy, ...
+  --out <dir>              predict: folder for output_0.npy, output_1.npy, ...; attention: folder for the maps
+  --sample <i>             attention: the sample drawn in the PNG heatmaps (default 0)
+  --port <n>               serve: the port on 127.0.0.1 (default 8080; 0 picks a free one)
   --to <format>            convert: tfjs | h5 | keras | onnx
   --generation <g>         convert --to h5: write tf.keras 2 (keras2) or Keras 3 (keras3); default: the source's
   --quantize <spec>        convert --to tfjs: uint8 | uint16 | float16, optionally :glob,glob (weights to quantize)
@@ -65,6 +67,10 @@ Options:
                            inspect still shows what each one computes
   -h, --help               this text
   -v, --version            the version
+
+attention writes <layer>.npy (every sample) and <layer>_head<h>.png per attention layer.
+serve starts the web app (open a model, run, verify, convert, see attention) on 127.0.0.1; build it
+first with npm run build:web. Nothing leaves the page.
 
 verify exits 0 when every output is within tolerance, 1 when one is not, 2 on any error.`;
 
@@ -117,7 +123,7 @@ function need(positionals: string[], index: number, what: string): string {
 
 async function cmdInspect(positionals: string[], values: Values, io: Io): Promise<number> {
   const file = need(positionals, 1, '<model>');
-  if (isOnnxFile(file)) return inspectOnnx(file, values, io);
+  if (await isOnnxFile(file)) return inspectOnnx(file, values, io);
   const { readModel } = await loadReaders();
   const model = await readModel(file, await readOptions(values));
   const runtime = await (await loadRuntime()).describeRuntime(model, values.backend as string | undefined, lambdaPolicy(values));
@@ -127,8 +133,8 @@ async function cmdInspect(positionals: string[], values: Values, io: Io): Promis
   return 0;
 }
 
-function isOnnxFile(file: string): boolean {
-  return existsSync(file) && statSync(file).isFile() && detectFormat(file) === 'onnx';
+async function isOnnxFile(file: string): Promise<boolean> {
+  return existsSync(file) && statSync(file).isFile() && (await loadReaders()).detectFormat(file) === 'onnx';
 }
 
 async function inspectOnnx(file: string, values: Values, io: Io): Promise<number> {
@@ -159,7 +165,7 @@ async function cmdPredict(positionals: string[], values: Values, io: Io): Promis
   if (!outDir) throw new KerasInteropError('USAGE', 'predict needs --out <dir>');
   const arrays = inputs.map((f) => readNpyFileSync(f));
   const runtime = await loadRuntime();
-  const { outputs } = isOnnxFile(file)
+  const { outputs } = (await isOnnxFile(file))
     ? await runtime.runOnnxFile(file, arrays, runOptions(values))
     : await runtime.runModelDetailed(await loadForRun(file, values), arrays, runOptions(values));
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
@@ -179,26 +185,12 @@ async function cmdPredict(positionals: string[], values: Values, io: Io): Promis
   return 0;
 }
 
-function verifyExitCode(r: VerifyResult): number {
-  if (r.files.some((f) => f.error)) return 2;
-  return r.pass ? 0 : 1;
-}
-
-function printVerify(r: VerifyResult, values: Values, io: Io): void {
-  if (values.json) {
-    io.out(JSON.stringify({ ...r, exitCode: verifyExitCode(r) }, null, 2));
-    return;
-  }
-  for (const f of r.files) {
-    if (f.error) {
-      io.out(`${f.file}: ERROR [${f.error.code}] ${f.error.message}\n`);
-      continue;
-    }
-    io.out(formatReport(f.outputs, { model: f.file, backend: r.backend, file: r.case }));
-    io.out('');
-  }
-  const ok = r.files.filter((f) => f.pass).length;
-  io.out(`${r.case ? `case ${r.case}: ` : ''}${ok}/${r.files.length} model files pass (atol ${r.tolerance.atol}, rtol ${r.tolerance.rtol}, backend ${r.backend})`);
+/** The report (the same text the web app shows) or its JSON; returns the exit code. */
+async function printVerify(r: VerifyResult, values: Values, io: Io): Promise<number> {
+  const { formatVerifyResult, verifyExitCode } = await loadVerify();
+  if (values.json) io.out(JSON.stringify({ ...r, exitCode: verifyExitCode(r) }, null, 2));
+  else io.out(formatVerifyResult(r));
+  return verifyExitCode(r);
 }
 
 async function cmdVerify(positionals: string[], values: Values, io: Io): Promise<number> {
@@ -220,8 +212,7 @@ async function cmdVerify(positionals: string[], values: Values, io: Io): Promise
     }
     result = await (await loadVerify()).verifyModelFile(target, inputs, expected, common);
   }
-  printVerify(result, values, io);
-  return verifyExitCode(result);
+  return printVerify(result, values, io);
 }
 
 async function cmdConvert(positionals: string[], values: Values, io: Io): Promise<number> {
@@ -248,6 +239,20 @@ async function cmdConvert(positionals: string[], values: Values, io: Io): Promis
   }
   if (values.json) io.out(JSON.stringify({ written }, null, 2));
   else for (const w of written) io.out(w);
+  return 0;
+}
+
+async function cmdAttention(positionals: string[], values: Values, io: Io): Promise<number> {
+  const file = need(positionals, 1, '<model>');
+  const inputs = splitList(values.inputs as string | undefined);
+  if (!inputs.length) throw new KerasInteropError('USAGE', 'attention needs --inputs a.npy[,b.npy]');
+  const outDir = values.out as string | undefined;
+  if (!outDir) throw new KerasInteropError('USAGE', 'attention needs --out <dir>');
+  const { writeAttentionMaps } = await import('./commands/attention.js');
+  const sample = numberOption(values.sample as string | undefined, '--sample');
+  const maps = await writeAttentionMaps(file, inputs, outDir, { backend: values.backend as string | undefined, lambdas: lambdaPolicy(values), read: await readOptions(values), sample });
+  if (values.json) io.out(JSON.stringify({ maps }, null, 2));
+  else for (const m of maps) io.out(`${m.npy}  ${m.layer} (${m.className})  [${m.shape.join(', ')}]  ${m.png.length} PNG(s)`);
   return 0;
 }
 
@@ -292,6 +297,8 @@ export const CLI_OPTIONS = {
   threads: { type: 'string' },
   'contrib-ops': { type: 'boolean' },
   'external-data': { type: 'boolean' },
+  sample: { type: 'string' },
+  port: { type: 'string' },
 } as const;
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
@@ -326,8 +333,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await cmdVerify(positionals, values, io);
       case 'convert':
         return await cmdConvert(positionals, values, io);
+      case 'attention':
+        return await cmdAttention(positionals, values, io);
+      case 'serve':
+        return await (await import('./commands/serve.js')).serveCommand(numberOption(values.port as string | undefined, '--port'), io);
       default:
-        throw new KerasInteropError('USAGE', `unknown command "${positionals[0]}" (inspect, predict, verify, convert)`);
+        throw new KerasInteropError('USAGE', `unknown command "${positionals[0]}" (inspect, predict, verify, convert, attention, serve)`);
     }
   } catch (e) {
     let err =

@@ -78,6 +78,10 @@ export {
   exportOnnx,
   onnxModelBytes,
   OnnxLoweringError,
+  registerOpLowering,
+  findOpLowering,
+  loweredOps,
+  OnnxOpArgs,
   OPSET,
   type Lowering,
   type LoweringContext,
@@ -85,8 +89,9 @@ export {
   type LayerLowered,
   type LowerOptions,
   type ExportOnnxOptions,
+  type OpLowering,
 } from './onnx/index.js';
-export { writeOnnxFile, type WriteOnnxOptions } from './writers/onnx.js';
-export { readTfjs } from './readers/tfjs-files.js';
-export { readSavedModel } from './readers/savedmodel/index.js';
+export { writeOnnxFile, type WriteOnnxOptions } from './writers/index.js';
+export { readTfjs, readSavedModel } from './readers/index.js';
+export { withAttentionTaps, tapAttention, attentionHead, attentionTapsOn, attentionHeatmap, type AttentionMap, type AttentionView } from './runtime/attention-taps.js';
 export { VERSION } from './version.js';

@@ -24,6 +24,7 @@ import { KerasInteropError } from '../errors.js';
 import { configValue, deserializeLayer, resolveInitializer, serializeLayer, type SerializedLayer } from './keras-objects.js';
 import { KerasRecurrentCell, RNN } from './recurrent.js';
 import type { Kwargs, LayerArgs, Shape } from './types.js';
+import { attentionTapsOn, tapAttention } from '../runtime/attention-taps.js';
 
 export interface AttentionRNNWrapperArgs extends LayerArgs {
   /** The wrapped recurrent layer: a layer object or `{className, config}`. */
@@ -213,7 +214,9 @@ export class AttentionRNNWrapper extends AttentionWrapperBase {
     }
     const initial = list.length > 1 ? list.slice(1) : null;
     const result = tf.tidy(() => {
-      const { outputs, states } = this.runSteps(x, x, initial, stepMask(kwargs?.['mask']));
+      const { outputs, attentions, states } = this.runSteps(x, x, initial, stepMask(kwargs?.['mask']));
+      // One row per step, in the order the steps ran: (batch, steps, timesteps attended to).
+      if (attentionTapsOn()) tapAttention(this, inputs, tf.stack(attentions, 1));
       return this.rnnOutputs(outputs, states);
     });
     return result.length === 1 ? result[0] : result;

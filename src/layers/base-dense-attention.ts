@@ -17,6 +17,7 @@ import { KerasInteropError } from '../errors.js';
 import { refuseUnknownKeys } from './config-keys.js';
 import { configValue } from './keras-objects.js';
 import type { Kwargs, LayerArgs, Shape } from './types.js';
+import { tapAttention } from '../runtime/attention-taps.js';
 
 export interface DenseAttentionArgs extends LayerArgs {
   useScale?: boolean;
@@ -124,6 +125,7 @@ export abstract class DenseAttention extends tf.layers.Layer {
       // As Keras: a subtraction, not a replacement, so a row with every key masked stays a softmax of its scores.
       if (keep != null) scores = tf.sub(scores, tf.mul(tf.cast(tf.logicalNot(keep), 'float32'), MASKED_SCORE));
       const weights = tf.softmax(scores, -1);
+      tapAttention(this, inputs, weights);
       let output = tf.matMul(weights, value);
       if (queryMask != null) output = tf.mul(output, tf.expandDims(tf.cast(queryMask, 'float32'), -1));
       return returnScores ? [output, weights] : [output];

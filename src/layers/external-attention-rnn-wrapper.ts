@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
 import { AttentionWrapperBase, type AttentionRNNWrapperArgs, stepMask } from './attention-rnn-wrapper.js';
 import type { Kwargs, Shape } from './types.js';
+import { attentionTapsOn, tapAttention } from '../runtime/attention-taps.js';
 
 export interface ExternalAttentionRNNWrapperArgs extends AttentionRNNWrapperArgs {
   returnAttention?: boolean;
@@ -65,6 +66,7 @@ export class ExternalAttentionRNNWrapper extends AttentionWrapperBase {
     const initial = list.length > 2 ? list.slice(2) : null;
     const result = tf.tidy(() => {
       const { outputs, attentions, states } = this.runSteps(x, external, initial, null);
+      if (attentionTapsOn()) tapAttention(this, inputs, tf.stack(attentions, 1));
       const out = this.rnnOutputs(outputs, states);
       if (!this.returnAttention) return out;
       return [...out, this.layer.returnSequences ? tf.stack(attentions, 1) : attentions[attentions.length - 1]];

@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
+import { tapAttention } from '../runtime/attention-taps.js';
 import { configValue, weightSettings } from './keras-objects.js';
 import type { Kwargs, LayerArgs, LayerVariable, Shape } from './types.js';
 
@@ -395,6 +396,8 @@ export class MultiHeadAttention extends tf.layers.Layer {
         probs = tf.softmax(tf.where(boolMask, scores, tf.fill(scores.shape, SOFTMAX_MASK_VALUE)), -1);
         probs = tf.where(boolMask, probs, tf.zerosLike(probs));
       }
+      // As return_attention_scores gives them; read as (batch, the other batch axes (heads), queries, keys).
+      tapAttention(this, inputs, tf.reshape(probs, [...batchSizes, ...qAttn, ...kAttn]), [batchSizes[0], prod(batchSizes.slice(1)), tq, tk]);
       const dropped = training && this.dropout > 0 ? tf.dropout(probs, this.dropout) : probs;
       const vFlat = flat(v, tk);
       const hv = dims(v)[rank - 1];

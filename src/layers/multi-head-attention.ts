@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
+import { tapAttention } from '../runtime/attention-taps.js';
 import { configValue, resolveActivation, weightSettings } from './keras-objects.js';
 import type { ActivationFn, Kwargs, LayerArgs, LayerVariable, Shape } from './types.js';
 
@@ -180,6 +181,8 @@ export class KmhMultiHeadAttention extends tf.layers.Layer {
       }
       // exp(e - max) / sum: softmax (vectorized on wasm).
       const attention = tf.softmax(e, -1);
+      // (batch × heads, Tq, Tk), heads major within each batch item: (batch, heads, Tq, Tk).
+      tapAttention(this, inputs, tf.reshape(attention, [-1, this.headNum, ...(attention.shape as number[]).slice(1)]));
       let y = this.fromBatches(tf.matMul(attention, v));
       y = dot(y, this.Wo!.read());
       if (this.bo != null) y = tf.add(y, this.bo.read());

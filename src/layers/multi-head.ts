@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
+import { attentionHead } from '../runtime/attention-taps.js';
 import { cloneConfig, deserializeLayer, serializeLayer, type SerializedLayer } from './keras-objects.js';
 import type { Kwargs, LayerArgs, LayerVariable, Shape } from './types.js';
 
@@ -223,7 +224,8 @@ export class MultiHead extends tf.layers.Layer {
       const x = Array.isArray(inputs) && inputs.length === 1 ? inputs[0] : inputs;
       const outputs = this.layers.map((layer, i) => {
         const xi = this.hiddenDim == null ? x : this.transformed(single(x), i);
-        const y = layer.call(xi, subKwargs);
+        // Sub-layers are heads: attention they tap becomes head i of this layer's map.
+        const y = attentionHead(this, i, () => layer.call(xi, subKwargs));
         const yt = Array.isArray(y) ? y[0] : y;
         if (yt == null || (Array.isArray(y) && y.length !== 1)) {
           throw new KerasInteropError('UNSUPPORTED_LAYER', `MultiHead "${this.name}": sub-layer "${layer.name}" returned ${Array.isArray(y) ? y.length : 0} outputs; one is expected`);

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
+import { tapAttention } from '../runtime/attention-taps.js';
 import { checkRank3, penalize, pickMask, scaledScores } from './scaled-dot-product-attention.js';
 import type { Kwargs, LayerArgs } from './types.js';
 
@@ -50,6 +51,7 @@ export class ResidualScaledDotProductAttention extends tf.layers.Layer {
       const e = penalize(logits, this.historyOnly, mask);
       // exp(e - max) / sum: softmax (vectorized on wasm).
       const a = tf.softmax(e, -1);
+      tapAttention(this, inputs, a);
       return [tf.matMul(a as tf.Tensor3D, value as tf.Tensor3D), logits, a];
     });
     if (this.returnAttention) return [v!, newPrev!, att!];

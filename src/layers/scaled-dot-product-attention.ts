@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
+import { tapAttention } from '../runtime/attention-taps.js';
 import type { Kwargs, LayerArgs } from './types.js';
 
 
@@ -84,6 +85,7 @@ export class ScaledDotProductAttention extends tf.layers.Layer {
     const [v, att] = tf.tidy(() => {
       const e = penalize(scaledScores(query, key), this.historyOnly, mask);
       const a = tf.softmax(e, -1);
+      tapAttention(this, inputs, a);
       return [tf.matMul(a as tf.Tensor3D, value as tf.Tensor3D), a];
     });
     if (this.returnAttention) return [v!, att!];

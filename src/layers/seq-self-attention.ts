@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
+import { tapAttention } from '../runtime/attention-taps.js';
 import {
   configValue,
   resolveActivation,
@@ -283,6 +284,7 @@ export class SeqSelfAttention extends tf.layers.Layer {
       // exp(e - max) / sum over t': softmax, which the wasm backend vectorizes (XNNPACK) where exp is a
       // scalar libm call.
       const att = tf.softmax(e, -1);
+      tapAttention(this, inputs, att);
       const out = tf.matMul(att as tf.Tensor3D, x);
       const reg = training && this.attentionRegularizerWeight > 0 ? attentionRegularizer(att, this.attentionRegularizerWeight) : tf.scalar(0);
       return [out, att, reg] as [tf.Tensor, tf.Tensor, tf.Scalar];

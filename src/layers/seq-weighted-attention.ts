@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
+import { tapAttention } from '../runtime/attention-taps.js';
 import { firstMask, singleShape, singleTensor } from './seq-self-attention.js';
 import type { Kwargs, LayerArgs } from './types.js';
 
@@ -56,6 +57,7 @@ export class SeqWeightedAttention extends tf.layers.Layer {
       let ai = tf.exp(tf.sub(logits, tf.max(logits, -1, true)));
       if (mask != null) ai = tf.mul(ai, tf.cast(mask, 'float32'));
       const att = tf.div(ai, tf.add(tf.sum(ai, 1, true), EPSILON));
+      tapAttention(this, inputs, att);
       const out = tf.sum(tf.mul(x, tf.expandDims(att, -1)), 1);
       return [out, att];
     });

@@ -20,6 +20,7 @@ import { KerasInteropError } from '../errors.js';
 import { lookupTable } from '../model/config.js';
 import { configValue, resolveInitializer } from './keras-objects.js';
 import type { Kwargs, LayerArgs } from './types.js';
+import { tapAttention } from '../runtime/attention-taps.js';
 
 /** A similarity: `(source (B, T, ds), query (B, T, dq))` → (B, T, T). */
 export type SequenceSimilarity = (source: tf.Tensor3D, query: tf.Tensor3D) => tf.Tensor3D;
@@ -135,7 +136,11 @@ export class SequenceAttention extends tf.layers.Layer {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     SequenceAttention.shapes(list.map((t) => t.shape), this.name);
     const [source, query] = list as tf.Tensor3D[];
-    return tf.tidy(() => tf.matMul(tf.softmax(this.scores(source, query), -1) as tf.Tensor3D, source, true, false));
+    return tf.tidy(() => {
+      const score = tf.softmax(this.scores(source, query), -1) as tf.Tensor3D;
+      tapAttention(this, inputs, score);
+      return tf.matMul(score, source, true, false);
+    });
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {

@@ -16,6 +16,7 @@ export type { Value, Dim, ElemType } from './graph.js';
 export { Graph, float, floats } from './graph.js';
 export { lowerModel, type LoweredModel } from './lower.js';
 export { OPSET, IR_VERSION } from './proto.js';
+export { registerOpLowering, findOpLowering, loweredOps, OnnxOpArgs, type OpLowering, type OnnxOpValue } from './op-lowering.js';
 
 export interface ExportOnnxOptions extends LowerOptions {
   /** Initializers in a separate data file: `auto` (only past protobuf's 2 GiB), `external`, `inline`. */

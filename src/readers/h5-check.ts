@@ -12,8 +12,8 @@
  * length in a well-formed collection. Structures of later versions carry checksums HDF5 verifies itself
  * and are left to it, as are sizes of offsets and lengths other than 8.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { KerasInteropError } from '../errors.js';
+import type { ByteSource } from '../io/source.js';
 
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Bounds on the walk itself, far beyond any Keras file. */
@@ -35,11 +35,14 @@ class Walk {
   leafK = 0;
   internalK = 0;
 
+  readonly size: number;
+
   constructor(
-    private readonly fd: number,
-    readonly size: number,
+    private readonly src: ByteSource,
     private readonly label: string,
-  ) {}
+  ) {
+    this.size = src.size;
+  }
 
   fail(what: string, place?: string): never {
     throw new KerasInteropError('HDF5_INVALID', `corrupted HDF5 structure: ${what}`, { file: this.label, place });
@@ -50,8 +53,11 @@ class Walk {
     if (!Number.isSafeInteger(at) || at < 0 || len < 0 || at + len > this.size) {
       this.fail(`${what} at offset ${at} (${len} bytes) lies outside the ${this.size}-byte file`);
     }
+    const got = len > 0 ? this.src.read(at, len) : new Uint8Array(0);
+    // A source that ends early (a file truncated while read) reads as zeros, as a short read did.
+    if (got.length === len) return got;
     const buf = new Uint8Array(len);
-    if (len > 0) readSync(this.fd, buf, 0, len, at);
+    buf.set(got);
     return buf;
   }
 
@@ -261,37 +267,32 @@ function dataspaceCount(ds: Uint8Array): number | undefined {
 }
 
 /**
- * Checks the file's HDF5 metadata (see above); throws HDF5_INVALID naming `label` when HDF5 could loop,
+ * Checks the HDF5 metadata of `src` (see above); throws HDF5_INVALID naming `label` when HDF5 could loop,
  * over-allocate or read past a buffer on it. Files that are not HDF5 are left to HDF5's own refusal.
  */
-export function checkHdf5Structure(path: string, label = path): void {
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const walk = new Walk(fd, size, label);
-    let sb = -1;
-    for (let at = 0; at + 8 <= size && at <= 1 << 20; at = at === 0 ? 512 : at * 2) {
-      const head = walk.read(at, 8, 'signature');
-      if (SIGNATURE.every((x, i) => head[i] === x)) {
-        sb = at;
-        break;
-      }
+export function checkHdf5Structure(src: ByteSource, label = src.name): void {
+  const size = src.size;
+  const walk = new Walk(src, label);
+  let sb = -1;
+  for (let at = 0; at + 8 <= size && at <= 1 << 20; at = at === 0 ? 512 : at * 2) {
+    const head = walk.read(at, 8, 'signature');
+    if (SIGNATURE.every((x, i) => head[i] === x)) {
+      sb = at;
+      break;
     }
-    if (sb < 0 || sb + 96 > size) return;
-    const s = walk.read(sb, 96, 'superblock');
-    const version = s[8];
-    if (version > 1 || s[13] !== 8 || s[14] !== 8) return;
-    walk.leafK = u16(s, 16);
-    walk.internalK = u16(s, 18);
-    if (walk.leafK === 0 || walk.internalK === 0) walk.fail('superblock group K values are 0', '/');
-    const p = version === 1 ? 28 : 24;
-    const base = u64(s, p);
-    if (!Number.isFinite(base) || base > size) walk.fail(`superblock base address ${base} lies outside the file`, '/');
-    walk.base = base;
-    const root = walk.read(sb + p + 32, 40, 'root group entry');
-    walk.object(walk.addr(root, 8), '/');
-    if (u32(root, 16) === 1) walk.group(walk.addr(root, 24), walk.addr(root, 32), '/');
-  } finally {
-    closeSync(fd);
   }
+  if (sb < 0 || sb + 96 > size) return;
+  const s = walk.read(sb, 96, 'superblock');
+  const version = s[8];
+  if (version > 1 || s[13] !== 8 || s[14] !== 8) return;
+  walk.leafK = u16(s, 16);
+  walk.internalK = u16(s, 18);
+  if (walk.leafK === 0 || walk.internalK === 0) walk.fail('superblock group K values are 0', '/');
+  const p = version === 1 ? 28 : 24;
+  const base = u64(s, p);
+  if (!Number.isFinite(base) || base > size) walk.fail(`superblock base address ${base} lies outside the file`, '/');
+  walk.base = base;
+  const root = walk.read(sb + p + 32, 40, 'root group entry');
+  walk.object(walk.addr(root, 8), '/');
+  if (u32(root, 16) === 1) walk.group(walk.addr(root, 24), walk.addr(root, 32), '/');
 }

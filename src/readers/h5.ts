@@ -1,16 +1,19 @@
 /**
  * Thin, defensive access to HDF5 files through h5wasm: every read checks what it gets and turns
- * surprises into KerasInteropError naming the file and the HDF5 path.
+ * surprises into KerasInteropError naming the file and the HDF5 path. h5wasm comes from the platform
+ * (its Node build, or its browser build in a page), and so does the place its bytes are opened from.
  */
-import h5wasm from 'h5wasm/node';
+import type h5wasmModule from 'h5wasm';
 import { KerasInteropError } from '../errors.js';
+import type { ByteSource } from '../io/source.js';
 import { type Weight, type WeightData, type WeightDType, bytesPerElement, lazyWeight } from '../model/types.js';
 import { float32ToFloat16Bits } from '../model/float16.js';
+import { type H5Module, type StagedH5, platform } from '../platform.js';
 import { checkHdf5Structure } from './h5-check.js';
 
-export type H5File = InstanceType<typeof h5wasm.File>;
-export type H5Group = InstanceType<typeof h5wasm.Group>;
-export type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
+export type H5File = InstanceType<typeof h5wasmModule.File>;
+export type H5Group = InstanceType<typeof h5wasmModule.Group>;
+export type H5Dataset = InstanceType<typeof h5wasmModule.Dataset>;
 
 export interface ReadLimits {
   /** Largest single tensor, in bytes. */
@@ -26,42 +29,82 @@ export const DEFAULT_LIMITS: ReadLimits = {
   maxTotalBytes: 8 * 1024 ** 3,
 };
 
-let ready: Promise<unknown> | undefined;
+let loaded: H5Module | undefined;
 
-export async function h5Ready(): Promise<typeof h5wasm> {
-  ready ??= h5wasm.ready;
-  await ready;
-  return h5wasm;
+export async function h5Ready(): Promise<H5Module> {
+  loaded ??= await platform().h5wasm();
+  return loaded;
+}
+
+/** An open HDF5 file; `close` closes it and then releases the copy it was opened from, if any. */
+export interface OpenH5 {
+  file: H5File;
+  close(): void;
+}
+
+/** Opens the HDF5 bytes of `src` read-only; `label` names them in errors. The caller closes it. */
+export async function openH5Source(src: ByteSource, label = src.name): Promise<OpenH5> {
+  await h5Ready();
+  return openStagedH5(platform().stageH5(src), src, label);
+}
+
+/** Opens an HDF5 file on disk (Node) read-only, where h5wasm reads it in place; the caller closes it. */
+export async function openH5(path: string, label = path): Promise<H5File> {
+  const src = platform().fileSource?.(path);
+  if (!src) throw new KerasInteropError('USAGE', 'there are no files to open by path here; read the bytes with openH5Source', { file: path });
+  try {
+    return (await openH5Source(src, label)).file;
+  } finally {
+    src.close?.();
+  }
 }
 
 /**
- * Opens an HDF5 file read-only; the caller must close it. `label` names the file in errors (a zip
- * entry's HDF5 lives in a temporary file).
+ * Opens bytes already staged for h5wasm (`src` holds the same bytes, read for the structure check); the
+ * staged copy is released when the file is closed, or now if it cannot be opened.
  */
-export async function openH5(file: string, label = file): Promise<H5File> {
+export async function openStagedH5(staged: StagedH5, src: ByteSource, label = src.name): Promise<OpenH5> {
   const h5 = await h5Ready();
-  // Metadata HDF5 would loop on, or allocate its whole heap for, is refused before h5wasm sees it.
-  checkHdf5Structure(file, label);
   let f: H5File;
   try {
-    f = new h5.File(file, 'r');
+    // Metadata HDF5 would loop on, or allocate its whole heap for, is refused before h5wasm sees it.
+    checkHdf5Structure(src, label);
+    try {
+      f = new h5.File(staged.path, 'r');
+    } catch (e) {
+      throw new KerasInteropError('HDF5_INVALID', `cannot open as HDF5 (${(e as Error).message})`, { file: label });
+    }
   } catch (e) {
-    throw new KerasInteropError('HDF5_INVALID', `cannot open as HDF5 (${(e as Error).message})`, { file: label });
+    staged.release();
+    throw e;
   }
   // h5wasm does not check H5Fopen's result: a file HDF5 refuses comes back with id -1, and calls on
   // that id answer from stale memory (a group "found" in the previous file) instead of failing.
   if (f.file_id < 0n) {
+    staged.release();
     throw new KerasInteropError('HDF5_INVALID', 'cannot open as HDF5 (no valid superblock)', { file: label });
   }
-  return f;
+  let open = true;
+  return {
+    file: f,
+    close() {
+      if (!open) return;
+      open = false;
+      try {
+        f.close();
+      } finally {
+        staged.release();
+      }
+    },
+  };
 }
 
 export function isGroup(e: unknown): e is H5Group {
-  return e instanceof h5wasm.Group;
+  return loaded !== undefined && e instanceof loaded.Group;
 }
 
 export function isDataset(e: unknown): e is H5Dataset {
-  return e instanceof h5wasm.Dataset;
+  return loaded !== undefined && e instanceof loaded.Dataset;
 }
 
 /**
@@ -249,10 +292,10 @@ export interface WeightReads {
 }
 
 /**
- * A streamed model's `close`: closes the HDF5 file once (lazy weights read after it are refused), then
- * runs `after` (removing a temporary copy of the file).
+ * A streamed model's `close`: closes the HDF5 file once (lazy weights read after it are refused, and a
+ * staged copy goes with it), then runs `after` (closing the source).
  */
-export function closeStreamed(h5: H5File, reads: WeightReads, after?: () => void): () => void {
+export function closeStreamed(h5: OpenH5, reads: WeightReads, after?: () => void): () => void {
   return () => {
     if (reads.closed) return;
     reads.closed = true;
@@ -301,27 +344,4 @@ export function readWeight(
   };
   const meta = { name, path: place, shape: [...shape], dtype };
   return budget.lazy ? lazyWeight(meta, load) : { ...meta, data: load() };
-}
-
-/**
- * Opens HDF5 bytes that live in memory (a zip entry). h5wasm's Node build reads real files, so the
- * bytes go to a private temporary file that is removed afterwards.
- */
-export async function withH5Bytes<T>(bytes: Uint8Array, label: string, fn: (h5: H5File, path: string) => T): Promise<T> {
-  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const dir = mkdtempSync(join(tmpdir(), 'keras-interop-'));
-  const path = join(dir, 'weights.h5');
-  try {
-    writeFileSync(path, bytes);
-    const h5 = await openH5(path, label);
-    try {
-      return fn(h5, path);
-    } finally {
-      h5.close();
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }

@@ -3,6 +3,7 @@
  * tf.keras 2 `save_weights` files, and Keras 3 `.weights.h5` (object-tree layout).
  */
 import { KerasInteropError } from '../errors.js';
+import type { ByteSource } from '../io/source.js';
 import type { JsonObject, JsonValue, KerasModel, LayerWeights, SourceFormat } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import {
@@ -10,12 +11,13 @@ import {
   closeStreamed,
   type H5File,
   type H5Group,
+  type OpenH5,
   type ReadLimits,
   getGroup,
   getMember,
   isDataset,
   joinPath,
-  openH5,
+  openH5Source,
   readStringAttr,
   readStringListAttr,
   readWeight,
@@ -39,13 +41,14 @@ export interface ReadOptions {
   streamWeights?: boolean;
 }
 
-export async function readHdf5(file: string, opts: ReadOptions = {}): Promise<KerasModel> {
+/** Reads a Keras HDF5 file; errors name it by `src.name`. The caller still closes `src`. */
+export async function readHdf5(src: ByteSource, opts: ReadOptions = {}): Promise<KerasModel> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const h5 = await openH5(file);
+  const h5: OpenH5 = await openH5Source(src);
   const reads: WeightReads = { used: 0, lazy: opts.streamWeights };
   let model: KerasModel | undefined;
   try {
-    model = readOpen(h5, file, opts, limits, reads);
+    model = readOpen(h5.file, src.name, opts, limits, reads);
   } finally {
     if (!model || !opts.streamWeights) h5.close();
   }

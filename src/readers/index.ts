@@ -1,35 +1,67 @@
-/** Reads any supported model file or folder into a KerasModel. */
-import { readFileSync } from 'node:fs';
+/** Reads any supported model file or folder into a KerasModel: Node's path API over the readers on bytes. */
+import { statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { KerasInteropError } from '../errors.js';
+import { fileSource, nodeFolder } from '../io/node.js';
+import { type ModelSource, isFileSet } from '../io/source.js';
 import type { JsonObject, KerasModel } from '../model/types.js';
-import { isJsonObject } from '../model/types.js';
-import { detectFormat } from './detect.js';
-import { type ReadOptions, readHdf5 } from './hdf5.js';
-import { parseJsonText } from './json.js';
-import { readKerasArchive } from './keras-archive.js';
-import { readTfjs } from './tfjs-files.js';
+import { type DetectedFormat, detectSourceFormat } from './detect.js';
+import { type ReadOptions, readConfigFrom, readModelSource } from './sources.js';
+import { readTfjsFolder } from './tfjs-files.js';
 
 export type { ReadOptions } from './hdf5.js';
-export { detectFormat } from './detect.js';
+
+/** A path as a source: a folder's files or a file's bytes (FILE_NOT_FOUND when it is neither). */
+export function openPath(path: string): ModelSource {
+  let folder: boolean;
+  try {
+    folder = statSync(path).isDirectory();
+  } catch {
+    throw new KerasInteropError('FILE_NOT_FOUND', 'no such file or folder', { file: path });
+  }
+  return folder ? nodeFolder(path) : fileSource(path);
+}
+
+/** Runs `fn` on the source of `path`, closing it after. */
+async function withPath<T>(path: string, fn: (input: ModelSource) => T | Promise<T>): Promise<T> {
+  const input = openPath(path);
+  try {
+    return await fn(input);
+  } finally {
+    if (!isFileSet(input)) input.close?.();
+  }
+}
+
+export function detectFormat(path: string): DetectedFormat {
+  const input = openPath(path);
+  try {
+    return detectSourceFormat(input);
+  } finally {
+    if (!isFileSet(input)) input.close?.();
+  }
+}
+
+/** A tfjs model given as its model.json: the shards are next to it. */
+function readTfjsJsonFile(path: string, opts: ReadOptions): Promise<KerasModel> {
+  return readTfjsFolder(nodeFolder(dirname(path)), { ...opts, modelJson: basename(path), label: path, modelJsonLabel: path });
+}
+
+/** `path`: the model folder, or its `model.json`. */
+export async function readTfjs(path: string, opts: ReadOptions = {}): Promise<KerasModel> {
+  return withPath(path, (input) => (isFileSet(input) ? readTfjsFolder(input, opts) : readTfjsJsonFile(path, opts)));
+}
+
+/** A SavedModel folder. */
+export async function readSavedModel(dir: string, opts: ReadOptions = {}): Promise<KerasModel> {
+  return (await import('./savedmodel/index.js')).readSavedModel(nodeFolder(dir), opts);
+}
+
+function readOpened(path: string, input: ModelSource, opts: ReadOptions): Promise<KerasModel> {
+  return readModelSource(input, opts, detectSourceFormat(input), () => readTfjsJsonFile(path, opts));
+}
 
 export async function readModel(path: string, opts: ReadOptions = {}): Promise<KerasModel> {
-  const format = detectFormat(path);
-  switch (format) {
-    case 'hdf5':
-      return readHdf5(path, opts);
-    case 'keras-archive':
-      return readKerasArchive(path, opts);
-    case 'savedmodel':
-      return (await import('./savedmodel/index.js')).readSavedModel(path, opts);
-    case 'tfjs-layers':
-      return readTfjs(path, opts);
-    case 'onnx':
-      throw new KerasInteropError('UNKNOWN_FORMAT', 'this is an ONNX model, not a Keras one: inspect, predict and verify run it on onnxruntime; it cannot be converted', { file: path });
-    case 'json-config':
-      throw new KerasInteropError('UNKNOWN_FORMAT', 'this JSON file holds a config but no weights; pass it with --config next to a weights file', { file: path });
-    default:
-      throw new KerasInteropError('UNKNOWN_FORMAT', `reading ${format} is not supported yet`, { file: path });
-  }
+  return withPath(path, (input) => readOpened(path, input, opts));
 }
 
 /**
@@ -37,17 +69,5 @@ export async function readModel(path: string, opts: ReadOptions = {}): Promise<K
  * holding `{class_name, config}` (or a Keras `model.to_json()` / archive `config.json`).
  */
 export async function readConfigSource(path: string, opts: Pick<ReadOptions, 'limits' | 'maxConfigDepth'> = {}): Promise<JsonObject> {
-  const format = detectFormat(path);
-  if (format === 'json-config') {
-    const value = parseJsonText(readFileSync(path, 'utf8'), path, '/', opts.maxConfigDepth);
-    if (!isJsonObject(value) || typeof value.class_name !== 'string') {
-      throw new KerasInteropError('CONFIG_INVALID', 'expected a JSON object with "class_name" and "config"', { file: path, place: '/' });
-    }
-    return value;
-  }
-  const model = await readModel(path, { limits: opts.limits, maxConfigDepth: opts.maxConfigDepth });
-  if (!model.config) {
-    throw new KerasInteropError('CONFIG_MISSING', 'this file holds weights only; --config needs a file that has the model config', { file: path });
-  }
-  return model.config;
+  return withPath(path, (input) => readConfigFrom(input, opts, (same, o) => readOpened(path, same, o)));
 }

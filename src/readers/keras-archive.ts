@@ -1,40 +1,54 @@
 /** Keras 3 `.keras` archives: a zip of metadata.json, config.json and model.weights.h5. */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KerasInteropError } from '../errors.js';
+import { type ByteSource, bytesSource, readAll } from '../io/source.js';
 import type { JsonValue, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
-import { DEFAULT_LIMITS, type H5Group, type WeightReads, closeStreamed, openH5 } from './h5.js';
+import { type StagedH5, platform } from '../platform.js';
+import { DEFAULT_LIMITS, type H5Group, type OpenH5, type WeightReads, closeStreamed, h5Ready, openStagedH5 } from './h5.js';
 import type { ReadOptions } from './hdf5.js';
 import { parseJsonText } from './json.js';
 import { readKeras3WeightsTree } from './keras3-weights.js';
 import { DEFAULT_MAX_INFLATED_BYTES, unzipEntries } from './zip.js';
-import { unzipFileEntries } from './zip-file.js';
+import { unzipSourceEntries } from './zip-source.js';
 
 const WANTED = new Set(['metadata.json', 'config.json', 'model.weights.h5', 'model.weights.npz']);
 
 /**
- * HDF5 inside the archive goes to a private temporary file for h5wasm (whose Node build reads real
- * files). A stored `model.weights.h5`, as Keras writes it, is copied there straight from the archive in
+ * The HDF5 inside the archive is staged for h5wasm (a private temporary file in Node, h5wasm's memory in
+ * a page). A stored `model.weights.h5`, as Keras writes it, is staged straight from the archive in
  * chunks; other archives are read whole (`unzipEntries`), with the same checks and errors either way.
- * With `streamWeights` that file stays open (its folder too) until the model is closed.
+ * With `streamWeights` the staged copy stays until the model is closed. The caller still closes `src`.
  */
-export async function readKerasArchive(file: string, opts: ReadOptions = {}): Promise<KerasModel> {
+export async function readKerasArchive(src: ByteSource, opts: ReadOptions = {}): Promise<KerasModel> {
+  const file = src.name;
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const maxInflated = opts.limits?.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
-  const size = statSync(file).size;
+  const size = src.size;
   if (size > maxInflated) {
     throw new KerasInteropError('LIMIT_EXCEEDED', `archive is larger than ${maxInflated} bytes (raise --max-inflated-bytes)`, { file });
   }
-  const dir = mkdtempSync(join(tmpdir(), 'keras-interop-'));
+  const host = platform();
+  await h5Ready();
+  let staged: StagedH5 | undefined;
+  let weightsSource: ByteSource | undefined;
+  let h5: OpenH5 | undefined;
   let streaming = false;
   try {
-    const weightsPath = join(dir, 'weights.h5');
     const only = (n: string) => WANTED.has(n);
-    const direct = unzipFileEntries(file, size, { maxInflatedBytes: maxInflated, only, toFile: (n) => (n === 'model.weights.h5' ? weightsPath : undefined) });
-    const entries = direct?.entries ?? unzipEntries(readFileSync(file), file, { maxInflatedBytes: maxInflated, only });
-    const hasWeights = direct ? direct.files.has('model.weights.h5') : entries.has('model.weights.h5');
+    const direct = unzipSourceEntries(
+      src,
+      {
+        maxInflatedBytes: maxInflated,
+        only,
+        stage: (n) => (n === 'model.weights.h5' ? (entry, onChunk) => ({ entry, staged: host.stageH5(entry, onChunk) }) : undefined),
+      },
+      (s) => s.staged.release(),
+    );
+    const entries = direct?.entries ?? unzipEntries(readAll(src), file, { maxInflatedBytes: maxInflated, only });
+    const stagedWeights = direct?.staged.get('model.weights.h5');
+    staged = stagedWeights?.staged;
+    weightsSource = stagedWeights?.entry;
+    const hasWeights = direct ? stagedWeights !== undefined : entries.has('model.weights.h5');
     const text = (name: string) => new TextDecoder().decode(entries.get(name));
 
     if (!entries.has('config.json')) {
@@ -61,20 +75,19 @@ export async function readKerasArchive(file: string, opts: ReadOptions = {}): Pr
       }
       throw new KerasInteropError('HDF5_MISSING', 'archive has no model.weights.h5', { file, place: 'model.weights.h5' });
     }
-    if (!direct) {
-      writeFileSync(weightsPath, entries.get('model.weights.h5')!);
-      entries.delete('model.weights.h5');
-    }
     const place = `${file}!model.weights.h5`;
-    const h5 = await openH5(weightsPath, place);
-    const reads: WeightReads = { used: 0, lazy: opts.streamWeights };
-    let weights: KerasModel['weights'] | undefined;
-    try {
-      weights = readKeras3WeightsTree(h5 as unknown as H5Group, config, place, limits, reads);
-    } finally {
-      if (!weights || !opts.streamWeights) h5.close();
+    if (!staged) {
+      weightsSource = bytesSource(place, entries.get('model.weights.h5')!);
+      entries.delete('model.weights.h5');
+      staged = host.stageH5(weightsSource);
     }
-    // Streaming: the weights file (and its folder) stay until the model is closed.
+    // From here the open file owns the staged copy (closing it releases the copy).
+    const opening = staged;
+    staged = undefined;
+    h5 = await openStagedH5(opening, weightsSource!, place);
+    const reads: WeightReads = { used: 0, lazy: opts.streamWeights };
+    const weights = readKeras3WeightsTree(h5.file as unknown as H5Group, config, place, limits, reads);
+    // Streaming: the weights file (its staged copy) stays until the model is closed.
     streaming = !!opts.streamWeights;
     return {
       source: {
@@ -85,9 +98,10 @@ export async function readKerasArchive(file: string, opts: ReadOptions = {}): Pr
       },
       config,
       weights,
-      ...(streaming ? { close: closeStreamed(h5, reads, () => rmSync(dir, { recursive: true, force: true })) } : {}),
+      ...(streaming ? { close: closeStreamed(h5, reads) } : {}),
     };
   } finally {
-    if (!streaming) rmSync(dir, { recursive: true, force: true });
+    staged?.release();
+    if (!streaming) h5?.close();
   }
 }

@@ -1,7 +1,6 @@
-/** The Node side of the tfjs reader: reads `model.json` and the shards its manifest names from a folder. */
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+/** A tfjs model folder as files: reads `model.json` and the shards its manifest names from a file set. */
 import { KerasInteropError } from '../errors.js';
+import { type FileSet, readFileOf } from '../io/source.js';
 import type { KerasModel } from '../model/types.js';
 import type { ReadOptions } from './hdf5.js';
 import { TFJS_DEFAULT_LIMITS, parseTfjsModelJson, readTfjsFiles } from './tfjs.js';
@@ -9,51 +8,46 @@ import { TFJS_DEFAULT_LIMITS, parseTfjsModelJson, readTfjsFiles } from './tfjs.j
 /** A model.json of a few hundred MiB is a broken or hostile file, not a model. */
 const MAX_MODEL_JSON_BYTES = 256 * 1024 * 1024;
 
-async function sizeOf(path: string): Promise<number | undefined> {
-  try {
-    const st = await stat(path);
-    return st.isFile() ? st.size : undefined;
-  } catch {
-    return undefined;
-  }
+export interface TfjsFolderOptions extends ReadOptions {
+  /** The model.json's path in the file set (default `model.json`). */
+  modelJson?: string;
+  /** What most errors call the model (default: the file set's name). */
+  label?: string;
+  /** What errors about model.json itself call it (default: its label in the file set). */
+  modelJsonLabel?: string;
 }
 
-/** `path`: the model folder, or its `model.json`. */
-export async function readTfjs(path: string, opts: ReadOptions = {}): Promise<KerasModel> {
-  const st = await stat(path).catch(() => undefined);
-  if (!st) throw new KerasInteropError('FILE_NOT_FOUND', 'no such file or folder', { file: path });
-  const jsonPath = st.isDirectory() ? join(path, 'model.json') : path;
-  const folder = resolve(dirname(jsonPath));
-  const jsonSize = await sizeOf(jsonPath);
-  if (jsonSize === undefined) throw new KerasInteropError('TFJS_INVALID', 'the folder has no model.json', { file: path });
-  if (jsonSize > MAX_MODEL_JSON_BYTES) {
-    throw new KerasInteropError('LIMIT_EXCEEDED', `model.json is ${jsonSize} bytes, over the ${MAX_MODEL_JSON_BYTES}-byte limit`, { file: jsonPath });
+/** Reads a tfjs layers-model from its folder's files; shards are looked up next to model.json. */
+export async function readTfjsFolder(files: FileSet, opts: TfjsFolderOptions = {}): Promise<KerasModel> {
+  const label = opts.label ?? files.name;
+  const jsonName = opts.modelJson ?? 'model.json';
+  const folder = jsonName.includes('/') ? jsonName.slice(0, jsonName.lastIndexOf('/') + 1) : '';
+  const jsonStat = files.stat(jsonName);
+  if (jsonStat?.kind !== 'file') throw new KerasInteropError('TFJS_INVALID', 'the folder has no model.json', { file: label });
+  if (jsonStat.size > MAX_MODEL_JSON_BYTES) {
+    throw new KerasInteropError('LIMIT_EXCEEDED', `model.json is ${jsonStat.size} bytes, over the ${MAX_MODEL_JSON_BYTES}-byte limit`, { file: opts.modelJsonLabel ?? files.label(jsonName) });
   }
-  const jsonBytes = new Uint8Array(await readFile(jsonPath));
-  const parsed = parseTfjsModelJson(jsonBytes, path, opts.maxConfigDepth);
+  const jsonBytes = readFileOf(files, jsonName);
+  const parsed = parseTfjsModelJson(jsonBytes, label, opts.maxConfigDepth);
   const maxTotal = opts.limits?.maxTotalBytes ?? TFJS_DEFAULT_LIMITS.maxTotalBytes;
 
-  const files = new Map<string, Uint8Array>([['model.json', jsonBytes]]);
+  const shardFiles = new Map<string, Uint8Array>([['model.json', jsonBytes]]);
   let total = 0;
   for (const [gi, group] of parsed.groups.entries()) {
     for (const [pi, shard] of group.paths.entries()) {
-      if (files.has(shard)) continue;
-      const full = resolve(folder, shard);
-      const rel = relative(folder, full);
-      if (rel.startsWith('..') || rel.split(sep).includes('..')) {
-        throw new KerasInteropError('TFJS_INVALID', `shard path "${shard}" leads outside the model folder`, { file: path, place: `/weightsManifest/${gi}/paths/${pi}` });
+      if (shardFiles.has(shard)) continue;
+      // Manifest paths are normalized (parseTfjsModelJson): plain names inside the folder, never `..`.
+      const st = files.stat(folder + shard);
+      if (st?.kind !== 'file') {
+        throw new KerasInteropError('TFJS_INVALID', `shard file "${shard}" named by the manifest is missing`, { file: label, place: `/weightsManifest/${gi}/paths/${pi}` });
       }
-      const size = await sizeOf(full);
-      if (size === undefined) {
-        throw new KerasInteropError('TFJS_INVALID', `shard file "${shard}" named by the manifest is missing`, { file: path, place: `/weightsManifest/${gi}/paths/${pi}` });
-      }
-      total += size;
+      total += st.size;
       if (total > maxTotal) {
-        throw new KerasInteropError('LIMIT_EXCEEDED', `the shard files hold over ${maxTotal} bytes`, { file: path, place: `/weightsManifest/${gi}/paths/${pi}` });
+        throw new KerasInteropError('LIMIT_EXCEEDED', `the shard files hold over ${maxTotal} bytes`, { file: label, place: `/weightsManifest/${gi}/paths/${pi}` });
       }
-      files.set(shard, new Uint8Array(await readFile(full)));
+      shardFiles.set(shard, readFileOf(files, folder + shard));
     }
   }
   // opts.config pairs weights-only files with a config; a tfjs folder always has its own.
-  return readTfjsFiles(files, { file: path, limits: opts.limits, maxConfigDepth: opts.maxConfigDepth });
+  return readTfjsFiles(shardFiles, { file: label, limits: opts.limits, maxConfigDepth: opts.maxConfigDepth });
 }

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
 import { KerasInteropError } from '../errors.js';
 import { quietCpuBackend, withoutEmscriptenHandlers } from './tfjs-quiet.js';
 import { installWasmKernels } from './wasm-kernels.js';
@@ -7,11 +6,25 @@ import { installWasmKernels } from './wasm-kernels.js';
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
 let chosen: BackendName | undefined;
+let wasmLocation: string | undefined;
+
+/**
+ * Where tfjs-backend-wasm's `.wasm` files are served from (a page's URL prefix, ending in `/`). Node
+ * needs none: the package finds them next to itself.
+ */
+export function setWasmLocation(prefix: string): void {
+  wasmLocation = prefix;
+}
+
+const inNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+/** A name bundlers do not follow: tfjs-node is an optional Node-only dependency. */
+const TFJS_NODE = '@tensorflow/tfjs-node';
 
 async function tryTfjsNode(): Promise<boolean> {
+  if (!inNode) return false;
   try {
     // Optional dependency: its native library cannot be installed everywhere.
-    await import('@tensorflow/tfjs-node' as string);
+    await import(/* @vite-ignore */ TFJS_NODE);
     return tf.findBackend('tensorflow') != null;
   } catch {
     return false;
@@ -21,9 +34,7 @@ async function tryTfjsNode(): Promise<boolean> {
 async function tryWasm(): Promise<boolean> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const require = createRequire(import.meta.url);
-    const dir = require.resolve('@tensorflow/tfjs-backend-wasm').replace(/[^/\\]*$/, '');
-    wasm.setWasmPaths(dir.endsWith('/') ? dir : dir + '/');
+    if (wasmLocation !== undefined) wasm.setWasmPaths(wasmLocation);
     return true;
   } catch {
     return false;

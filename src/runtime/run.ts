@@ -30,6 +30,24 @@ export interface RunOptions {
   threads?: number;
 }
 
+/**
+ * The onnxruntime backend (onnxruntime.ts: onnxruntime-node, temp files), Node-only: named where bundlers
+ * do not follow, so a page's bundle leaves it out; in a page onnxruntime is "not available".
+ */
+const ONNXRUNTIME_MODULE = './onnxruntime.js';
+const inNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+async function onnxRuntimeModule(): Promise<typeof import('./onnxruntime.js') | undefined> {
+  return inNode ? ((await import(/* @vite-ignore */ ONNXRUNTIME_MODULE)) as typeof import('./onnxruntime.js')) : undefined;
+}
+
+/** onnxruntime's module, or the error saying it cannot run here. */
+async function requireOnnxRuntimeModule(file?: string): Promise<typeof import('./onnxruntime.js')> {
+  const m = await onnxRuntimeModule();
+  if (!m) throw new KerasInteropError('USAGE', 'backend "onnxruntime" runs in Node only (onnxruntime-node)', file ? { file } : {});
+  return m;
+}
+
 /** Builds the model on the chosen backend, runs it once on whole arrays, and frees it. */
 export async function runModel(model: KerasModel, inputs: InputArray[], opts: RunOptions = {}): Promise<RunOutput[]> {
   return (await runModelDetailed(model, inputs, opts)).outputs;
@@ -39,7 +57,7 @@ export async function runModel(model: KerasModel, inputs: InputArray[], opts: Ru
 export async function runModelDetailed(model: KerasModel, inputs: InputArray[], opts: RunOptions = {}): Promise<{ outputs: RunOutput[]; backend: string }> {
   const choice = await chooseBackend(model, opts.backend, opts.lambdas);
   if (choice.backend === 'onnxruntime') {
-    const { sessionForModel } = await import('./onnxruntime.js');
+    const { sessionForModel } = await requireOnnxRuntimeModule();
     const session = await sessionForModel(model, { threads: opts.threads, lambdas: opts.lambdas }, choice.lowered);
     try {
       return { outputs: await session.run(inputs), backend: 'onnxruntime' };
@@ -66,7 +84,7 @@ export async function runOnnxFile(file: string, inputs: InputArray[], opts: RunO
   if (opts.backend !== undefined && opts.backend !== 'onnxruntime') {
     throw new KerasInteropError('USAGE', `an ONNX model runs on onnxruntime only, not on backend "${opts.backend}"`, { file });
   }
-  const { OnnxSession } = await import('./onnxruntime.js');
+  const { OnnxSession } = await requireOnnxRuntimeModule(file);
   const session = await OnnxSession.create(file, { threads: opts.threads }, file);
   try {
     return { outputs: await session.run(inputs), backend: 'onnxruntime' };
@@ -91,8 +109,8 @@ export interface BackendChoice {
  */
 export async function chooseBackend(model: KerasModel, requested?: string, lambdas?: LambdaPolicy): Promise<BackendChoice> {
   if (requested !== undefined && requested !== 'onnxruntime') return { backend: requested, reason: 'asked for' };
-  const { loadOnnxRuntime } = await import('./onnxruntime.js');
-  const ort = await loadOnnxRuntime();
+  const module = await onnxRuntimeModule();
+  const ort = module ? await module.loadOnnxRuntime() : { ort: null, reason: 'onnxruntime-node runs in Node only' };
   if (ort.ort == null) {
     const why = (ort as { reason: string }).reason;
     if (requested) throw new KerasInteropError('USAGE', `backend "onnxruntime" is not available: ${why} (npm install onnxruntime-node)`);

@@ -347,14 +347,3 @@ export function buildWeightsHdf5Tree(model: KerasModel, opts: WriteWeightsOption
 export async function writeWeightsHdf5(model: KerasModel, opts: WriteWeightsOptions): Promise<Uint8Array> {
   return serializeH5(buildWeightsHdf5Tree(model, opts));
 }
-
-/** The same files written to disk (to a temporary name first, then renamed). */
-export async function writeHdf5File(model: KerasModel, path: string, opts: WriteHdf5Options = {}): Promise<void> {
-  const { writeFileAtomic } = await import('./fs.js');
-  await writeFileAtomic(path, serializeH5Parts(buildHdf5Tree(model, opts)));
-}
-
-export async function writeWeightsHdf5File(model: KerasModel, path: string, opts: WriteWeightsOptions): Promise<void> {
-  const { writeFileAtomic } = await import('./fs.js');
-  await writeFileAtomic(path, serializeH5Parts(buildWeightsHdf5Tree(model, opts)));
-}

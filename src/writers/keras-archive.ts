@@ -106,9 +106,3 @@ export async function writeKerasArchive(model: KerasModel, opts: WriteKerasArchi
   const { parts, patches } = await writeKerasArchiveParts(model, opts);
   return concatParts(parts, patches);
 }
-
-export async function writeKerasArchiveFile(model: KerasModel, path: string, opts: WriteKerasArchiveOptions = {}): Promise<void> {
-  const { parts, patches } = await writeKerasArchiveParts(model, opts);
-  const { writeFileAtomic } = await import('./fs.js');
-  await writeFileAtomic(path, parts, undefined, patches);
-}

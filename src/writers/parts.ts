@@ -38,17 +38,34 @@ export function partBytes(p: Part, file?: string): Uint8Array {
   return b;
 }
 
-/** The parts in one buffer, with `patches` applied (for callers that want the file's bytes in memory). */
-export function concatParts(parts: readonly Part[], patches?: () => Patch[]): Uint8Array {
-  const out = new Uint8Array(partsSize(parts));
+/** Fills `out` with the parts in order, yielding the bytes filled after each part. */
+function* fill(parts: readonly Part[], out: Uint8Array): Generator<number> {
   let at = 0;
   for (const p of parts) {
     const b = partBytes(p);
     out.set(b, at);
     at += b.length;
+    yield at;
   }
+}
+
+function applyPatches(out: Uint8Array, patches?: () => Patch[]): Uint8Array {
   for (const patch of patches?.() ?? []) out.set(patch.bytes, patch.offset);
   return out;
+}
+
+/** The parts in one buffer, with `patches` applied (for callers that want the file's bytes in memory). */
+export function concatParts(parts: readonly Part[], patches?: () => Patch[]): Uint8Array {
+  const out = new Uint8Array(partsSize(parts));
+  for (const _ of fill(parts, out)) void _;
+  return applyPatches(out, patches);
+}
+
+/** `concatParts`, telling `onBytes` how many bytes are done after each part (and waiting for it: a page repaints). */
+export async function concatPartsReporting(parts: readonly Part[], onBytes: (done: number) => void | Promise<void>, patches?: () => Patch[]): Promise<Uint8Array> {
+  const out = new Uint8Array(partsSize(parts));
+  for (const done of fill(parts, out)) await onBytes(done);
+  return applyPatches(out, patches);
 }
 
 /**

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { decodeOnnx } from '../../src/onnx/proto.js';
 import { readNpyFileSync, writeNpyFileSync } from '../../src/parity/npy-file.js';
-import { GOLDEN } from '../helpers/paths.js';
+import { GOLDEN, ROOT } from '../helpers/paths.js';
 import { floats, runOrtNode, worstExcess } from './helpers.js';
 
 async function cli(...args: string[]) {
@@ -145,5 +145,40 @@ describe('the onnxruntime backend', () => {
     const r = await cli('predict', join(transformer, 'model.h5'), '--inputs', join(dir, 'x.npy'), '--out', dir, '--backend', 'onnxruntime');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/\[INPUT_MISMATCH\].*input 0 "input_layer" has shape \[2, 7, 6\]; the model expects \[None, 8, 6\]/);
+  });
+});
+
+describe("the README's plug-in lowering (examples/my-lowering.js) for its own layer (examples/my-layers.js)", () => {
+  const model = join(ROOT, 'fixtures', 'custom-layer', 'simple_attention.keras');
+  const input = join(ROOT, 'fixtures', 'custom-layer', 'input_0.npy');
+  const layers = join(ROOT, 'examples', 'my-layers.js');
+  const lowering = join(ROOT, 'examples', 'my-lowering.js');
+
+  // Registrations last for the process: the test without the lowering comes first.
+  it('without it, convert --to onnx names the layer and registerLowering, and the default backend falls back to tfjs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ki-onnx-'));
+    const c = await cli('convert', model, '--to', 'onnx', join(dir, 'm.onnx'), '--layers', layers);
+    expect(c.code).toBe(2);
+    expect(c.err).toContain('layer "attention" (class SimpleAttention) cannot be lowered to ONNX');
+    expect(c.err).toContain("registerLowering('SimpleAttention'");
+    const i = await cli('inspect', model, '--layers', layers, '--json');
+    expect(JSON.parse(i.out).runtimeBackendReason).toContain('SimpleAttention');
+  });
+
+  it('with it, the model converts, runs on onnxruntime, and gives what tfjs gives with the layer class', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ki-onnx-'));
+    const c = await cli('convert', model, '--to', 'onnx', join(dir, 'm.onnx'), '--layers', `${layers},${lowering}`);
+    expect(c.code, c.err).toBe(0);
+    const i = await cli('inspect', model, '--layers', `${layers},${lowering}`, '--json');
+    expect(JSON.parse(i.out).runtimeBackend).toBe('onnxruntime');
+    const run = async (label: string, target: string, backend: string) => {
+      const r = await cli('predict', target, '--inputs', input, '--out', join(dir, label), '--backend', backend, '--layers', `${layers},${lowering}`);
+      expect(r.code, r.err).toBe(0);
+      const out = readNpyFileSync(join(dir, label, 'output_0.npy'));
+      return { shape: out.shape, data: out.data as Float32Array };
+    };
+    const want = await run('tfjs', model, 'cpu');
+    expect(worstExcess(await run('lowered', model, 'onnxruntime'), want)).toBeLessThanOrEqual(0);
+    expect(worstExcess(await run('exported', join(dir, 'm.onnx'), 'onnxruntime'), want)).toBeLessThanOrEqual(0);
   });
 });

@@ -7,6 +7,7 @@ import { float32ToFloat16Bits } from '../../src/model/float16.js';
 import type { JsonObject, KerasModel, Weight } from '../../src/model/types.js';
 import { readModel } from '../../src/readers/index.js';
 import { TensorBundle } from '../../src/readers/savedmodel/bundle.js';
+import { nodeFolder } from '../../src/io/node.js';
 import { crc32c, crc32cUpdate, maskCrc, unmaskCrc } from '../../src/readers/savedmodel/crc32c.js';
 import { decodeKerasJson } from '../../src/readers/savedmodel/metadata.js';
 import { encodeMessage } from '../../src/readers/savedmodel/protos.js';
@@ -307,7 +308,7 @@ describeWild('SavedModel reader: corrupt copies of wild 15', () => {
     }
     names.set('_CHECKPOINTABLE_OBJECT_GRAPH', '_CHECKPOINTABLE_OBJECT_GRAPH');
 
-    const bundle = new TensorBundle(join(dir, 'variables'), { maxTensorBytes: 1 << 30, maxIndexBytes: 1 << 30 });
+    const bundle = new TensorBundle(nodeFolder(join(dir, 'variables')), { maxTensorBytes: 1 << 30, maxIndexBytes: 1 << 30 });
     const entries = [...bundle.entries.values()];
     bundle.close();
     expect(entries).toHaveLength(35);
@@ -785,7 +786,7 @@ describe('SavedModel reader on synthesized SavedModels', () => {
     const K = 'layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE';
     const index = join(dir, 'variables', 'variables.index');
     const rewrite = (patch: Record<string, unknown>) => {
-      const bundle = new TensorBundle(join(dir, 'variables'), { maxTensorBytes: 1 << 20, maxIndexBytes: 1 << 20 });
+      const bundle = new TensorBundle(nodeFolder(join(dir, 'variables')), { maxTensorBytes: 1 << 20, maxIndexBytes: 1 << 20 });
       const entries: [string, Uint8Array][] = [['', encodeMessage('BundleHeaderProto', { numShards: 2 })]];
       for (const en of bundle.entries.values()) {
         entries.push([

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
 import type { JsonObject, KerasModel } from '../../src/model/types.js';
-import { readHdf5 } from '../../src/readers/hdf5.js';
+import { readModel as readHdf5 } from '../../src/readers/index.js';
 import { isLayerRegistered, registerLayer } from '../../src/runtime/registry.js';
 import { GOLDEN, WILD, requireWild, wildItems } from '../helpers/paths.js';
 

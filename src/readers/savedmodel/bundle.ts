@@ -4,9 +4,8 @@
  * the tensors' bytes sit in the shards. Every read is bounds-checked against the shard's real size and
  * every tensor's checksum is verified before its bytes are used.
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { KerasInteropError } from '../../errors.js';
+import { type ByteSource, type FileSet, owned, readFileOf } from '../../io/source.js';
 import type { WeightData, WeightDType } from '../../model/types.js';
 import { crc32cUpdate, maskCrc } from './crc32c.js';
 import { type BundleEntryMsg, type TensorShapeMsg, dataTypeName, decodeMessage, int64ToNumber } from './protos.js';
@@ -55,22 +54,24 @@ export class TensorBundle {
   readonly numShards: number;
   readonly littleEndian: boolean;
   readonly entries = new Map<string, BundleEntry>();
-  private readonly fds = new Map<number, { fd: number; size: number; file: string }>();
+  private readonly shards = new Map<number, ByteSource>();
 
+  /** `files`: the `variables/` folder of the SavedModel. */
   constructor(
-    readonly dir: string,
+    readonly files: FileSet,
     private readonly limits: BundleLimits,
     readonly prefix = 'variables',
   ) {
     const indexFile = this.indexFile;
-    if (!existsSync(indexFile)) {
+    const st = files.stat(`${prefix}.index`);
+    if (!st) {
       throw new KerasInteropError('FILE_NOT_FOUND', 'the SavedModel has no variables index', { file: indexFile });
     }
-    const size = statSync(indexFile).size;
+    const size = st.size;
     if (size > limits.maxIndexBytes) {
       throw new KerasInteropError('LIMIT_EXCEEDED', `index file is ${size} bytes, more than the ${limits.maxIndexBytes} accepted`, { file: indexFile });
     }
-    const table = readTable(readFileSync(indexFile), { file: indexFile, maxBlockBytes: limits.maxIndexBytes });
+    const table = readTable(readFileOf(files, `${prefix}.index`), { file: indexFile, maxBlockBytes: limits.maxIndexBytes });
     const header = table.length > 0 && table[0].key === '' ? table[0] : undefined;
     if (!header) {
       throw new KerasInteropError('PROTO_INVALID', 'the index has no bundle header (its first key should be "")', { file: indexFile, place: 'key ""' });
@@ -89,17 +90,21 @@ export class TensorBundle {
   }
 
   get indexFile(): string {
-    return join(this.dir, `${this.prefix}.index`);
+    return this.files.label(`${this.prefix}.index`);
+  }
+
+  private shardName(shardId: number): string {
+    const pad = (n: number) => String(n).padStart(5, '0');
+    return `${this.prefix}.data-${pad(shardId)}-of-${pad(this.numShards)}`;
   }
 
   shardFile(shardId: number): string {
-    const pad = (n: number) => String(n).padStart(5, '0');
-    return join(this.dir, `${this.prefix}.data-${pad(shardId)}-of-${pad(this.numShards)}`);
+    return this.files.label(this.shardName(shardId));
   }
 
   close(): void {
-    for (const { fd } of this.fds.values()) closeSync(fd);
-    this.fds.clear();
+    for (const s of this.shards.values()) s.close?.();
+    this.shards.clear();
   }
 
   private decode<T>(f: () => T, place: string): T {
@@ -133,22 +138,20 @@ export class TensorBundle {
     };
   }
 
-  private shard(id: number): { fd: number; size: number; file: string } {
-    let s = this.fds.get(id);
+  private shard(id: number): ByteSource {
+    let s = this.shards.get(id);
     if (!s) {
-      const file = this.shardFile(id);
-      if (!existsSync(file)) {
-        throw new KerasInteropError('FILE_NOT_FOUND', `data shard ${id} of ${this.numShards} is missing`, { file });
+      if (!this.files.stat(this.shardName(id))) {
+        throw new KerasInteropError('FILE_NOT_FOUND', `data shard ${id} of ${this.numShards} is missing`, { file: this.shardFile(id) });
       }
-      const fd = openSync(file, 'r');
-      s = { fd, size: fstatSync(fd).size, file };
-      this.fds.set(id, s);
+      s = this.files.open(this.shardName(id));
+      this.shards.set(id, s);
     }
     return s;
   }
 
   /** Where an entry's bytes are, after checking they lie inside its shard. */
-  private locate(e: BundleEntry, what: string): { fd: number; file: string } {
+  private locate(e: BundleEntry, what: string): ByteSource {
     if (e.sliced) {
       throw new KerasInteropError('UNSUPPORTED_DTYPE', `${what} is a partitioned variable (stored in slices), which is not supported`, {
         file: this.indexFile,
@@ -160,7 +163,7 @@ export class TensorBundle {
       throw new KerasInteropError(
         'PROTO_INVALID',
         `${what} needs bytes [${e.offset}, ${e.offset + e.size}) but the shard has only ${s.size} bytes (truncated file or bad offset)`,
-        { file: s.file, place: `key "${e.key}"` },
+        { file: s.name, place: `key "${e.key}"` },
       );
     }
     return s;
@@ -182,9 +185,9 @@ export class TensorBundle {
         place: `key "${e.key}"`,
       });
     }
-    const { fd, file } = this.locate(e, what);
-    const bytes = new Uint8Array(e.size);
-    readFully(fd, bytes, e.offset, file);
+    const shard = this.locate(e, what);
+    // Owned: numeric tensors are viewed through their buffer, and big-endian ones swapped in place.
+    const bytes = owned(readFully(shard, e.offset, e.size));
     if (e.dtype !== DT_STRING) {
       const actual = maskCrc(crc32cUpdate(0, bytes));
       if (actual !== e.crc32c) this.mismatch(e, what, actual);
@@ -198,13 +201,11 @@ export class TensorBundle {
       this.readStrings(e, what);
       return;
     }
-    const { fd, file } = this.locate(e, what);
-    const buf = new Uint8Array(Math.min(CHUNK, e.size));
+    const shard = this.locate(e, what);
     let crc = 0;
     for (let done = 0; done < e.size; ) {
-      const n = Math.min(buf.length, e.size - done);
-      readFully(fd, buf.subarray(0, n), e.offset + done, file);
-      crc = crc32cUpdate(crc, buf.subarray(0, n));
+      const n = Math.min(CHUNK, e.size - done);
+      crc = crc32cUpdate(crc, readFully(shard, e.offset + done, n));
       done += n;
     }
     const actual = maskCrc(crc);
@@ -297,13 +298,10 @@ export class TensorBundle {
   }
 }
 
-function readFully(fd: number, into: Uint8Array, position: number, file: string): void {
-  let done = 0;
-  while (done < into.length) {
-    const n = readSync(fd, into, done, into.length - done, position + done);
-    if (n <= 0) throw new KerasInteropError('PROTO_INVALID', `unexpected end of data at byte ${position + done}`, { file });
-    done += n;
-  }
+function readFully(src: ByteSource, position: number, length: number): Uint8Array {
+  const got = src.read(position, length);
+  if (got.length < length) throw new KerasInteropError('PROTO_INVALID', `unexpected end of data at byte ${position + got.length}`, { file: src.name });
+  return got;
 }
 
 function u32le(b: Uint8Array): number {

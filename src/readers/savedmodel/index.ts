@@ -4,9 +4,8 @@
  * weights are its object's `variables` list (Keras's `layer.weights` order); where each variable's value
  * sits in the checkpoint comes from the checkpoint's own object graph, never from parsing key names.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { KerasInteropError } from '../../errors.js';
+import { type FileSet, readFileOf, subFiles } from '../../io/source.js';
 import type { JsonObject, JsonValue, KerasModel, LayerWeights, Weight } from '../../model/types.js';
 import { isJsonObject } from '../../model/types.js';
 import { DEFAULT_LIMITS, type ReadLimits } from '../h5.js';
@@ -37,13 +36,15 @@ interface ListedVariable {
   dtype: string;
 }
 
-export async function readSavedModel(dir: string, opts: ReadOptions = {}): Promise<KerasModel> {
+/** Reads a SavedModel from its folder's files (`saved_model.pb`, `keras_metadata.pb`, `variables/`). */
+export async function readSavedModel(files: FileSet, opts: ReadOptions = {}): Promise<KerasModel> {
+  const dir = files.name;
   const limits: ReadLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const maxProto = Math.min(MAX_PROTO_BYTES, limits.maxTotalBytes);
-  const savedModel = readSavedModelProto(dir, maxProto);
+  const savedModel = readSavedModelProto(files, maxProto);
   const meta = savedModel.metaGraphs?.[0];
   const objects: SavedObjectMsg[] = meta?.objectGraphDef?.nodes ?? [];
-  const pbFile = join(dir, 'saved_model.pb');
+  const pbFile = files.label('saved_model.pb');
   if (objects.length === 0) {
     throw new KerasInteropError(
       'CONFIG_MISSING',
@@ -52,7 +53,7 @@ export async function readSavedModel(dir: string, opts: ReadOptions = {}): Promi
     );
   }
 
-  const keras = readKerasMetadata(dir, objects, { maxBytes: maxProto, maxConfigDepth: opts.maxConfigDepth });
+  const keras = readKerasMetadata(files, objects, { maxBytes: maxProto, maxConfigDepth: opts.maxConfigDepth });
   if (!keras) {
     throw new KerasInteropError(
       'CONFIG_MISSING',
@@ -62,7 +63,7 @@ export async function readSavedModel(dir: string, opts: ReadOptions = {}): Promi
       { file: dir },
     );
   }
-  const metaFile = join(dir, keras.source);
+  const metaFile = files.label(keras.source);
   const byNode = new Map<number, KerasNode>();
   for (const n of keras.nodes) if (!byNode.has(n.nodeId)) byNode.set(n.nodeId, n);
   const root = byNode.get(0);
@@ -95,8 +96,8 @@ export async function readSavedModel(dir: string, opts: ReadOptions = {}): Promi
   if (rootMeta.training_config !== undefined) extras.training_config = rootMeta.training_config;
 
   const hasVariables = objects.some((o) => o.variable);
-  const variablesDir = join(dir, 'variables');
-  if (!hasVariables && !existsSync(join(variablesDir, 'variables.index'))) {
+  const variables = subFiles(files, 'variables');
+  if (!hasVariables && !variables.stat('variables.index')) {
     extras.layer_tree = layerTree(keras.nodes, objects, new Map());
     return {
       source: { format: 'savedmodel', file: dir, kerasVersion: str(rootMeta.keras_version), backend: str(rootMeta.backend), extras },
@@ -105,7 +106,7 @@ export async function readSavedModel(dir: string, opts: ReadOptions = {}): Promi
     };
   }
 
-  const bundle = new TensorBundle(variablesDir, { maxTensorBytes: limits.maxTensorBytes, maxIndexBytes: maxProto });
+  const bundle = new TensorBundle(variables, { maxTensorBytes: limits.maxTensorBytes, maxIndexBytes: maxProto });
   try {
     return readWithBundle();
   } finally {
@@ -225,16 +226,17 @@ function listed(name: string, e: BundleEntry): ListedVariable {
   return { name, path: e.key, shape: e.shape.slice(), dtype: dataTypeName(e.dtype) };
 }
 
-function readSavedModelProto(dir: string, maxBytes: number): SavedModelMsg {
-  const file = join(dir, 'saved_model.pb');
-  if (!existsSync(file)) {
-    const text = existsSync(join(dir, 'saved_model.pbtxt'));
+function readSavedModelProto(files: FileSet, maxBytes: number): SavedModelMsg {
+  const file = files.label('saved_model.pb');
+  const st = files.stat('saved_model.pb');
+  if (!st) {
+    const text = files.stat('saved_model.pbtxt') !== undefined;
     throw new KerasInteropError(text ? 'UNKNOWN_FORMAT' : 'FILE_NOT_FOUND', text ? 'text SavedModels (saved_model.pbtxt) are not supported' : 'no saved_model.pb', { file });
   }
-  const size = statSync(file).size;
+  const size = st.size;
   if (size > maxBytes) throw new KerasInteropError('LIMIT_EXCEEDED', `saved_model.pb is ${size} bytes, more than the ${maxBytes} accepted`, { file });
   try {
-    return decodeMessage('SavedModel', readFileSync(file));
+    return decodeMessage('SavedModel', readFileOf(files, 'saved_model.pb'));
   } catch (e) {
     throw new KerasInteropError('PROTO_INVALID', `cannot decode SavedModel (${(e as Error).message})`, { file }, { cause: e });
   }

@@ -3,9 +3,8 @@
  * before that the `metadata` string of each Keras node's SavedUserObject in `saved_model.pb`. Each node
  * carries a JSON document; the root's holds the model's `class_name` and `config`.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { KerasInteropError } from '../../errors.js';
+import { type FileSet, readFileOf } from '../../io/source.js';
 import type { JsonObject, JsonValue } from '../../model/types.js';
 import { isJsonObject } from '../../model/types.js';
 import { parseJsonText } from '../json.js';
@@ -62,16 +61,17 @@ export interface MetadataOptions {
 }
 
 /** The Keras nodes of a SavedModel, or undefined when it holds no Keras metadata at all. */
-export function readKerasMetadata(dir: string, objects: SavedObjectMsg[], opts: MetadataOptions): KerasMetadata | undefined {
-  const file = join(dir, 'keras_metadata.pb');
-  if (existsSync(file)) {
-    const size = statSync(file).size;
+export function readKerasMetadata(files: FileSet, objects: SavedObjectMsg[], opts: MetadataOptions): KerasMetadata | undefined {
+  const file = files.label('keras_metadata.pb');
+  const st = files.stat('keras_metadata.pb');
+  if (st) {
+    const size = st.size;
     if (size > opts.maxBytes) {
       throw new KerasInteropError('LIMIT_EXCEEDED', `keras_metadata.pb is ${size} bytes, more than the ${opts.maxBytes} accepted`, { file });
     }
     let decoded;
     try {
-      decoded = decodeMessage('SavedMetadata', readFileSync(file));
+      decoded = decodeMessage('SavedMetadata', readFileOf(files, 'keras_metadata.pb'));
     } catch (e) {
       throw new KerasInteropError('PROTO_INVALID', `cannot decode SavedMetadata (${(e as Error).message})`, { file }, { cause: e });
     }
@@ -89,12 +89,12 @@ export function readKerasMetadata(dir: string, objects: SavedObjectMsg[], opts: 
     }
     if (nodes.length > 0) return { nodes, source: 'keras_metadata.pb' };
   }
-  return legacyMetadata(dir, objects, opts);
+  return legacyMetadata(files, objects, opts);
 }
 
 /** Before TF 2.5: the metadata sits in each Keras node; node paths are the breadth-first paths from the root. */
-function legacyMetadata(dir: string, objects: SavedObjectMsg[], opts: MetadataOptions): KerasMetadata | undefined {
-  const file = join(dir, 'saved_model.pb');
+function legacyMetadata(files: FileSet, objects: SavedObjectMsg[], opts: MetadataOptions): KerasMetadata | undefined {
+  const file = files.label('saved_model.pb');
   const paths = breadthFirstPaths(objects);
   const nodes: KerasNode[] = [];
   for (const [id, path] of paths) {
