@@ -7,6 +7,8 @@
  * tensor they meet, mixed tensors promote to float32), so both compute the same thing.
  */
 import { KerasInteropError } from '../errors.js';
+import type { JsonValue } from '../model/types.js';
+import { type ComputeDtype, constantDtype, tfjsDtype } from '../runtime/ops/spec.js';
 import { type OpValue, isArrayConstant, isEllipsis, isPySlice, pyRepr } from '../runtime/ops/values.js';
 import type { Dim, ElemType, Graph, Value } from './graph.js';
 import { cast } from './ops.js';
@@ -38,29 +40,10 @@ export function loweredOps(): string[] {
 }
 
 /** tfjs computes in three dtypes; ONNX values here are those (int64 only inside shape arithmetic). */
-export type ComputeType = 'float32' | 'int32' | 'bool';
+export type ComputeType = ComputeDtype;
 
 function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
-}
-
-/** The dtype of a Python constant when nothing else decides: ints int32, floats float32, bools bool. */
-function constantType(v: unknown): ComputeType {
-  let float = false;
-  let bool = false;
-  let int = false;
-  const walk = (x: unknown): void => {
-    if (Array.isArray(x)) x.forEach(walk);
-    else if (typeof x === 'boolean') bool = true;
-    else if (typeof x === 'number') {
-      if (Number.isInteger(x)) int = true;
-      else float = true;
-    }
-  };
-  walk(v);
-  if (float) return 'float32';
-  if (bool && !int) return 'bool';
-  return int ? 'int32' : 'float32';
 }
 
 /** A nested list's shape and flat values. */
@@ -78,14 +61,6 @@ function flatten(v: unknown): { shape: number[]; values: (number | boolean)[] } 
   };
   walk(v);
   return { shape, values };
-}
-
-export function tfjsTypeOf(name: string): ComputeType | undefined {
-  const n = name.replace(/^tf\./, '');
-  if (n === 'bool') return 'bool';
-  if (/^(float|bfloat|half|double|mixed_)/.test(n)) return 'float32';
-  if (/^u?int\d*$/.test(n)) return 'int32';
-  return undefined;
 }
 
 /** The bound arguments of one call, read as the lowering needs them. */
@@ -120,12 +95,12 @@ export class OnnxOpArgs {
     let declared: ComputeType | undefined;
     if (isArrayConstant(v)) {
       value = v.value;
-      declared = v.dtype ? tfjsTypeOf(v.dtype) : undefined;
+      declared = v.dtype ? tfjsDtype(v.dtype) : undefined;
     }
     if (typeof value !== 'number' && typeof value !== 'boolean' && !Array.isArray(value)) return undefined;
     const { shape, values } = flatten(value);
     if (!values.every((x) => typeof x === 'number' || typeof x === 'boolean')) return undefined;
-    const t = type ?? declared ?? constantType(value);
+    const t = type ?? declared ?? constantDtype(value as JsonValue);
     const numbers = values.map((x) => (typeof x === 'boolean' ? (x ? 1 : 0) : x));
     const name = t === 'bool' ? this.g.constant('bool', numbers.map((x) => x !== 0), shape) : this.g.constant(t, t === 'int32' ? numbers.map((x) => Math.trunc(x)) : numbers, shape);
     return { name, dtype: t, shape };
@@ -244,7 +219,7 @@ export class OnnxOpArgs {
   dtype(name: string): ComputeType | null {
     const v = this.raw(name);
     if (v === null) return null;
-    const d = typeof v === 'string' ? tfjsTypeOf(v) : undefined;
+    const d = typeof v === 'string' ? tfjsDtype(v) : undefined;
     if (!d) throw this.bad(name, 'a dtype (float*, int*, uint*, bool)');
     return d;
   }
@@ -257,6 +232,13 @@ export class OnnxOpArgs {
 
   isSlice = isPySlice;
   isEllipsis = isEllipsis;
+
+  /** `x` and its axis argument, normalized; None (NumPy's "over the flattened array") flattens `x`, axis 0. */
+  alongAxis(x: Value, name = 'axis'): [Value, number] {
+    const axis = this.optInt(name);
+    if (axis !== null) return [x, this.normAxis(axis, x.shape.length)];
+    return [{ name: this.g.op('Reshape', [x.name, this.g.ints([-1])]), dtype: x.dtype, shape: [null] }, 0];
+  }
 
   normAxis(axis: number, rank: number): number {
     const a = axis < 0 ? axis + rank : axis;

@@ -95,13 +95,7 @@ registerOpLowering('gather', (a) => {
 });
 
 registerOpLowering('take', (a) => {
-  let x = a.tensor('x');
-  let axis = a.optInt('axis');
-  if (axis === null) {
-    x = { name: a.g.op('Reshape', [x.name, a.g.ints([-1])]), dtype: x.dtype, shape: [null] };
-    axis = 0;
-  }
-  const ax = a.normAxis(axis, x.shape.length);
+  const [x, ax] = a.alongAxis(a.tensor('x'));
   const indices = a.tensor('indices', 'int32');
   // ONNX's Gather counts negative indices from the end, as NumPy's take does.
   const shape = [...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)];

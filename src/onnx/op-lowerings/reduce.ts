@@ -80,13 +80,7 @@ for (const [name, type] of [['argmax', 'ArgMax'], ['argmin', 'ArgMin']] as const
 
 for (const [name, cumulativeProduct] of [['cumsum', false], ['cumprod', true]] as const) {
   registerOpLowering(name, (a) => {
-    let x = a.tensor('x');
-    let axis = a.optInt('axis');
-    if (axis === null) {
-      x = { name: a.g.op('Reshape', [x.name, a.g.ints([-1])]), dtype: x.dtype, shape: [null] };
-      axis = 0;
-    }
-    const ax = a.normAxis(axis, x.shape.length);
+    const [x, ax] = a.alongAxis(a.tensor('x'));
     const attrs = { exclusive: a.bool('exclusive') ? 1 : 0, reverse: a.bool('reverse') ? 1 : 0 };
     if (!cumulativeProduct) return { name: a.g.op('CumSum', [x.name, a.g.ints([ax])], attrs), dtype: x.dtype, shape: x.shape };
     // ONNX has no cumulative product: a Scan along the axis carrying the running product (exact, as

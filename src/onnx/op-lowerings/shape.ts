@@ -123,13 +123,7 @@ registerOpLowering('tile', (a) => {
 });
 
 registerOpLowering('repeat', (a) => {
-  let x = a.tensor('x');
-  let axis = a.optInt('axis');
-  if (axis === null) {
-    x = { name: a.g.op('Reshape', [x.name, a.g.ints([-1])]), dtype: x.dtype, shape: [null] };
-    axis = 0;
-  }
-  const ax = a.normAxis(axis, x.shape.length);
+  const [x, ax] = a.alongAxis(a.tensor('x'));
   const n = x.shape[ax];
   if (typeof n !== 'number') throw a.fail('repeating along an axis of unknown length');
   const reps = a.ints('repeats');
@@ -169,16 +163,24 @@ function splitBy(a: OnnxOpArgs, x: Value, sizes: number[], axis: number): Value[
   return parts.map((p, i) => ({ name: p, dtype: x.dtype, shape: x.shape.map((d, k) => (k === axis ? sizes[i] : d)) }));
 }
 
-registerOpLowering('split', (a) => {
+/**
+ * What both splits start from: `x`, the axis and its (known) length; an int `argument` cuts it into that
+ * many equal parts, given as `equal`.
+ */
+function splitting(a: OnnxOpArgs, argument: string, parts: string): { x: Value; axis: number; total: number; equal?: Value[] } {
   const x = a.tensor('x');
   const axis = a.normAxis(a.int('axis'), x.shape.length);
   const total = x.shape[axis];
   if (typeof total !== 'number') throw a.fail('splitting an axis of unknown length');
-  const v = a.raw('num_or_size_splits');
-  if (typeof v === 'number') {
-    if (total % v !== 0) throw a.fail(`axis length ${total} does not split into ${v} equal parts`);
-    return splitBy(a, x, new Array<number>(v).fill(total / v), axis);
-  }
+  const v = a.raw(argument);
+  if (typeof v !== 'number') return { x, axis, total };
+  if (total % v !== 0) throw a.fail(`axis length ${total} does not split into ${v} equal ${parts}`);
+  return { x, axis, total, equal: splitBy(a, x, new Array<number>(v).fill(total / v), axis) };
+}
+
+registerOpLowering('split', (a) => {
+  const { x, axis, total, equal } = splitting(a, 'num_or_size_splits', 'parts');
+  if (equal) return equal;
   const sizes = a.ints('num_or_size_splits');
   const known = sizes.filter((s) => s !== -1).reduce((p, q) => p + q, 0);
   const filled = sizes.map((s) => (s === -1 ? total - known : s));
@@ -187,15 +189,8 @@ registerOpLowering('split', (a) => {
 });
 
 registerOpLowering('split_sections', (a) => {
-  const x = a.tensor('x');
-  const axis = a.normAxis(a.int('axis'), x.shape.length);
-  const n = x.shape[axis];
-  if (typeof n !== 'number') throw a.fail('splitting an axis of unknown length');
-  const v = a.raw('indices_or_sections');
-  if (typeof v === 'number') {
-    if (n % v !== 0) throw a.fail(`axis length ${n} does not split into ${v} equal sections`);
-    return splitBy(a, x, new Array<number>(v).fill(n / v), axis);
-  }
+  const { x, axis, total: n, equal } = splitting(a, 'indices_or_sections', 'sections');
+  if (equal) return equal;
   const cuts = a.ints('indices_or_sections').map((c) => Math.min(Math.max(c < 0 ? c + n : c, 0), n));
   const bounds = [0, ...cuts, n];
   return bounds.slice(1).map((end, i) => {
