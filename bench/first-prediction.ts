@@ -4,6 +4,7 @@
  * loading the modules (tfjs, h5wasm); the bench runs it as an esbuild bundle under plain Node, as
  * an installed package runs (tsx would add its own transpiling).
  *   node bench/results/build/first-prediction.mjs <model file> <input .npy> [backend]
+ * With backend `onnxruntime`, "backend + build" is lowering to ONNX and creating the session.
  */
 const atStart = performance.now();
 const { readModel } = await import('../src/readers/index.js');
@@ -16,13 +17,24 @@ const [file, inputPath, backend] = process.argv.slice(2);
 const model = await readModel(file!);
 const read = performance.now();
 const input = await readNpyFile(inputPath!);
-const built = await buildModelDetailed(model, { backend });
+let run: () => Promise<{ shape: number[] }[]>;
+let used: string;
+if (backend === 'onnxruntime') {
+  const { sessionForModel } = await import('../src/runtime/onnxruntime.js');
+  const session = await sessionForModel(model);
+  run = () => session.run([input]);
+  used = 'onnxruntime';
+} else {
+  const built = await buildModelDetailed(model, { backend });
+  run = async () => predict(built.model, [input]);
+  used = built.backend;
+}
 const ready = performance.now();
-const outputs = predict(built.model, [input]);
+const outputs = await run();
 const done = performance.now();
 
 emitResult({
-  backend: built.backend,
+  backend: used,
   total_ms: done,
   phases_ms: {
     start_and_load: imported,

@@ -71,16 +71,8 @@ async function main(): Promise<ForwardResult> {
   const rooflineMs = median(rooflineTimes);
   const roofline = { ms_median: rooflineMs, gflops: (2 * n ** 3) / rooflineMs / 1e6, repeats: rooflineTimes.length };
 
-  const makers: (() => Promise<M.BenchModel>)[] = [
-    () => M.transformerBlock(),
-    () => M.seqSelfAttentionAlone('additive'),
-    () => M.seqSelfAttentionAlone('multiplicative'),
-    () => M.biLstmSeqSelfAttention('additive'),
-    () => M.biLstmSeqSelfAttention('multiplicative'),
-    () => M.multiHeadLstm(),
-  ];
   const rows: ForwardRow[] = [];
-  for (const make of makers) {
+  for (const make of M.FORWARD_MODELS) {
     const bm = await make();
     const model = await buildModel(bm.model, { backend });
     const size = bm.inputShape.reduce((p, d) => p * d, 1);

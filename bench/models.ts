@@ -291,6 +291,16 @@ export async function multiHeadLstm(layerNum = 5, batch = 32, steps = 100, featu
   };
 }
 
+/** The forward-pass models every backend runs, in table order. */
+export const FORWARD_MODELS: readonly (() => Promise<BenchModel>)[] = [
+  () => transformerBlock(),
+  () => seqSelfAttentionAlone('additive'),
+  () => seqSelfAttentionAlone('multiplicative'),
+  () => biLstmSeqSelfAttention('additive'),
+  () => biLstmSeqSelfAttention('multiplicative'),
+  () => multiHeadLstm(),
+];
+
 // ---------------------------------------------------------------------------------------------------
 // The conversion model: plain Dense layers holding `megabytes` of float32 weights.
 

@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --json <file>] [--quick] [--mb <n>] [--skip forward,conversion,first]`
+ * `npm run bench [-- --json <file>] [--quick] [--mb <n>] [--skip forward,conversion,first] [--profile]`
  *
- * Prints one table: forward passes of the bench models on every available backend (with GFLOP/s from
+ * Prints one table: forward passes of the bench models on every available backend (onnxruntime-node at
+ * 1 and 2 threads, tfjs-node, wasm, cpu; with GFLOP/s from
  * the analytic counts in bench/models.ts, against a 1024^3 matMul roofline measured on the same
  * backend in the same process, and against NumPy's matmul), conversions of a generated model with
  * ~200 MB of weights (MB/s against a plain copy of the same bytes, peak RSS against the weights' size),
@@ -14,6 +15,7 @@ import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { ConvertChildResult } from './convert.js';
 import type { ForwardResult } from './forward.js';
+import type { OnnxForwardResult } from './forward-onnx.js';
 import { BENCH_DIR, REPO_ROOT, type ChildRun, bundleForNode, fmt, formatTable, runBenchChild, runProgram } from './util.js';
 
 const argv = process.argv.slice(2);
@@ -26,10 +28,16 @@ const quick = flag('--quick');
 const jsonPath = option('--json');
 const megabytes = Number(option('--mb') ?? 200);
 const skip = new Set((option('--skip') ?? '').split(',').filter(Boolean));
+/** Also run onnxruntime's profiler over each model and list the heaviest operators. */
+const profile = flag('--profile');
 
 /** The maintainers' reference figures (ms per batch) printed beside our rows. */
 const KERAS_TRANSFORMER_MS = 258;
 const PLAIN_TFJS_WASM_TRANSFORMER_MS = 217;
+const KERAS_MULTIPLICATIVE_MS = 38;
+
+/** Issue 15's goals for the onnxruntime backend on this machine (medians of one run). */
+const ONNX_GOALS = { transformerMs: 15, rooflineRatio: 0.5, multiplicativeVsKeras: 0.25, conversionVsCopy: 1, conversionRss: 1.2 };
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -43,7 +51,7 @@ let bundled = false;
 async function bundleChildren(): Promise<void> {
   try {
     await mkdir(BUILD_DIR, { recursive: true });
-    await bundleForNode({ entryPoints: ['forward.ts', 'convert.ts', 'first-prediction.ts'].map((f) => join(BENCH_DIR, f)), outdir: BUILD_DIR });
+    await bundleForNode({ entryPoints: ['forward.ts', 'forward-onnx.ts', 'convert.ts', 'first-prediction.ts'].map((f) => join(BENCH_DIR, f)), outdir: BUILD_DIR });
     bundled = true;
   } catch (e) {
     log(`esbuild unavailable (${(e as Error).message}); children run through tsx, so RSS figures include tsx's own`);
@@ -91,14 +99,36 @@ async function numpyProbe(): Promise<{ best: NumpyProbe | null; tried: string[] 
   return { best, tried };
 }
 
-async function forwardRuns(): Promise<ForwardResult[]> {
-  const out: ForwardResult[] = [];
+async function forwardRuns(): Promise<OnnxForwardResult[]> {
+  const out: OnnxForwardResult[] = [];
+  const failed = (backend: string, run: ChildRun<unknown>) => ({ backend, available: false, error: `child failed (exit ${run.code}): ${run.stderr.trim().split('\n').slice(-3).join(' / ')}`, rows: [] });
+  for (const threads of [1, 2]) {
+    log(`forward passes on onnxruntime, ${threads} thread(s) ...`);
+    const dir = profile ? await mkdtemp(join(tmpdir(), 'keras-interop-profile-')) : null;
+    const run = await child<OnnxForwardResult>('forward-onnx', ['--threads', String(threads), ...(quick ? ['--quick'] : []), ...(dir ? ['--profile', dir] : [])], 400_000);
+    if (dir) await rm(dir, { recursive: true, force: true });
+    out.push(run.result ?? failed(`onnxruntime ${threads}t`, run));
+  }
   for (const backend of ['tensorflow', 'wasm', 'cpu']) {
     log(`forward passes on ${backend} ...`);
     const run = await child<ForwardResult>('forward', ['--backend', backend, ...(quick ? ['--quick'] : [])], 400_000);
-    out.push(run.result ?? { backend, available: false, error: `child failed (exit ${run.code}): ${run.stderr.trim().split('\n').slice(-3).join(' / ')}`, rows: [] });
+    out.push(run.result ?? failed(backend, run));
   }
   return out;
+}
+
+/** What the onnxruntime rows add to the goals column. */
+function onnxGoal(model: string, ms: number, ratioRoof: number, refMs: number | undefined): string {
+  const goals: string[] = [];
+  const roof = ratioRoof >= ONNX_GOALS.rooflineRatio ? 'met' : `missed by ${fmt(ONNX_GOALS.rooflineRatio - ratioRoof, 2)}`;
+  goals.push(`roofline ≥ ${ONNX_GOALS.rooflineRatio}: ${roof}`);
+  if (model.startsWith('transformer')) goals.push(`≤ ${ONNX_GOALS.transformerMs} ms: ${ms <= ONNX_GOALS.transformerMs ? 'met' : `missed by ${fmt(ms - ONNX_GOALS.transformerMs)} ms`}`);
+  if (model.startsWith('SeqSelfAttention multiplicative')) {
+    const limit = KERAS_MULTIPLICATIVE_MS * ONNX_GOALS.multiplicativeVsKeras;
+    goals.push(`< ${ONNX_GOALS.multiplicativeVsKeras}x Keras (${fmt(limit)} ms): ${ms < limit ? 'met' : `missed by ${fmt(ms - limit)} ms`}`);
+  }
+  if (refMs) goals.unshift(`Keras ${refMs} ms: ${fmt(refMs / ms, 1)}x`);
+  return goals.join('; ');
 }
 
 interface ConversionRow {
@@ -146,6 +176,7 @@ async function conversions(): Promise<{ rows: ConversionRow[]; copy: ConversionR
       ['h5 → h5', h5, 'h5', join(dir, 'out.h5')],
       ['.keras → h5', keras, 'h5', join(dir, 'out-from-keras.h5')],
       ...(tfjs ? [['h5 → tfjs', h5, 'tfjs', join(dir, 'tfjs')] as [string, string, string, string]] : []),
+      ['h5 → onnx', h5, 'onnx', join(dir, 'out.onnx')],
     ];
     const rows: ConversionRow[] = [];
     for (const [name, from, to, out] of jobs) {
@@ -168,12 +199,12 @@ interface FirstPrediction {
   output_shape: number[];
 }
 
-async function firstPrediction(): Promise<{ median: FirstPrediction; runs: number[]; wallMs: number[] } | null> {
+async function firstPrediction(backend: string): Promise<{ median: FirstPrediction; runs: number[]; wallMs: number[] } | null> {
   const dir = join(REPO_ROOT, 'fixtures', 'golden', 'transformer_block');
   const runs: FirstPrediction[] = [];
   const walls: number[] = [];
   for (let i = 0; i < (quick ? 1 : 3); i++) {
-    const r = await child<FirstPrediction>('first-prediction', [join(dir, 'model.h5'), join(dir, 'input_0.npy')]);
+    const r = await child<FirstPrediction>('first-prediction', [join(dir, 'model.h5'), join(dir, 'input_0.npy'), backend]);
     if (r.result) {
       runs.push(r.result);
       walls.push(r.wallMs);
@@ -203,13 +234,14 @@ async function main(): Promise<void> {
   const forward = skip.has('forward') ? [] : await forwardRuns();
   const conv = skip.has('conversion') ? null : await conversions();
   log('first prediction ...');
-  const first = skip.has('first') ? null : await firstPrediction();
+  const firsts = skip.has('first') ? [] : [await firstPrediction('onnxruntime'), await firstPrediction('wasm')];
+  const first = firsts.find((f) => f != null) ?? null;
   machine.load_average_end = loadavg().map((x) => Math.round(x * 100) / 100);
 
   const header = ['benchmark', 'backend', 'batch', 'median ms', 'rate', 'vs roofline / copy', 'vs NumPy mm', 'peak RSS / weights', 'reference'];
   const rows: string[][] = [];
   const np = numpy.best;
-  const jsonForward: { model: string; backend: string; batch: number; ms_median: number; gflops: number; ratio_to_roofline: number | null; ratio_to_numpy: number | null; reference_ms: number | null }[] = [];
+  const jsonForward: { model: string; backend: string; batch: number; ms_median: number; ms_min: number; gflops: number; ratio_to_roofline: number | null; ratio_to_numpy: number | null; reference_ms: number | null }[] = [];
   for (const f of forward) {
     const name = f.backend === 'tensorflow' ? 'tfjs-node' : f.backend;
     if (!f.available) {
@@ -222,12 +254,13 @@ async function main(): Promise<void> {
       const ratioRoof = r.gflops / roof.gflops;
       const ratioNp = np ? r.gflops / np.gflops : null;
       let ref = '';
-      if (r.reference) {
+      if (name.startsWith('onnxruntime')) ref = onnxGoal(r.model, r.ms_median, ratioRoof, r.reference?.ms);
+      else if (r.reference) {
         ref = `${r.reference.what} ${r.reference.ms} ms: ${fmt(r.reference.ms / r.ms_median, 2)}x`;
         if (r.model.startsWith('transformer')) ref += `; plain tfjs-wasm ~${PLAIN_TFJS_WASM_TRANSFORMER_MS} ms; target ≤ ${fmt(KERAS_TRANSFORMER_MS / 4)} ms`;
       }
-      rows.push([r.model, name, String(r.batch), `${fmt(r.ms_median)} (n=${r.repeats})`, `${fmt(r.gflops, 2)} GFLOP/s`, fmt(ratioRoof, 2), ratioNp == null ? 'n/a' : fmt(ratioNp, 2), '', ref]);
-      jsonForward.push({ model: r.model, backend: name, batch: r.batch, ms_median: r.ms_median, gflops: r.gflops, ratio_to_roofline: ratioRoof, ratio_to_numpy: ratioNp, reference_ms: r.reference?.ms ?? null });
+      rows.push([r.model, name, String(r.batch), `${fmt(r.ms_median)} (n=${r.repeats}, min ${fmt(r.ms_min)})`, `${fmt(r.gflops, 2)} GFLOP/s`, fmt(ratioRoof, 2), ratioNp == null ? 'n/a' : fmt(ratioNp, 2), '', ref]);
+      jsonForward.push({ model: r.model, backend: name, batch: r.batch, ms_median: r.ms_median, ms_min: r.ms_min, gflops: r.gflops, ratio_to_roofline: ratioRoof, ratio_to_numpy: ratioNp, reference_ms: r.reference?.ms ?? null });
     }
   }
   rows.push(['NumPy matmul 1024³ (float32)', np ? `NumPy ${np.numpy}` : 'n/a', '', np ? fmt(np.ms_median) : 'n/a', np ? `${fmt(np.gflops, 2)} GFLOP/s` : 'n/a', '', np ? '1.00' : 'n/a', '', np ? `${np.python}${np.blas ? `, ${np.blas}` : ''}, default threads; 1 thread: ${fmt(np.gflops_1thread, 2)} GFLOP/s` : numpy.tried.join('; ')]);
@@ -236,42 +269,55 @@ async function main(): Promise<void> {
     const mb = fmt(conv.weightBytes / 1e6, 0);
     if (conv.copy) rows.push([`${conv.copy.name}, ${mb} MB`, '', '', fmt(conv.copy.ms, 0), `${fmt(conv.copy.mb_per_s, 0)} MB/s`, '1.00', '', rssText(conv.copy, conv.baselineRss), '']);
     for (const c of conv.rows) {
-      rows.push([`convert ${c.name}, ${mb} MB of weights`, '', '', c.error ? 'failed' : fmt(c.ms, 0), c.error ? c.error.slice(0, 60) : `${fmt(c.mb_per_s, 0)} MB/s`, fmt(c.ratio_to_copy, 2), '', rssText(c, conv.baselineRss), '']);
+      const goal = c.name.endsWith('onnx')
+        ? `goals: ≥ copy's MB/s ${(c.ratio_to_copy ?? 0) >= ONNX_GOALS.conversionVsCopy ? 'met' : 'missed'}, peak RSS ≤ ${ONNX_GOALS.conversionRss}x ${c.peak_rss_ratio <= ONNX_GOALS.conversionRss ? 'met' : 'missed'}`
+        : '';
+      rows.push([`convert ${c.name}, ${mb} MB of weights`, '', '', c.error ? 'failed' : fmt(c.ms, 0), c.error ? c.error.slice(0, 60) : `${fmt(c.mb_per_s, 0)} MB/s`, fmt(c.ratio_to_copy, 2), '', rssText(c, conv.baselineRss), goal]);
     }
     if (!conv.tfjs) rows.push(['convert h5 → tfjs', '', '', 'n/a', '', '', '', '', 'no tfjs writer (src/writers/tfjs.ts) yet']);
   }
-  if (first) {
-    const p = first.median.phases_ms;
+  for (const fp of firsts) {
+    if (!fp) continue;
+    const p = fp.median.phases_ms;
     rows.push([
       'first prediction: golden transformer_block/model.h5, fresh process',
-      first.median.backend,
-      String(first.median.output_shape[0] ?? ''),
-      fmt(first.median.total_ms, 0),
+      fp.median.backend,
+      String(fp.median.output_shape[0] ?? ''),
+      fmt(fp.median.total_ms, 0),
       '',
       '',
       '',
       '',
-      `node start + load ${fmt(p.start_and_load, 0)}, read ${fmt(p.read, 0)}, backend + build ${fmt(p.backend_and_build, 0)}, predict ${fmt(p.predict, 0)} ms (median of ${first.runs.length})`,
+      `node start + load ${fmt(p.start_and_load, 0)}, read ${fmt(p.read, 0)}, ${fp.median.backend === 'onnxruntime' ? 'lower + session' : 'backend + build'} ${fmt(p.backend_and_build, 0)}, predict ${fmt(p.predict, 0)} ms (median of ${fp.runs.length})`,
     ]);
+  }
+
+  const profileRows: string[][] = [];
+  for (const f of forward) {
+    for (const [model, top] of Object.entries(f.profiles ?? {})) {
+      profileRows.push([model, f.backend, top.slice(0, 4).map((p) => `${p.op} ${p.node} ${fmt(p.ms_per_call, 2)} ms (${fmt(100 * p.share, 0)}%)`).join('; ')]);
+    }
   }
 
   const totalS = (performance.now() - started) / 1000;
   console.log(`keras-interop bench — ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, ${machine.os}, Node ${machine.node}; load average ${machine.load_average_start.join(' ')} → ${machine.load_average_end.join(' ')}`);
   console.log(formatTable(header, rows));
   console.log(`ratios: model GFLOP/s over the roofline's (same backend, same process) and over NumPy's matmul; "Nx" in reference = reference ms / our ms (above 1: faster). ${fmt(totalS, 0)} s in all.`);
+  if (profileRows.length) console.log('\n' + formatTable(['model', 'backend', "heaviest operators (onnxruntime's profiler, kernel time per call)"], profileRows));
 
   if (jsonPath) {
     const json = {
       machine,
       forward: jsonForward,
       roofline: forward.filter((f) => f.available).map((f) => ({ backend: f.backend === 'tensorflow' ? 'tfjs-node' : f.backend, ...f.roofline, details: f.details })),
+      onnx_profiles: Object.fromEntries(forward.filter((f) => f.profiles).map((f) => [f.backend, f.profiles])),
       numpy: np,
       conversion: (conv?.rows ?? []).map((c) => ({ name: c.name, mb_per_s: c.mb_per_s, ratio_to_copy: c.ratio_to_copy, peak_rss_ratio: c.peak_rss_ratio, peak_rss_above_baseline_ratio: c.peak_rss_above_baseline_ratio, ms: c.ms, ...(c.error ? { error: c.error } : {}) })),
       conversion_copy: conv?.copy ?? null,
       conversion_weight_bytes: conv?.weightBytes ?? null,
       conversion_baseline_rss_bytes: conv?.baselineRss ?? null,
       first_prediction_ms: first?.median.total_ms ?? null,
-      first_prediction: first,
+      first_prediction: firsts,
       total_s: totalS,
     };
     await writeFile(jsonPath, JSON.stringify(json, null, 2) + '\n');

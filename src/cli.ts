@@ -10,8 +10,9 @@ import { formatSummary, summarize } from './model/summary.js';
 import type { KerasModel } from './model/types.js';
 import { readNpyFileSync, writeNpyFileSync } from './parity/npy-file.js';
 import type { VerifyResult } from './parity/verify.js';
-import type { ConvertProgress } from './writers/index.js';
+import type { ConvertProgress, ConvertTarget } from './writers/index.js';
 import type { ReadOptions } from './readers/index.js';
+import type { RunOptions } from './runtime/run.js';
 import { VERSION } from './version.js';
 
 // tfjs and h5wasm load after the arguments are read (`--help` and usage errors stay fast) and after the
@@ -27,14 +28,15 @@ Usage:
   keras-interop predict <model> --inputs a.npy[,b.npy] --out <dir>
   keras-interop verify <model> --inputs a.npy[,b.npy] --expected o.npy[,p.npy] [--json]
   keras-interop verify <case-dir> [--json]
-  keras-interop convert <model> --to tfjs|h5|keras <out>
+  keras-interop convert <model> --to tfjs|h5|keras|onnx <out>
   keras-interop attention <model> --inputs a.npy[,b.npy] --out <dir> [--sample <i>]
   keras-interop serve [--port <n>]
 
 <model> is a Keras HDF5 file (.h5: tf.keras 2, Keras 3 legacy, or weights-only), a .keras archive,
-a SavedModel folder or a tfjs layers-model folder.
+a SavedModel folder or a tfjs layers-model folder; inspect, predict and verify also take an .onnx file.
 <out> (convert) is the file to write for --to h5 and --to keras, the folder to write model.json and its
-weight shards into for --to tfjs (made when missing).
+weight shards into for --to tfjs (made when missing), the .onnx file for --to onnx (its weights go to
+<out>.data beside it with --external-data or past 2 GiB).
 
 Options:
   --inputs <a.npy,...>     predict, verify: the model's inputs as .npy files, in inspect's input order
@@ -42,7 +44,7 @@ Options:
   --out <dir>              predict: folder for output_0.npy, output_1.npy, ...; attention: folder for the maps
   --sample <i>             attention: the sample drawn in the PNG heatmaps (default 0)
   --port <n>               serve: the port on 127.0.0.1 (default 8080; 0 picks a free one)
-  --to <format>            convert: tfjs | h5 | keras
+  --to <format>            convert: tfjs | h5 | keras | onnx
   --generation <g>         convert --to h5: write tf.keras 2 (keras2) or Keras 3 (keras3); default: the source's
   --quantize <spec>        convert --to tfjs: uint8 | uint16 | float16, optionally :glob,glob (weights to quantize)
   --shard-size <bytes>     convert --to tfjs: weight shard size (default 4194304, 4 MiB)
@@ -51,7 +53,11 @@ Options:
   --layers <file.js,...>   ES modules to import first, calling registerLayer(...) for the model's own layer
                            classes (any command; repeatable)
   --config <file>          config for a weights-only file: a model file or a JSON config
-  --backend <name>         wasm | cpu | tensorflow (tfjs-node, when installed); default: fastest available
+  --backend <name>         onnxruntime (onnxruntime-node, when installed) | wasm | cpu | tensorflow (tfjs-node);
+                           default: onnxruntime when installed and every layer lowers to ONNX, else the fastest tfjs
+  --threads <n>            onnxruntime: intra-op threads (default: every core)
+  --contrib-ops            convert --to onnx: allow Microsoft contrib ops (com.microsoft; onnxruntime only)
+  --external-data          convert --to onnx: weights in <out>.data beside the .onnx (default: only past 2 GiB)
   --json                   machine-readable output on stdout
   --max-tensor-bytes <n>   refuse any tensor larger than this (default 2 GiB)
   --max-total-bytes <n>    refuse models whose weights exceed this (default 8 GiB)
@@ -117,13 +123,34 @@ function need(positionals: string[], index: number, what: string): string {
 
 async function cmdInspect(positionals: string[], values: Values, io: Io): Promise<number> {
   const file = need(positionals, 1, '<model>');
+  if (await isOnnxFile(file)) return inspectOnnx(file, values, io);
   const { readModel } = await loadReaders();
   const model = await readModel(file, await readOptions(values));
   const runtime = await (await loadRuntime()).describeRuntime(model, values.backend as string | undefined, lambdaPolicy(values));
   const summary = summarize(model, runtime);
-  if (values.json) io.out(JSON.stringify({ ...summary, runtimeBackend: runtime.backend }, null, 2));
-  else io.out(formatSummary(summary, runtime.backend));
+  if (values.json) io.out(JSON.stringify({ ...summary, runtimeBackend: runtime.backend, runtimeBackendReason: runtime.backendReason }, null, 2));
+  else io.out(formatSummary(summary, `${runtime.backend} (${runtime.backendReason})`));
   return 0;
+}
+
+async function isOnnxFile(file: string): Promise<boolean> {
+  return existsSync(file) && statSync(file).isFile() && (await loadReaders()).detectFormat(file) === 'onnx';
+}
+
+async function inspectOnnx(file: string, values: Values, io: Io): Promise<number> {
+  const { readOnnxSummary, formatOnnxSummary } = await import('./onnx/inspect.js');
+  const { loadOnnxRuntime } = await import('./runtime/onnxruntime.js');
+  const summary = readOnnxSummary(file);
+  const ort = await loadOnnxRuntime();
+  const reason = ort.ort ? `onnxruntime-node ${ort.version}; an ONNX file runs on onnxruntime only` : `not available: ${(ort as { reason: string }).reason}`;
+  if (values.json) io.out(JSON.stringify({ ...summary, runtimeBackend: ort.ort ? 'onnxruntime' : null, runtimeBackendReason: reason }, null, 2));
+  else io.out(formatOnnxSummary(summary, `onnxruntime (${reason})`));
+  return 0;
+}
+
+function runOptions(values: Values): RunOptions {
+  const threads = numberOption(values.threads as string | undefined, '--threads');
+  return { backend: values.backend as string | undefined, lambdas: lambdaPolicy(values), ...(threads !== undefined ? { threads } : {}) };
 }
 
 async function loadForRun(file: string, values: Values): Promise<KerasModel> {
@@ -136,9 +163,11 @@ async function cmdPredict(positionals: string[], values: Values, io: Io): Promis
   if (!inputs.length) throw new KerasInteropError('USAGE', 'predict needs --inputs a.npy[,b.npy]');
   const outDir = values.out as string | undefined;
   if (!outDir) throw new KerasInteropError('USAGE', 'predict needs --out <dir>');
-  const model = await loadForRun(file, values);
   const arrays = inputs.map((f) => readNpyFileSync(f));
-  const outputs = await (await loadRuntime()).runModel(model, arrays, { backend: values.backend as string | undefined, lambdas: lambdaPolicy(values) });
+  const runtime = await loadRuntime();
+  const { outputs } = (await isOnnxFile(file))
+    ? await runtime.runOnnxFile(file, arrays, runOptions(values))
+    : await runtime.runModelDetailed(await loadForRun(file, values), arrays, runOptions(values));
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
     throw new KerasInteropError('USAGE', '--out must be a folder', { file: outDir });
   }
@@ -171,7 +200,7 @@ async function cmdVerify(positionals: string[], values: Values, io: Io): Promise
     ...(values.rtol !== undefined ? { rtol: numberOption(values.rtol as string, '--rtol') } : {}),
   } as { atol?: number; rtol?: number };
   const read = await readOptions({ ...values, config: undefined });
-  const common = { backend: values.backend as string | undefined, tolerance, read, configPath: values.config as string | undefined, lambdas: lambdaPolicy(values) };
+  const common = { ...runOptions(values), tolerance, read, configPath: values.config as string | undefined };
   let result: VerifyResult;
   if (existsSync(target) && statSync(target).isDirectory() && existsSync(join(target, 'case.json'))) {
     result = await (await loadVerify()).verifyCase(target, common);
@@ -190,17 +219,19 @@ async function cmdConvert(positionals: string[], values: Values, io: Io): Promis
   const file = need(positionals, 1, '<model>');
   const to = values.to as string | undefined;
   const out = need(positionals, 2, '<out>');
-  if (!to || !['tfjs', 'h5', 'keras'].includes(to)) throw new KerasInteropError('USAGE', '--to must be one of tfjs, h5, keras');
+  if (!to || !['tfjs', 'h5', 'keras', 'onnx'].includes(to)) throw new KerasInteropError('USAGE', '--to must be one of tfjs, h5, keras, onnx');
   // Weights stream from an HDF5 source into the output, one tensor at a time.
   const model = await (await loadReaders()).readModel(file, { ...(await readOptions(values)), streamWeights: true });
   const { convertModel } = await import('./writers/index.js');
   let written: string[];
   try {
-    written = await convertModel(model, to as 'tfjs' | 'h5' | 'keras', out, {
+    written = await convertModel(model, to as ConvertTarget, out, {
       quantize: values.quantize as string | undefined,
       shardSize: numberOption(values['shard-size'] as string | undefined, '--shard-size'),
       generation: values.generation as 'keras2' | 'keras3' | undefined,
-      lambdas: to === 'tfjs' ? lambdaPolicy(values) : undefined,
+      lambdas: to === 'tfjs' || to === 'onnx' ? lambdaPolicy(values) : undefined,
+      ...(values['contrib-ops'] ? { contribOps: true } : {}),
+      ...(values['external-data'] ? { externalData: true } : {}),
       progress: !values.json && process.stderr.isTTY ? progressBar() : undefined,
     });
   } finally {
@@ -263,6 +294,9 @@ export const CLI_OPTIONS = {
   'max-inflated-bytes': { type: 'string' },
   'max-config-depth': { type: 'string' },
   'refuse-lambdas': { type: 'boolean' },
+  threads: { type: 'string' },
+  'contrib-ops': { type: 'boolean' },
+  'external-data': { type: 'boolean' },
   sample: { type: 'string' },
   port: { type: 'string' },
 } as const;

@@ -43,7 +43,17 @@ export { type OpValue, type PySlice, type ArrayConstant, ELLIPSIS, pySlice } fro
 export { TF_FUNCTIONS } from './runtime/ops/tf-functions.js';
 export { KERAS3_OPS } from './runtime/ops/keras3-ops.js';
 export { isKeras3Operation } from './runtime/ops/operation-node.js';
-export { runModel, describeRuntime, type RunOptions, type RunOutput, type RuntimeDescription } from './runtime/run.js';
+export {
+  runModel,
+  runModelDetailed,
+  runOnnxFile,
+  chooseBackend,
+  describeRuntime,
+  type RunOptions,
+  type RunOutput,
+  type RuntimeDescription,
+  type BackendChoice,
+} from './runtime/run.js';
 export type { ModelSignature, TensorSpec } from './runtime/signature.js';
 export { translateLambda, type LambdaTranslation } from './runtime/lambda/translate.js';
 export { LAMBDA_FUNCTIONS } from './runtime/lambda/aliases.js';
@@ -60,6 +70,28 @@ export { writeHdf5, writeWeightsHdf5, type WriteHdf5Options, type WriteWeightsOp
 export { writeKerasArchive, type WriteKerasArchiveOptions } from './writers/keras-archive.js';
 export { writeTfjs, type TfjsQuantizeOptions, type WriteTfjsOptions } from './writers/tfjs.js';
 export { readTfjsFiles, type TfjsFileMap } from './readers/tfjs.js';
+export {
+  registerLowering,
+  findLowering,
+  loweredClasses,
+  lowerModel,
+  exportOnnx,
+  onnxModelBytes,
+  OnnxLoweringError,
+  registerOpLowering,
+  findOpLowering,
+  loweredOps,
+  OnnxOpArgs,
+  OPSET,
+  type Lowering,
+  type LoweringContext,
+  type LayerCall,
+  type LayerLowered,
+  type LowerOptions,
+  type ExportOnnxOptions,
+  type OpLowering,
+} from './onnx/index.js';
+export { writeOnnxFile, type WriteOnnxOptions } from './writers/index.js';
 export { readTfjs, readSavedModel } from './readers/index.js';
 export { withAttentionTaps, tapAttention, attentionHead, attentionTapsOn, attentionHeatmap, type AttentionMap, type AttentionView } from './runtime/attention-taps.js';
 export { VERSION } from './version.js';

@@ -170,7 +170,7 @@ export function formatSummary(s: ModelSummary, runtimeBackend?: string): string 
     `keras version: ${s.kerasVersion ?? 'unknown'}`,
     `saved backend: ${s.backend ?? 'unknown'}`,
   ];
-  if (runtimeBackend) head.push(`tfjs backend:  ${runtimeBackend}`);
+  if (runtimeBackend) head.push(`run backend:   ${runtimeBackend}`);
   if (s.modelClass) head.push(`model:         ${s.modelClass}${s.modelName ? ` "${s.modelName}"` : ''}`);
   for (const [label, specs] of [['inputs:       ', s.inputs], ['outputs:      ', s.outputs]] as const) {
     if (specs) head.push(`${label} ${specs.map((t) => `${t.name} ${shapeText(t.shape)} ${t.dtype}`).join(', ')}`);

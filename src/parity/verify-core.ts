@@ -7,7 +7,7 @@ import { basename } from '../io/posix-path.js';
 import type { JsonObject, KerasModel } from '../model/types.js';
 import type { ReadOptions } from '../readers/hdf5.js';
 import { currentBackend } from '../runtime/backend.js';
-import { type RunOptions, runModel } from '../runtime/run.js';
+import { type RunOptions, type RunOutput, runModelDetailed } from '../runtime/run.js';
 import { type CompareReport, type Tolerance, compareArrays, formatReport } from './compare.js';
 import type { GoldenCase, GoldenModelFile, GoldenTensor } from './golden-case.js';
 import type { NpyArray } from './npy.js';
@@ -16,6 +16,8 @@ export interface FileVerification {
   /** The model file checked. */
   file: string;
   format?: string;
+  /** The backend that ran it (absent when it could not be run). */
+  backend?: string;
   pass: boolean;
   outputs: CompareReport[];
   /** Set when the file could not be read, built or run. */
@@ -32,6 +34,8 @@ export interface VerifyResult {
 
 export interface VerifyOptions {
   backend?: string;
+  /** onnxruntime only: intra-op threads (default every core). */
+  threads?: number;
   tolerance?: Partial<Tolerance>;
   read?: ReadOptions;
   /** Config source for weights-only files (a model file or config JSON). */
@@ -45,16 +49,38 @@ export interface ExpectedOutput {
   array: NpyArray;
 }
 
+/** A model file the host runs as it is (Node: an .onnx file, on onnxruntime) rather than a Keras model read into memory. */
+export interface RunnableFile {
+  format: string;
+  run(inputs: NpyArray[], opts: RunOptions): Promise<{ outputs: RunOutput[]; backend: string }>;
+}
+
+export type VerifySubject = KerasModel | RunnableFile;
+
+function isRunnableFile(m: VerifySubject): m is RunnableFile {
+  return typeof (m as RunnableFile).run === 'function';
+}
+
+export function runOptions(opts: VerifyOptions): RunOptions {
+  return { backend: opts.backend, lambdas: opts.lambdas, threads: opts.threads };
+}
+
+/** The backends the files ran on (one, or several joined), or tfjs's current one when none ran. */
+function backendReported(files: FileVerification[]): string {
+  const ran = [...new Set(files.flatMap((f) => (f.backend ? [f.backend] : [])))];
+  return ran.length > 0 ? ran.join(', ') : currentBackend();
+}
+
 /** Runs `model` on `inputs` and compares each output with its expected array. */
 export async function checkModel(
   file: string,
-  model: KerasModel,
+  model: VerifySubject,
   inputs: NpyArray[],
   expected: ExpectedOutput[],
   tolerance: Tolerance,
   run: RunOptions,
 ): Promise<FileVerification> {
-  const outputs = await runModel(model, inputs, run);
+  const { outputs, backend } = isRunnableFile(model) ? await model.run(inputs, run) : await runModelDetailed(model, inputs, run);
   if (outputs.length !== expected.length) {
     throw new KerasInteropError(
       'INPUT_MISMATCH',
@@ -63,7 +89,7 @@ export async function checkModel(
     );
   }
   const reports = outputs.map((out, i) => compareArrays(out, expected[i].array, tolerance, expected[i].name || out.name));
-  return { file, format: model.source.format, pass: reports.every((r) => r.pass), outputs: reports };
+  return { file, format: isRunnableFile(model) ? model.format : model.source.format, backend, pass: reports.every((r) => r.pass), outputs: reports };
 }
 
 /** A file that could not be checked, as a result (other failures are bugs and propagate). */
@@ -75,15 +101,21 @@ export function failure(file: string, e: unknown): FileVerification {
 }
 
 /** One model checked against golden arrays (verify <model> --inputs ... --expected ...). */
-export async function verifyModel(model: KerasModel, inputs: NpyArray[], expected: ExpectedOutput[], opts: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyModel(
+  model: VerifySubject,
+  inputs: NpyArray[],
+  expected: ExpectedOutput[],
+  opts: VerifyOptions = {},
+  file = isRunnableFile(model) ? 'model' : model.source.file,
+): Promise<VerifyResult> {
   const tolerance = { atol: 1e-5, rtol: 1e-4, ...opts.tolerance };
-  const result = await checkModel(model.source.file, model, inputs, expected, tolerance, { backend: opts.backend, lambdas: opts.lambdas });
-  return { backend: currentBackend(), tolerance, pass: result.pass, files: [result] };
+  const result = await checkModel(file, model, inputs, expected, tolerance, runOptions(opts));
+  return { backend: backendReported([result]), tolerance, pass: result.pass, files: [result] };
 }
 
 /** How a case's files are read: from disk in Node, from the picked folder in a page. */
 export interface CaseFiles {
-  readModel(f: GoldenModelFile, opts: ReadOptions): Promise<KerasModel>;
+  readModel(f: GoldenModelFile, opts: ReadOptions): Promise<VerifySubject>;
   readNpy(t: GoldenTensor): Promise<NpyArray> | NpyArray;
 }
 
@@ -99,7 +131,7 @@ async function caseConfig(kase: GoldenCase, files: CaseFiles, read: ReadOptions)
   for (const f of kase.files) {
     try {
       const m = await files.readModel(f, read);
-      if (m.config) return m.config;
+      if (!isRunnableFile(m) && m.config) return m.config;
     } catch {
       // try the next file; the failing one is reported on its own
     }
@@ -128,14 +160,14 @@ export async function verifyGoldenCase(
     let r: FileVerification;
     try {
       const model = await files.readModel(f, { ...read, config });
-      r = await checkModel(f.path, model, inputs, expected, tolerance, { backend: opts.backend, lambdas: opts.lambdas });
+      r = await checkModel(f.path, model, inputs, expected, tolerance, runOptions(opts));
     } catch (e) {
       r = failure(f.path, e);
     }
     results.push(r);
     opts.onFile?.(r);
   }
-  return { case: kase.name, backend: currentBackend(), tolerance, pass: results.length > 0 && results.every((f) => f.pass), files: results };
+  return { case: kase.name, backend: backendReported(results), tolerance, pass: results.length > 0 && results.every((f) => f.pass), files: results };
 }
 
 /** 0 every output within tolerance, 1 some output is not, 2 a file could not be checked. */

@@ -3,10 +3,10 @@
  * (the checking itself is verify-core.ts, shared with the page).
  */
 import { basename } from 'node:path';
-import { readConfigSource, readModel, type ReadOptions } from '../readers/index.js';
-import { currentBackend } from '../runtime/backend.js';
+import { detectFormat, readConfigSource, readModel, type ReadOptions } from '../readers/index.js';
+import { runOnnxFile } from '../runtime/run.js';
 import { readGoldenCase } from './case.js';
-import { type CaseFiles, type VerifyOptions, type VerifyResult, checkModel, verifyGoldenCase } from './verify-core.js';
+import { type CaseFiles, type RunnableFile, type VerifyOptions, type VerifyResult, type VerifySubject, verifyGoldenCase, verifyModel } from './verify-core.js';
 import { readNpyFileSync } from './npy-file.js';
 
 export type { FileVerification, VerifyOptions, VerifyResult } from './verify-core.js';
@@ -24,13 +24,18 @@ export async function verifyModelFile(
   if (opts.configPath) read.config = await readConfigSource(opts.configPath, read);
   const inputs = inputFiles.map((f) => readNpyFileSync(f));
   const expected = expectedFiles.map((f) => ({ name: basename(f, '.npy'), array: readNpyFileSync(f) }));
-  const model = await readModel(file, read);
-  const result = await checkModel(file, model, inputs, expected, tolerance, { backend: opts.backend, lambdas: opts.lambdas });
-  return { backend: currentBackend(), tolerance, pass: result.pass, files: [result] };
+  return verifyModel(await readSubject(file, read), inputs, expected, { ...opts, tolerance }, file);
+}
+
+/** An .onnx file runs as it is on onnxruntime; any other file is read as a Keras model. */
+async function readSubject(file: string, read: ReadOptions): Promise<VerifySubject> {
+  if (detectFormat(file) !== 'onnx') return readModel(file, read);
+  const onnx: RunnableFile = { format: 'onnx', run: (inputs, run) => runOnnxFile(file, inputs, run) };
+  return onnx;
 }
 
 const onDisk: CaseFiles = {
-  readModel: (f, opts) => readModel(f.path, opts),
+  readModel: (f, opts) => readSubject(f.path, opts),
   readNpy: (t) => readNpyFileSync(t.path),
 };
 

@@ -44,6 +44,8 @@ export async function readModelSource(
         return readKerasArchive(input, opts);
       case 'tfjs-layers':
         return readTfjsFile(input, opts);
+      case 'onnx':
+        throw new KerasInteropError('UNKNOWN_FORMAT', 'this is an ONNX model, not a Keras one: inspect, predict and verify run it on onnxruntime; it cannot be converted', { file: name });
       case 'json-config':
         throw new KerasInteropError('UNKNOWN_FORMAT', 'this JSON file holds a config but no weights; pass it with --config next to a weights file', { file: name });
     }

@@ -4,7 +4,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
-import { float16BitsToFloat32 } from '../model/float16.js';
 import { formatShape } from '../model/shape.js';
 import type { KerasModel, Weight } from '../model/types.js';
 import { useBackend } from './backend.js';
@@ -13,6 +12,9 @@ import type { NormalizeResult } from './normalize.js';
 import { upgradeLegacyLayers } from './legacy-layers.js';
 import { buildTopology, insertNoMaskLayers, runnableConfig } from './topology.js';
 import type { LambdaPolicy } from './lambda/replace.js';
+import { pairWeights, shapeText, toFloat32, toInt32 } from './weight-values.js';
+
+export { pairWeights, toFloat32, toInt32, type LayerWeightPairs } from './weight-values.js';
 
 export { buildTopology } from './topology.js';
 
@@ -51,65 +53,16 @@ export async function buildModelDetailed(model: KerasModel, opts: BuildOptions =
   return { model: tfModel, normalized, backend };
 }
 
-function shapeText(s: readonly (number | null)[]): string {
-  return `[${s.join(', ')}]`;
-}
-
-/** Per top-level layer, by order: the contract every reader fulfils (Keras's `layer.weights` order). */
 function assignWeights(tfModel: tf.LayersModel, model: KerasModel): void {
   const file = model.source.file;
-  const assigned = new Set<string>();
-  for (const lw of model.weights) {
-    const place = `weights of layer "${lw.layer}"`;
-    let layer: tf.layers.Layer | undefined;
-    try {
-      layer = tfModel.getLayer(lw.layer);
-    } catch {
-      layer = undefined;
-    }
-    if (!layer) {
-      if (lw.weights.length === 0) continue;
-      throw new KerasInteropError('WEIGHTS_MISMATCH', `the file has ${lw.weights.length} weights for layer "${lw.layer}", which the model does not have`, { file, place });
-    }
-    assigned.add(lw.layer);
-    const targets = layer.weights;
-    if (targets.length !== lw.weights.length) {
-      throw new KerasInteropError(
-        'WEIGHTS_MISMATCH',
-        `layer "${lw.layer}" (${layer.getClassName()}) has ${targets.length} weights in the built model ` +
-          `(${targets.map((t) => `${t.originalName} ${shapeText(t.shape)}`).join(', ') || 'none'}) but ${lw.weights.length} in the file ` +
-          `(${lw.weights.map((w) => `${w.name} ${shapeText(w.shape)}`).join(', ') || 'none'})`,
-        { file, place },
-      );
-    }
-    if (targets.length === 0) continue;
+  for (const { layer, pairs } of pairWeights(tfModel, model)) {
+    if (pairs.length === 0) continue;
     const tensors: tf.Tensor[] = [];
     try {
-      lw.weights.forEach((w, i) => {
-        const target = targets[i];
-        const same = w.shape.length === target.shape.length && w.shape.every((d, j) => d === target.shape[j]);
-        if (!same) {
-          throw new KerasInteropError(
-            'WEIGHTS_MISMATCH',
-            `layer "${lw.layer}" weight ${i} "${w.name}" has shape ${shapeText(w.shape)} in the file, but the built model's weight ` +
-              `"${target.originalName}" has shape ${shapeText(target.shape)}`,
-            { file, place: w.path || place },
-          );
-        }
-        tensors.push(weightTensor(w, target.dtype, file, lw.layer));
-      });
+      for (const { target, weight } of pairs) tensors.push(weightTensor(weight, target.dtype, file, layer.name));
       layer.setWeights(tensors);
     } finally {
       tf.dispose(tensors);
-    }
-  }
-  for (const layer of tfModel.layers) {
-    if (layer.weights.length > 0 && !assigned.has(layer.name)) {
-      throw new KerasInteropError(
-        'WEIGHTS_MISMATCH',
-        `layer "${layer.name}" has ${layer.weights.length} weights in the built model but the file has none for it`,
-        { file, place: `weights of layer "${layer.name}"` },
-      );
     }
   }
 }
@@ -127,43 +80,6 @@ function weightTensor(w: Weight, dtype: tf.DataType, file: string, layer: string
   if (dtype === 'int32') return tf.tensor(toInt32(w.data, w.dtype, where, `weight "${w.name}"`), w.shape, 'int32');
   if (dtype === 'bool') return tf.tensor(toInt32(w.data, w.dtype, where, `weight "${w.name}"`), w.shape, 'bool');
   return tf.tensor(toFloat32(w.data, w.dtype), w.shape, 'float32');
-}
-
-type NumericData = Weight['data'] | number[];
-
-function toFloat32(data: NumericData, dtype: string): Float32Array {
-  if (dtype === 'float16' && data instanceof Uint16Array) return float16BitsToFloat32(data);
-  if (data instanceof Float32Array) return data;
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
-    const out = new Float32Array(data.length);
-    for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
-    return out;
-  }
-  return Float32Array.from(data as ArrayLike<number>);
-}
-
-function toInt32(data: NumericData, dtype: string, where: { file?: string; place?: string }, what: string): Int32Array {
-  if (data instanceof Int32Array) return data;
-  const out = new Int32Array(data.length);
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i];
-      if (v > 2147483647n || v < -2147483648n) {
-        throw new KerasInteropError('INPUT_MISMATCH', `${what} (${dtype}) holds ${v} at index ${i}, outside the int32 range tfjs computes in`, where);
-      }
-      out[i] = Number(v);
-    }
-    return out;
-  }
-  const src = dtype === 'float16' && data instanceof Uint16Array ? float16BitsToFloat32(data) : (data as ArrayLike<number>);
-  for (let i = 0; i < src.length; i++) {
-    const v = src[i];
-    if (!Number.isInteger(v) || v > 2147483647 || v < -2147483648) {
-      throw new KerasInteropError('INPUT_MISMATCH', `${what} (${dtype}) holds ${v} at index ${i}, which is not an int32 value`, where);
-    }
-    out[i] = v;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ class SharedZeros extends tf.serialization.Serializable {
 }
 tf.serialization.registerClass(SharedZeros);
 
-/** SharedZeros's buffer, dropped after each `tfjsLayout`. */
+/** SharedZeros's buffer, dropped after each `buildSkeleton`. */
 let sharedZeros: ArrayBuffer | undefined;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -180,11 +180,6 @@ export interface TfjsLayout {
 }
 
 /**
- * Builds the model's graph in tfjs (our layers must be registered: import the layers entry) and reads
- * back every layer's weights as tfjs names them. Fails with the runtime's errors for configs that
- * cannot run (missing config, unsupported layers, invalid graphs).
- */
-/**
  * The normalized config of a model the runtime can build: refuses weights-only models and names the
  * first layer tfjs cannot build (pointing at it in the file's own config).
  */
@@ -210,16 +205,30 @@ export function runnableConfig(model: KerasModel, lambdas: LambdaPolicy = 'trans
   return normalized;
 }
 
-export async function tfjsLayout(model: KerasModel, lambdas: LambdaPolicy = 'translate'): Promise<TfjsLayout> {
-  const file = model.source.file;
+/**
+ * The model's tfjs graph for reading it (layers, nodes, shapes, weight order), never for running: every
+ * weight is a view of one shared zero buffer (`SharedZeros`). The caller disposes `tfModel`.
+ */
+export async function buildSkeleton(
+  model: KerasModel,
+  lambdas: LambdaPolicy = 'translate',
+): Promise<{ tfModel: tf.LayersModel; modelConfig: JsonObject; normalized: NormalizeResult }> {
   const normalized = runnableConfig(model, lambdas);
   const modelConfig = insertNoMaskLayers(normalized.config, normalized.callsWithoutMask);
-  let tfModel: tf.LayersModel;
   try {
-    tfModel = await buildWithInitializer(modelConfig, file, SharedZeros.className);
+    return { tfModel: await buildWithInitializer(modelConfig, model.source.file, SharedZeros.className), modelConfig, normalized };
   } finally {
     sharedZeros = undefined;
   }
+}
+
+/**
+ * Builds the model's graph in tfjs (our layers must be registered: import the layers entry) and reads
+ * back every layer's weights as tfjs names them. Fails with the runtime's errors for configs that
+ * cannot run (missing config, unsupported layers, invalid graphs).
+ */
+export async function tfjsLayout(model: KerasModel, lambdas: LambdaPolicy = 'translate'): Promise<TfjsLayout> {
+  const { tfModel, modelConfig, normalized } = await buildSkeleton(model, lambdas);
   try {
     const layers = tfModel.layers.map((layer) => ({
       layer: layer.name,

@@ -1,5 +1,5 @@
 /** Writes a KerasModel in another format: the `convert` command's engine. */
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { KerasModel } from '../model/types.js';
 import { type ConvertOptions, type ConvertTarget, modelStem, planConversion } from './convert.js';
 import { isDirectory, writeFileAtomic, writeFilesAtomic } from './fs.js';
@@ -17,14 +17,16 @@ export type { TfjsQuantizeOptions, WriteTfjsOptions } from './tfjs.js';
 export { writeTfjs } from './tfjs.js';
 
 /**
- * Writes `model` as `to` at `out` and returns the paths written. For `h5` and `keras`, `out` is the
- * file (or an existing folder, which then receives `<model name>.h5` / `.keras`). Files are written
- * under a temporary name and renamed into place; nothing is written outside `out`'s folder.
+ * Writes `model` as `to` at `out` and returns the paths written. For `h5`, `keras` and `onnx`, `out` is the
+ * file (or an existing folder, which then receives `<model name>.h5` / `.keras` / `.onnx`); onnx's external
+ * data goes to `<file>.data` beside it, written first (an .onnx file that exists has its data). Files are
+ * written under a temporary name and renamed into place; nothing is written outside `out`'s folder.
  */
 export async function convertModel(model: KerasModel, to: ConvertTarget, out: string, opts: ConvertOptions = {}): Promise<string[]> {
   let path = out;
   const plan = await planConversion(model, to, opts, async (extension) => {
     if (await isDirectory(out)) path = join(out, `${modelStem(model)}${extension}`);
+    return basename(path);
   });
   const report = opts.progress;
   if (plan.kind === 'folder') {
@@ -36,9 +38,12 @@ export async function convertModel(model: KerasModel, to: ConvertTarget, out: st
     report?.({ path: join(out, 'model.json'), done: total, total });
     return [join(out, 'model.json'), ...written];
   }
-  const total = partsSize(plan.parts);
-  await writeFileAtomic(path, plan.parts, report && ((done) => report({ path, done, total })), plan.patches);
-  return [path];
+  const beside = plan.beside && { path: join(dirname(path), plan.beside.name), parts: plan.beside.parts };
+  const before = beside ? partsSize(beside.parts) : 0;
+  const total = before + partsSize(plan.parts);
+  if (beside) await writeFileAtomic(beside.path, beside.parts, report && ((done) => report({ path: beside.path, done, total })));
+  await writeFileAtomic(path, plan.parts, report && ((done) => report({ path, done: before + done, total })), plan.patches);
+  return beside ? [path, beside.path] : [path];
 }
 
 /** A full-model HDF5 file written to disk (to a temporary name first, then renamed). */
@@ -49,6 +54,13 @@ export async function writeHdf5File(model: KerasModel, path: string, opts: Write
 export async function writeWeightsHdf5File(model: KerasModel, path: string, opts: WriteWeightsOptions): Promise<void> {
   await writeFileAtomic(path, serializeH5Parts(buildWeightsHdf5Tree(model, opts)));
 }
+
+/** An .onnx file (and `<path>.data` beside it with external data), as `convert --to onnx` writes it; returns the paths written. */
+export function writeOnnxFile(model: KerasModel, path: string, opts: WriteOnnxOptions = {}): Promise<string[]> {
+  return convertModel(model, 'onnx', path, opts);
+}
+
+export type WriteOnnxOptions = Pick<ConvertOptions, 'contribOps' | 'externalData' | 'lambdas' | 'progress'>;
 
 export async function writeKerasArchiveFile(model: KerasModel, path: string, opts: WriteKerasArchiveOptions = {}): Promise<void> {
   const { parts, patches } = await writeKerasArchiveParts(model, opts);

@@ -51,7 +51,7 @@ function isInt(v: unknown): v is number {
 }
 
 /** The dtype a Python constant becomes when nothing else decides it (ints int32, floats float32). */
-function constantDtype(v: JsonValue | OpValue<tf.Tensor>): tf.DataType {
+export function constantDtype(v: JsonValue | OpValue<unknown>): ComputeDtype {
   let sawFloat = false;
   let sawBool = false;
   let sawInt = false;

@@ -1,0 +1,27 @@
+/** Registers every built-in ONNX lowering (one module per layer class or family of classes). */
+import './activations.js';
+import './attention-rnn-wrapper.js';
+import './convolution.js';
+import './dense.js';
+import './embedding.js';
+import './identity.js';
+import './keras-attention.js';
+import './keras-multi-head-attention.js';
+import './kulc-layer-normalization.js';
+import './kulc-scaled-dot-product-attention.js';
+import './legacy-merge.js';
+import './masking.js';
+import './merge.js';
+import './multi-head-attention.js';
+import './normalization.js';
+import './op-layer.js';
+import './pooling.js';
+import './recurrent.js';
+import './reshaping.js';
+import './scaled-dot-product-attention.js';
+import './seq-self-attention.js';
+import './seq-weighted-attention.js';
+import './sequence-attention.js';
+import './spatial.js';
+import './translated-lambda.js';
+import './wrappers.js';

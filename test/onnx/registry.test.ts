@@ -1,0 +1,88 @@
+/**
+ * What cannot be lowered: a user's own TypeScript layer is an error naming the layer, its class and the
+ * hook; by default such a model runs on tfjs instead; a lowering registered for it makes it export and run.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
+import { lowerModel, loweredClasses, onnxModelBytes, OnnxLoweringError, registerLowering } from '../../src/onnx/index.js';
+import { writeNpyFileSync } from '../../src/parity/npy-file.js';
+import { registerLayer } from '../../src/runtime/registry.js';
+import { convertModel } from '../../src/writers/index.js';
+import { floats, runOrtNode, runTfjs, sequential, worstExcess } from './helpers.js';
+
+/** A user's layer: multiplies the last axis by a learned vector. */
+class TestScale extends tf.layers.Layer {
+  static className = 'TestScale';
+  private w: tf.LayerVariable | null = null;
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = inputShape as tf.Shape;
+    this.w = this.addWeight('w', [shape[shape.length - 1]!], 'float32', tf.initializers.ones());
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.mul(Array.isArray(inputs) ? inputs[0] : inputs, this.w!.read());
+  }
+}
+registerLayer('TestScale', TestScale as unknown as tf.serialization.SerializableConstructor<tf.layers.Layer>);
+
+async function model() {
+  return sequential([
+    { class_name: 'Dense', config: { name: 'dense', units: 4, batch_input_shape: [null, 3] } },
+    { class_name: 'TestScale', config: { name: 'my_scale' } },
+  ]);
+}
+
+async function cli(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('layers without a lowering', () => {
+  it('are an error naming the layer, its class and registerLowering; the default backend falls back to tfjs', async () => {
+    const m = await model();
+    const e = await lowerModel(m).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OnnxLoweringError);
+    expect((e as OnnxLoweringError).code).toBe('UNSUPPORTED_LAYER');
+    expect((e as OnnxLoweringError).layerName).toBe('my_scale');
+    expect((e as Error).message).toContain('layer "my_scale" (class TestScale) cannot be lowered to ONNX');
+    expect((e as Error).message).toContain("registerLowering('TestScale'");
+
+    const dir = mkdtempSync(join(tmpdir(), 'ki-onnx-'));
+    const file = join(dir, 'scale.h5');
+    await convertModel(m, 'h5', file);
+    writeNpyFileSync(join(dir, 'x.npy'), { dtype: 'float32', shape: [2, 3], data: new Float32Array(6).fill(0.5) });
+    const asked = await cli('predict', file, '--inputs', join(dir, 'x.npy'), '--out', dir, '--backend', 'onnxruntime');
+    expect(asked.code).toBe(2);
+    expect(asked.err).toContain('[UNSUPPORTED_LAYER]');
+    expect(asked.err).toContain('"my_scale" (class TestScale) cannot be lowered to ONNX');
+    const fallback = await cli('inspect', file, '--json');
+    const s = JSON.parse(fallback.out);
+    expect(s.runtimeBackend).not.toBe('onnxruntime');
+    expect(s.runtimeBackendReason).toContain('not onnxruntime: ');
+    expect(s.runtimeBackendReason).toContain('TestScale');
+    const byDefault = await cli('predict', file, '--inputs', join(dir, 'x.npy'), '--out', dir);
+    expect(byDefault.code, byDefault.err).toBe(0);
+  });
+
+  it('export and run once a plug-in registers a lowering', async () => {
+    expect(loweredClasses()).not.toContain('TestScale');
+    registerLowering('TestScale', (ctx, call) => {
+      const [w] = ctx.weights(call.layer);
+      return { outputs: [{ ...call.inputs[0], name: ctx.graph.op('Mul', [call.inputs[0].name, w.name]) }] };
+    });
+    expect(loweredClasses()).toContain('TestScale');
+    const m = await model();
+    const x = floats([2, 3], 1);
+    const [want] = await runTfjs(m, [x]);
+    const [got] = await runOrtNode(await onnxModelBytes(m), [x]);
+    expect(worstExcess(got, want)).toBeLessThanOrEqual(0);
+  });
+});
