@@ -8,9 +8,9 @@
  */
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Graph } from '../src/onnx/graph.js';
-import { OPSET } from '../src/onnx/proto.js';
-import { serializeOnnx } from '../src/onnx/serialize.js';
+import { Graph } from '../src/writers/onnx/graph.js';
+import { OPSET } from '../src/writers/onnx/proto.js';
+import { serializeOnnx } from '../src/writers/onnx/serialize.js';
 import { OnnxSession, loadOnnxRuntime, sessionForModel } from '../src/runtime/onnxruntime.js';
 import { concatParts } from '../src/writers/parts.js';
 import type { ForwardResult, ForwardRow } from './forward.js';

@@ -4,8 +4,8 @@
  * Node built-in; h5wasm's browser build holds HDF5 files in memory. Nothing leaves the page.
  */
 import './browser/platform.js';
-import type { ByteSource, ModelSource } from './io/source.js';
-import { isFileSet } from './io/source.js';
+import type { ByteSource, ModelSource } from './readers/io/source.js';
+import { isFileSet } from './readers/io/source.js';
 import type { JsonObject, KerasModel } from './model/types.js';
 import { type FolderInput, type ModelInput, folderFiles, folderOf, isFolderInput, sourceOf } from './browser/input.js';
 import { verifyCaseFolder } from './browser/case-folder.js';
@@ -18,7 +18,7 @@ export { KerasInteropError, UnsupportedLayerError, isKerasInteropError, type Err
 export type { KerasModel, LayerWeights, Weight, WeightDType, JsonObject, JsonValue, SourceFormat } from './model/types.js';
 export { weightValues } from './model/types.js';
 export { summarize, formatSummary, type ModelSummary, type LayerSummary } from './model/summary.js';
-export { bytesSource, memoryFiles, isFileSet, type ByteSource, type FileSet, type ModelSource } from './io/source.js';
+export { bytesSource, memoryFiles, isFileSet, type ByteSource, type FileSet, type ModelSource } from './readers/io/source.js';
 export { sourceOf, folderOf, type FolderInput, type ModelInput } from './browser/input.js';
 export type { ReadOptions } from './readers/sources.js';
 export type { DetectedFormat } from './readers/detect.js';

@@ -138,7 +138,7 @@ async function isOnnxFile(file: string): Promise<boolean> {
 }
 
 async function inspectOnnx(file: string, values: Values, io: Io): Promise<number> {
-  const { readOnnxSummary, formatOnnxSummary } = await import('./onnx/inspect.js');
+  const { readOnnxSummary, formatOnnxSummary } = await import('./readers/onnx.js');
   const { loadOnnxRuntime } = await import('./runtime/onnxruntime.js');
   const summary = readOnnxSummary(file);
   const ort = await loadOnnxRuntime();

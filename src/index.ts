@@ -90,7 +90,7 @@ export {
   type LowerOptions,
   type ExportOnnxOptions,
   type OpLowering,
-} from './onnx/index.js';
+} from './writers/onnx/index.js';
 export { writeOnnxFile, type WriteOnnxOptions } from './writers/index.js';
 export { readTfjs, readSavedModel } from './readers/index.js';
 export { withAttentionTaps, tapAttention, attentionHead, attentionTapsOn, attentionHeatmap, type AttentionMap, type AttentionView } from './runtime/attention-taps.js';

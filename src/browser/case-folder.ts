@@ -3,8 +3,8 @@
  * the folder's files and verified as `keras-interop verify <case-dir>` does.
  */
 import { KerasInteropError } from '../errors.js';
-import { normalize } from '../io/posix-path.js';
-import { type FileSet, readFileOf, subFiles } from '../io/source.js';
+import { normalize } from '../readers/io/posix-path.js';
+import { type FileSet, readFileOf, subFiles } from '../readers/io/source.js';
 import { type GoldenCase, parseGoldenCaseText } from '../parity/golden-case.js';
 import { parseNpy } from '../parity/npy.js';
 import { type CaseFiles, type FileVerification, type VerifyOptions, type VerifyResult, verifyGoldenCase } from '../parity/verify-core.js';

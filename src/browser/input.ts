@@ -3,7 +3,7 @@
  * folder's FileList, a dropped folder walked into a map). Blobs are read into memory here, once; the
  * readers then read synchronously.
  */
-import { type ByteSource, type FileSet, type ModelSource, bytesSource, memoryFiles } from '../io/source.js';
+import { type ByteSource, type FileSet, type ModelSource, bytesSource, memoryFiles } from '../readers/io/source.js';
 
 /** A folder: its name and its files by path relative to it (`variables/variables.index`). */
 export interface FolderInput {

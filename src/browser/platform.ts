@@ -3,8 +3,8 @@
  * (bytes are copied there in chunks and removed when the file is closed). Loaded on first use, so a
  * page that never opens HDF5 never downloads it. Importing this module installs it.
  */
-import { forEachChunk } from '../io/source.js';
-import { type H5Module, type Platform, setPlatform } from '../platform.js';
+import { forEachChunk } from '../readers/io/source.js';
+import { type H5Module, type Platform, setPlatform } from '../readers/io/platform.js';
 
 /** The calls of Emscripten's file system used here. */
 interface MemFs {

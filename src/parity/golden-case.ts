@@ -4,7 +4,7 @@
  * `/`-separated (a page's folder, or a Node path: case.ts resolves it first).
  */
 import { KerasInteropError } from '../errors.js';
-import { basename, isAbsolute, join, normalize, resolve, sep } from '../io/posix-path.js';
+import { basename, isAbsolute, join, normalize, resolve, sep } from '../readers/io/posix-path.js';
 import { isNpyDtype, NPY_DTYPES, type NpyDtype } from './npy.js';
 
 export interface GoldenTensor {

@@ -3,7 +3,7 @@
  * come from: Node's path API (verify.ts) and the page give it their own ways of reading them.
  */
 import { KerasInteropError } from '../errors.js';
-import { basename } from '../io/posix-path.js';
+import { basename } from '../readers/io/posix-path.js';
 import type { JsonObject, KerasModel } from '../model/types.js';
 import type { ReadOptions } from '../readers/hdf5.js';
 import { currentBackend } from '../runtime/backend.js';

@@ -1,6 +1,6 @@
 /** Which reader a file or folder needs, from its bytes and layout (never from its extension alone). */
 import { KerasInteropError } from '../errors.js';
-import { type ByteSource, type FileSet, type ModelSource, isFileSet } from '../io/source.js';
+import { type ByteSource, type FileSet, type ModelSource, isFileSet } from './io/source.js';
 
 export type DetectedFormat = 'hdf5' | 'keras-archive' | 'savedmodel' | 'tfjs-layers' | 'json-config' | 'onnx';
 

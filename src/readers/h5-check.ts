@@ -13,7 +13,7 @@
  * and are left to it, as are sizes of offsets and lengths other than 8.
  */
 import { KerasInteropError } from '../errors.js';
-import type { ByteSource } from '../io/source.js';
+import type { ByteSource } from './io/source.js';
 
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Bounds on the walk itself, far beyond any Keras file. */

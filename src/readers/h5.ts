@@ -5,10 +5,10 @@
  */
 import type h5wasmModule from 'h5wasm';
 import { KerasInteropError } from '../errors.js';
-import type { ByteSource } from '../io/source.js';
+import type { ByteSource } from './io/source.js';
 import { type Weight, type WeightData, type WeightDType, bytesPerElement, lazyWeight } from '../model/types.js';
 import { float32ToFloat16Bits } from '../model/float16.js';
-import { type H5Module, type StagedH5, platform } from '../platform.js';
+import { type H5Module, type StagedH5, platform } from './io/platform.js';
 import { checkHdf5Structure } from './h5-check.js';
 
 export type H5File = InstanceType<typeof h5wasmModule.File>;

@@ -3,7 +3,7 @@
  * tf.keras 2 `save_weights` files, and Keras 3 `.weights.h5` (object-tree layout).
  */
 import { KerasInteropError } from '../errors.js';
-import type { ByteSource } from '../io/source.js';
+import type { ByteSource } from './io/source.js';
 import type { JsonObject, JsonValue, KerasModel, LayerWeights, SourceFormat } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import {

@@ -2,8 +2,8 @@
 import { statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { KerasInteropError } from '../errors.js';
-import { fileSource, nodeFolder } from '../io/node.js';
-import { type ModelSource, isFileSet } from '../io/source.js';
+import { fileSource, nodeFolder } from './io/node.js';
+import { type ModelSource, isFileSet } from './io/source.js';
 import type { JsonObject, KerasModel } from '../model/types.js';
 import { type DetectedFormat, detectSourceFormat } from './detect.js';
 import { type ReadOptions, readConfigFrom, readModelSource } from './sources.js';

@@ -1,9 +1,9 @@
 /** Keras 3 `.keras` archives: a zip of metadata.json, config.json and model.weights.h5. */
 import { KerasInteropError } from '../errors.js';
-import { type ByteSource, bytesSource, readAll } from '../io/source.js';
+import { type ByteSource, bytesSource, readAll } from './io/source.js';
 import type { JsonValue, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
-import { type StagedH5, platform } from '../platform.js';
+import { type StagedH5, platform } from './io/platform.js';
 import { DEFAULT_LIMITS, type H5Group, type OpenH5, type WeightReads, closeStreamed, h5Ready, openStagedH5 } from './h5.js';
 import type { ReadOptions } from './hdf5.js';
 import { parseJsonText } from './json.js';

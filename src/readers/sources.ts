@@ -3,7 +3,7 @@
  * The same readers serve Node's path API (readers/index.ts) and the page (keras-interop/browser).
  */
 import { KerasInteropError } from '../errors.js';
-import { type ByteSource, type FileSet, type ModelSource, isFileSet, memoryFiles, readAll } from '../io/source.js';
+import { type ByteSource, type FileSet, type ModelSource, isFileSet, memoryFiles, readAll } from './io/source.js';
 import type { JsonObject, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { type DetectedFormat, detectSourceFormat } from './detect.js';

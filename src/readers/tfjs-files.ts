@@ -1,6 +1,6 @@
 /** A tfjs model folder as files: reads `model.json` and the shards its manifest names from a file set. */
 import { KerasInteropError } from '../errors.js';
-import { type FileSet, readFileOf } from '../io/source.js';
+import { type FileSet, readFileOf } from './io/source.js';
 import type { KerasModel } from '../model/types.js';
 import type { ReadOptions } from './hdf5.js';
 import { TFJS_DEFAULT_LIMITS, parseTfjsModelJson, readTfjsFiles } from './tfjs.js';

@@ -9,8 +9,8 @@
  */
 import { inflateSync } from 'fflate';
 import { KerasInteropError } from '../errors.js';
-import { type ByteSource, sliceSource } from '../io/source.js';
-import { maybePlatform } from '../platform.js';
+import { type ByteSource, sliceSource } from './io/source.js';
+import { maybePlatform } from './io/platform.js';
 import { DEFAULT_MAX_INFLATED_BYTES, crc32Update, isUnsafeEntryName, readZipDirectory, zipEntryDataOffset } from './zip.js';
 
 export interface UnzipSourceOptions<T> {

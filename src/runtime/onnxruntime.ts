@@ -1,5 +1,5 @@
 /**
- * The onnxruntime backend: a model lowered to ONNX in memory (src/onnx) or an .onnx file, run by
+ * The onnxruntime backend: a model lowered to ONNX in memory (src/writers/onnx) or an .onnx file, run by
  * onnxruntime-node, an optional dependency (its CPU libraries ship inside the package). Everything here
  * degrades to "not available" when the package cannot be imported. All cores by default.
  */
@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KerasInteropError } from '../errors.js';
 import type { KerasModel } from '../model/types.js';
-import { type ExportOnnxOptions, type LoweredModel, exportOnnx } from '../onnx/index.js';
+import { type ExportOnnxOptions, type LoweredModel, exportOnnx } from '../writers/onnx/index.js';
 import { concatParts } from '../writers/parts.js';
 import type { InputArray } from './build.js';
 import { toFloat32, toInt32 } from './weight-values.js';

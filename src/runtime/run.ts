@@ -12,7 +12,7 @@ import { legacyLayerNotes } from './legacy-layers.js';
 import { type LambdaPolicy, type LambdaReport, lambdaReports, withTranslatedLambdas } from './lambda/replace.js';
 import { normalizeConfig } from './normalize.js';
 import { signatureOfConfig, signatureOfModel } from './signature.js';
-import type { LoweredModel } from '../onnx/lower.js';
+import type { LoweredModel } from '../writers/onnx/lower.js';
 
 export interface RunOutput {
   name: string;
@@ -118,7 +118,7 @@ export async function chooseBackend(model: KerasModel, requested?: string, lambd
   }
   let lowered: LoweredModel;
   try {
-    const { lowerModel } = await import('../onnx/index.js');
+    const { lowerModel } = await import('../writers/onnx/index.js');
     lowered = await lowerModel(model, { lambdas });
   } catch (e) {
     // By default a model that does not lower runs on tfjs (which reports what stops it there, if anything).

@@ -88,7 +88,7 @@ export async function planConversion(
   const fileName = (await beforeFile?.(extension)) || `${modelStem(model)}${extension}`;
   if (to === 'onnx') {
     // Loaded when needed: the lowerings are not needed by the other targets.
-    const { exportOnnx } = await import('../onnx/index.js');
+    const { exportOnnx } = await import('./onnx/index.js');
     const { file } = await exportOnnx(model, {
       contribOps: opts.contribOps,
       lambdas: opts.lambdas,

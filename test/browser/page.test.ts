@@ -24,7 +24,7 @@ import { readNpyFileSync } from '../../src/parity/npy-file.js';
 import { convertModel } from '../../src/writers/index.js';
 import { convertToFiles } from '../../src/writers/convert.js';
 import { readModelSource } from '../../src/readers/sources.js';
-import { bytesSource } from '../../src/io/source.js';
+import { bytesSource } from '../../src/readers/io/source.js';
 import { runModel } from '../../src/runtime/run.js';
 import { compareArrays } from '../../src/parity/compare.js';
 import type { NpyArray } from '../../src/parity/npy.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
-import { decodeOnnx } from '../../src/onnx/proto.js';
+import { decodeOnnx } from '../../src/writers/onnx/proto.js';
 import { readNpyFileSync, writeNpyFileSync } from '../../src/parity/npy-file.js';
 import { GOLDEN, ROOT } from '../helpers/paths.js';
 import { floats, runOrtNode, worstExcess } from './helpers.js';

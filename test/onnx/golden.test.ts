@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { readGoldenCase } from '../../src/parity/case.js';
 import { readNpyFileSync } from '../../src/parity/npy-file.js';
 import { verifyCase } from '../../src/parity/verify.js';
-import { exportOnnx, onnxModelBytes } from '../../src/onnx/index.js';
+import { exportOnnx, onnxModelBytes } from '../../src/writers/onnx/index.js';
 import { readModel } from '../../src/readers/index.js';
 import { buildModel } from '../../src/runtime/build.js';
 import { useBackend } from '../../src/runtime/backend.js';

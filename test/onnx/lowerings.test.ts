@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { JsonObject, KerasModel } from '../../src/model/types.js';
-import { lowerModel, onnxModelBytes } from '../../src/onnx/index.js';
+import { lowerModel, onnxModelBytes } from '../../src/writers/onnx/index.js';
 import type { InputArray } from '../../src/runtime/build.js';
 import { type CodeSpec, base64, marshalCode } from '../../fuzz/lib/marshal-writer.js';
 import { type Output, floats, functional, input, runOrtNode, runOrtWeb, runTfjs, sequential, tokens, withRandomWeights, worstExcess } from './helpers.js';

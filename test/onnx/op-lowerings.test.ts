@@ -1,5 +1,5 @@
 /**
- * The op table's ONNX lowerings (src/onnx/op-lowerings) against the tfjs table (src/runtime/ops): each case
+ * The op table's ONNX lowerings (src/writers/onnx/op-lowerings) against the tfjs table (src/runtime/ops): each case
  * binds one call with `bindOp`, runs it on tfjs tensors and, lowered into a one-op graph whose inputs have a
  * symbolic batch axis, on onnxruntime-node; both must agree in shape, dtype class and values. Every op of
  * the table has a case, so an op added there without a lowering (or without a case here) fails the list
@@ -8,11 +8,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { concatParts } from '../../src/writers/parts.js';
-import { Graph, type Value } from '../../src/onnx/graph.js';
-import { OnnxOpArgs, findOpLowering, loweredOps } from '../../src/onnx/op-lowering.js';
-import '../../src/onnx/op-lowerings/all.js';
-import { OPSET } from '../../src/onnx/proto.js';
-import { serializeOnnx } from '../../src/onnx/serialize.js';
+import { Graph, type Value } from '../../src/writers/onnx/graph.js';
+import { OnnxOpArgs, findOpLowering, loweredOps } from '../../src/writers/onnx/op-lowering.js';
+import '../../src/writers/onnx/op-lowerings/all.js';
+import { OPSET } from '../../src/writers/onnx/proto.js';
+import { serializeOnnx } from '../../src/writers/onnx/serialize.js';
 import { useBackend } from '../../src/runtime/backend.js';
 import type { InputArray } from '../../src/runtime/build.js';
 import { bindOp, listOps, runOp } from '../../src/runtime/ops/table.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
-import { lowerModel, loweredClasses, onnxModelBytes, OnnxLoweringError, registerLowering } from '../../src/onnx/index.js';
+import { lowerModel, loweredClasses, onnxModelBytes, OnnxLoweringError, registerLowering } from '../../src/writers/onnx/index.js';
 import { writeNpyFileSync } from '../../src/parity/npy-file.js';
 import { registerLayer } from '../../src/runtime/registry.js';
 import { convertModel } from '../../src/writers/index.js';

@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { lazyWeight, type KerasModel } from '../../src/model/types.js';
-import { exportOnnx } from '../../src/onnx/index.js';
-import { Graph } from '../../src/onnx/graph.js';
-import { decodeOnnx } from '../../src/onnx/proto.js';
-import { MAX_INLINE_BYTES, serializeOnnx } from '../../src/onnx/serialize.js';
+import { exportOnnx } from '../../src/writers/onnx/index.js';
+import { Graph } from '../../src/writers/onnx/graph.js';
+import { decodeOnnx } from '../../src/writers/onnx/proto.js';
+import { MAX_INLINE_BYTES, serializeOnnx } from '../../src/writers/onnx/serialize.js';
 import { concatParts, partsSize } from '../../src/writers/parts.js';
 import { sequential } from './helpers.js';
 

@@ -7,7 +7,7 @@ import { float32ToFloat16Bits } from '../../src/model/float16.js';
 import type { JsonObject, KerasModel, Weight } from '../../src/model/types.js';
 import { readModel } from '../../src/readers/index.js';
 import { TensorBundle } from '../../src/readers/savedmodel/bundle.js';
-import { nodeFolder } from '../../src/io/node.js';
+import { nodeFolder } from '../../src/readers/io/node.js';
 import { crc32c, crc32cUpdate, maskCrc, unmaskCrc } from '../../src/readers/savedmodel/crc32c.js';
 import { decodeKerasJson } from '../../src/readers/savedmodel/metadata.js';
 import { encodeMessage } from '../../src/readers/savedmodel/protos.js';

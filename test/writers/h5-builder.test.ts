@@ -3,7 +3,7 @@ import { H5Group, serializeH5 } from '../../src/writers/h5-builder.js';
 import { type H5Group as ReadGroup, openH5, readStringAttr, readStringListAttr, readWeight } from '../../src/readers/h5.js';
 import { DEFAULT_LIMITS } from '../../src/readers/h5.js';
 // Node's platform (h5wasm's Node build opening files in place), as the package's Node entries install it.
-import '../../src/io/node.js';
+import '../../src/readers/io/node.js';
 import { KerasInteropError } from '../../src/errors.js';
 import { type H5DatasetNode, type H5GroupNode, h5AttrBytes, h5DatasetBytes, h5Header, h5List, h5ReadAllAttributes, superblock } from './h5-inspect.js';
 import { tempDir, writeTemp } from './helpers.js';

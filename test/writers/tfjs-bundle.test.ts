@@ -11,7 +11,7 @@ describe('browser bundles (esbuild, platform browser, no Node polyfills)', () =>
     ['src/layers/index.ts', ['src/layers/no-mask.ts', 'src/layers/keras-multi-head-attention.ts', 'src/layers/recurrent.ts']],
     ['src/writers/tfjs.ts', ['src/runtime/topology.ts', 'src/runtime/normalize.ts', 'src/layers/index.ts']],
     ['src/readers/tfjs.ts', ['src/readers/json.ts', 'src/writers/tfjs.ts', 'src/layers/index.ts']],
-    ['src/onnx/index.ts', ['src/onnx/lower.ts', 'src/onnx/serialize.ts', 'src/onnx/lowerings/recurrent.ts', 'src/runtime/topology.ts']],
+    ['src/writers/onnx/index.ts', ['src/writers/onnx/lower.ts', 'src/writers/onnx/serialize.ts', 'src/writers/onnx/lowerings/recurrent.ts', 'src/runtime/topology.ts']],
   ] as const) {
     it(`${entry} bundles without touching Node built-ins`, async () => {
       const { metafile, bytes } = await bundleForBrowser(entry);

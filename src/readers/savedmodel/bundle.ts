@@ -5,7 +5,7 @@
  * every tensor's checksum is verified before its bytes are used.
  */
 import { KerasInteropError } from '../../errors.js';
-import { type ByteSource, type FileSet, owned, readFileOf } from '../../io/source.js';
+import { type ByteSource, type FileSet, owned, readFileOf } from '../io/source.js';
 import type { WeightData, WeightDType } from '../../model/types.js';
 import { crc32cUpdate, maskCrc } from './crc32c.js';
 import { type BundleEntryMsg, type TensorShapeMsg, dataTypeName, decodeMessage, int64ToNumber } from './protos.js';

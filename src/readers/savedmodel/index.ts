@@ -5,7 +5,7 @@
  * sits in the checkpoint comes from the checkpoint's own object graph, never from parsing key names.
  */
 import { KerasInteropError } from '../../errors.js';
-import { type FileSet, readFileOf, subFiles } from '../../io/source.js';
+import { type FileSet, readFileOf, subFiles } from '../io/source.js';
 import type { JsonObject, JsonValue, KerasModel, LayerWeights, Weight } from '../../model/types.js';
 import { isJsonObject } from '../../model/types.js';
 import { DEFAULT_LIMITS, type ReadLimits } from '../h5.js';

@@ -4,7 +4,7 @@
  * carries a JSON document; the root's holds the model's `class_name` and `config`.
  */
 import { KerasInteropError } from '../../errors.js';
-import { type FileSet, readFileOf } from '../../io/source.js';
+import { type FileSet, readFileOf } from '../io/source.js';
 import type { JsonObject, JsonValue } from '../../model/types.js';
 import { isJsonObject } from '../../model/types.js';
 import { parseJsonText } from '../json.js';

@@ -1,7 +1,7 @@
 /** ONNX lowerings of indexing (src/runtime/ops/index-ops.ts): `x[key]` as one Slice, gather, take, one_hot. */
 import type { Dim, Value } from '../graph.js';
 import { type OnnxOpArgs, type OnnxOpValue, isOnnxTensor, registerOpLowering } from '../op-lowering.js';
-import { sliceIndices } from '../../runtime/ops/index-ops.js';
+import { sliceIndices } from '../../../runtime/ops/index-ops.js';
 
 /** Slice's "to the end" bounds: ONNX clamps them to the axis as Python clamps slice bounds. */
 const END = 2 ** 53 - 1;

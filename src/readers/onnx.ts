@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { KerasInteropError } from '../errors.js';
-import { DATA_TYPE_NAMES, decodeOnnx } from './proto.js';
+import { DATA_TYPE_NAMES, decodeOnnx } from '../writers/onnx/proto.js';
 
 export interface OnnxValueSummary {
   name: string;

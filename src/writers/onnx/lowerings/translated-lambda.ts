@@ -6,10 +6,10 @@
  * numbers and its unknown ones as scalar tensors read at run time.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { LambdaProgram, Expr, BinOp, CmpOp } from '../../runtime/lambda/ir.js';
-import { bindLambdaCall, constantCall, constantOf, lambdaAlias } from '../../runtime/lambda/aliases.js';
-import { DType, ELLIPSIS, PySeq, PySlice } from '../../runtime/lambda/values.js';
-import { ELLIPSIS as OP_ELLIPSIS, pySlice, type OpValue } from '../../runtime/ops/values.js';
+import type { LambdaProgram, Expr, BinOp, CmpOp } from '../../../runtime/lambda/ir.js';
+import { bindLambdaCall, constantCall, constantOf, lambdaAlias } from '../../../runtime/lambda/aliases.js';
+import { DType, ELLIPSIS, PySeq, PySlice } from '../../../runtime/lambda/values.js';
+import { ELLIPSIS as OP_ELLIPSIS, pySlice, type OpValue } from '../../../runtime/ops/values.js';
 import type { Value } from '../graph.js';
 import { type OnnxOpValue, isOnnxTensor } from '../op-lowering.js';
 import { type LoweringContext, registerLowering } from '../registry.js';

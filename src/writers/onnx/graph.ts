@@ -3,7 +3,7 @@
  * graph and its subgraphs (Scan bodies). Lowerings add nodes through `op`; the serializer (serialize.ts)
  * turns a finished graph into protobuf parts. Knows nothing of Keras.
  */
-import { KerasInteropError } from '../errors.js';
+import { KerasInteropError } from '../../errors.js';
 import { DataType, type DataTypeCode } from './proto.js';
 
 /** Element types the lowerings produce. */

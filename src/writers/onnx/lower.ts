@@ -6,12 +6,12 @@
  * from the model only when they are serialized.
  */
 import * as tf from '@tensorflow/tfjs';
-import '../layers/index.js';
-import { KerasInteropError } from '../errors.js';
-import type { KerasModel, Weight } from '../model/types.js';
-import { pairWeights, toFloat32 } from '../runtime/weight-values.js';
-import { upgradeLegacyLayers } from '../runtime/legacy-layers.js';
-import { buildSkeleton } from '../runtime/topology.js';
+import '../../layers/index.js';
+import { KerasInteropError } from '../../errors.js';
+import type { KerasModel, Weight } from '../../model/types.js';
+import { pairWeights, toFloat32 } from '../../runtime/weight-values.js';
+import { upgradeLegacyLayers } from '../../runtime/legacy-layers.js';
+import { buildSkeleton } from '../../runtime/topology.js';
 import { type Dim, type ElemType, Graph, type Value } from './graph.js';
 import './lowerings/index.js';
 import { OPSET } from './proto.js';

@@ -7,8 +7,8 @@ import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
-import { KerasInteropError } from '../errors.js';
-import { type H5Module, type Platform, type StagedH5, setPlatform } from '../platform.js';
+import { KerasInteropError } from '../../errors.js';
+import { type H5Module, type Platform, type StagedH5, setPlatform } from './platform.js';
 import { type ByteSource, type FileSet, forEachChunk } from './source.js';
 
 /** A file on disk, read with positioned reads; opened now, closed by `close()`. */

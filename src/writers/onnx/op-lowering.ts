@@ -6,10 +6,10 @@
  * `OnnxOpArgs` reads arguments the way the tfjs side's `OpArgs` does (constants take the dtype of the
  * tensor they meet, mixed tensors promote to float32), so both compute the same thing.
  */
-import { KerasInteropError } from '../errors.js';
-import type { JsonValue } from '../model/types.js';
-import { type ComputeDtype, constantDtype, tfjsDtype } from '../runtime/ops/spec.js';
-import { type OpValue, isArrayConstant, isEllipsis, isPySlice, pyRepr } from '../runtime/ops/values.js';
+import { KerasInteropError } from '../../errors.js';
+import type { JsonValue } from '../../model/types.js';
+import { type ComputeDtype, constantDtype, tfjsDtype } from '../../runtime/ops/spec.js';
+import { type OpValue, isArrayConstant, isEllipsis, isPySlice, pyRepr } from '../../runtime/ops/values.js';
 import type { Dim, ElemType, Graph, Value } from './graph.js';
 import { cast } from './ops.js';
 

@@ -1,11 +1,11 @@
 /**
  * `KerasInterop>Op` (TFOpLambda, SlicingOpLambda and Keras 3 operation nodes, src/layers/op.ts): the op
- * call its config records, lowered by the op's ONNX lowering (src/onnx/op-lowerings), its input slots
+ * call its config records, lowered by the op's ONNX lowering (src/writers/onnx/op-lowerings), its input slots
  * filled with the layer's inputs. Ops pass no mask on.
  */
-import type { JsonObject } from '../../model/types.js';
-import { isInputSlot, readOpLayerConfig } from '../../runtime/ops/op-layer-config.js';
-import { mapTensors } from '../../runtime/ops/values.js';
+import type { JsonObject } from '../../../model/types.js';
+import { isInputSlot, readOpLayerConfig } from '../../../runtime/ops/op-layer-config.js';
+import { mapTensors } from '../../../runtime/ops/values.js';
 import type { Value } from '../graph.js';
 import { OnnxOpArgs, type OnnxOpValue, findOpLowering } from '../op-lowering.js';
 import '../op-lowerings/all.js';

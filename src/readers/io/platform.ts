@@ -1,12 +1,12 @@
 /**
  * The few things the readers need from where they run, given to them by the entry point: Node's
- * (src/io/node.ts, installed by every Node entry: the package's main module, the CLI, the path readers) or
+ * (src/readers/io/node.ts, installed by every Node entry: the package's main module, the CLI, the path readers) or
  * the page's (src/browser/platform.ts, installed by `keras-interop/browser`). Everything else is the same
  * code on bytes in both.
  */
 import type h5wasmModule from 'h5wasm';
-import { KerasInteropError } from './errors.js';
-import type { ByteSource } from './io/source.js';
+import { KerasInteropError } from '../../errors.js';
+import type { ByteSource } from './source.js';
 
 export type H5Module = typeof h5wasmModule;
 

@@ -6,8 +6,8 @@
  * default, their masks. Plug-ins register lowerings for their own layers with `registerLowering`.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { KerasInteropError } from '../errors.js';
-import type { LambdaPolicy } from '../runtime/lambda/replace.js';
+import { KerasInteropError } from '../../errors.js';
+import type { LambdaPolicy } from '../../runtime/lambda/replace.js';
 import type { Dim, Graph, Value } from './graph.js';
 
 /** One call of a layer (a node of the Keras graph, or a wrapper calling its sub-layer). */

@@ -5,9 +5,9 @@
  * its length as a varint, then the bytes, so the length is all the header needs). Large models put
  * their initializers in a separate data file (ONNX external data): protobuf caps a message at 2 GiB.
  */
-import { KerasInteropError } from '../errors.js';
-import type { DeferredPart, Part } from '../writers/parts.js';
-import { partsSize } from '../writers/parts.js';
+import { KerasInteropError } from '../../errors.js';
+import type { DeferredPart, Part } from '../parts.js';
+import { partsSize } from '../parts.js';
 import { type AttrValue, ELEM_TYPE_CODES, type Graph, type InitializerSpec, type NodeSpec, type Value } from './graph.js';
 import { AttributeType, IR_VERSION, encodeOnnx } from './proto.js';
 

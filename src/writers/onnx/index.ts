@@ -3,12 +3,12 @@
  * lowerings/) and serialized with our own .proto (serialize.ts). The lowering registry is public so
  * that plug-ins can lower their own layers.
  */
-import type { KerasModel } from '../model/types.js';
-import { VERSION } from '../version.js';
+import type { KerasModel } from '../../model/types.js';
+import { VERSION } from '../../version.js';
 import { type LoweredModel, lowerModel } from './lower.js';
 import type { LowerOptions } from './registry.js';
 import { type SerializedOnnx, serializeOnnx } from './serialize.js';
-import { concatParts } from '../writers/parts.js';
+import { concatParts } from '../parts.js';
 
 export { registerLowering, findLowering, loweredClasses, OnnxLoweringError } from './registry.js';
 export type { LayerCall, LayerLowered, Lowering, LoweringContext, LowerOptions, WeightOptions } from './registry.js';

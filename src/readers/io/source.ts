@@ -1,11 +1,11 @@
 /**
  * What the readers read: one file's bytes (`ByteSource`) or a folder's files (`FileSet`), whatever holds
  * them. In the browser they are bytes in memory (a dropped File, a zip entry); in Node, files on disk read
- * with positioned reads (src/io/node.ts), so a 200 MB model is never read whole. Reads are synchronous:
+ * with positioned reads (src/readers/io/node.ts), so a 200 MB model is never read whole. Reads are synchronous:
  * the readers check structures byte by byte, and a browser's Blobs are read into memory first
  * (src/browser/input.ts). No Node built-ins here.
  */
-import { KerasInteropError } from '../errors.js';
+import { KerasInteropError } from '../../errors.js';
 
 export interface ByteSource {
   /** What errors call it: the path a Node caller gave, or the file's name in a page. */
