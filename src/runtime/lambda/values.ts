@@ -6,18 +6,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../../errors.js';
 
-export class PySeq {
+export class PySeq<T = tf.Tensor> {
   constructor(
     readonly kind: 'tuple' | 'list',
-    readonly items: Value[],
+    readonly items: PyValue<T>[],
   ) {}
 }
 
-export class PySlice {
+export class PySlice<T = tf.Tensor> {
   constructor(
-    readonly start: Value,
-    readonly stop: Value,
-    readonly step: Value,
+    readonly start: PyValue<T>,
+    readonly stop: PyValue<T>,
+    readonly step: PyValue<T>,
   ) {}
 }
 
@@ -33,7 +33,10 @@ export class PyEllipsis {
 
 export const ELLIPSIS = PyEllipsis.instance;
 
-export type Value = tf.Tensor | number | boolean | string | null | PySeq | PySlice | DType | PyEllipsis;
+/** A Python value whose tensors are `T`: tfjs tensors at run time, graph values in the ONNX export. */
+export type PyValue<T> = T | number | boolean | string | null | PySeq<T> | PySlice<T> | DType | PyEllipsis;
+
+export type Value = PyValue<tf.Tensor>;
 
 /** Most items of a Python sequence a program may build (`[x] * n`). */
 export const MAX_SEQUENCE = 1_000_000;
@@ -47,13 +50,20 @@ export function isTensor(v: Value): v is tf.Tensor {
   return v instanceof tf.Tensor;
 }
 
-export function typeName(v: Value): string {
+/** What a tensor of either kind (tfjs's, the ONNX export's) has. */
+export interface TensorLike {
+  readonly dtype: string;
+  readonly shape: readonly unknown[];
+}
+
+export function typeName<T extends TensorLike>(v: PyValue<T>): string {
   if (v === null) return 'None';
   if (v === ELLIPSIS) return 'Ellipsis';
-  if (isTensor(v)) return `a ${v.dtype} tensor of shape [${v.shape.join(', ')}]`;
   if (v instanceof PySeq) return `a ${v.kind}`;
   if (v instanceof PySlice) return 'a slice';
   if (v instanceof DType) return `the dtype ${v.name}`;
+  // Every other object is a tensor.
+  if (typeof v === 'object') return `a ${(v as T).dtype} tensor of shape [${(v as T).shape.join(', ')}]`;
   return typeof v === 'number' ? 'a number' : typeof v === 'boolean' ? 'a bool' : 'a str';
 }
 
