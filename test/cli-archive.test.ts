@@ -4,15 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { runCli as run } from './helpers/cli.js';
 import { GOLDEN } from './helpers/paths.js';
-
-async function run(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const good = unzipSync(readFileSync(join(GOLDEN, 'sa_additive_basic', 'model.keras')));
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { runCliOnCpu as cli } from './helpers/cli.js';
 import { compareArrays } from '../src/parity/compare.js';
 import { readGoldenCase } from '../src/parity/case.js';
 import { readNpyFileSync } from '../src/parity/npy-file.js';
@@ -17,13 +17,6 @@ import { GOLDEN } from './helpers/paths.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ki-attention-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main([...args, '--backend', 'cpu'], { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /** A PNG's size and RGBA pixels, every chunk's CRC checked. */
 function decodePng(bytes: Uint8Array): { width: number; height: number; rgba: Uint8Array } {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { runCli } from './helpers/cli.js';
 import type { JsonObject, KerasModel } from '../src/model/types.js';
 import { readModel } from '../src/readers/index.js';
 import { writeHdf5 } from '../src/writers/hdf5.js';
@@ -17,11 +17,9 @@ const tmp = mkdtempSync(join(tmpdir(), 'ki-inspect-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function inspect(file: string, json = false) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['inspect', file, '--backend', 'cpu', ...(json ? ['--json'] : [])], { out: (s) => out.push(s), err: (s) => err.push(s) });
-  expect(code, err.join('\n')).toBe(0);
-  return out.join('\n');
+  const r = await runCli('inspect', file, '--backend', 'cpu', ...(json ? ['--json'] : []));
+  expect(r.code, r.err).toBe(0);
+  return r.out;
 }
 
 async function written(model: KerasModel, name: string): Promise<string> {

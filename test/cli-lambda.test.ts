@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { runCliOnCpu as cli } from './helpers/cli.js';
 import { readModel } from '../src/readers/index.js';
 import { runModel } from '../src/runtime/run.js';
 import { writeNpyFileSync } from '../src/parity/npy-file.js';
@@ -18,13 +18,6 @@ import { mulberry32 } from '../fuzz/lib/rng.js';
 import { maxDiff, predictInFreshProcess } from './writers/tfjs-helpers.js';
 import { wildFile } from './helpers/paths.js';
 import { describeWild } from './helpers/wild.js';
-
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main([...args, '--backend', 'cpu'], { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const W06 = () => wildFile('06_ids_lstm_dot_attention', 'LSTM_model.h5');
 const W41 = () => wildFile('41_pulkit_lambda_sdpa_k313_archive', 'attention_model.keras');

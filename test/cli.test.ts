@@ -2,18 +2,11 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { runCliOnCpu as run } from './helpers/cli.js';
 import { readNpyFileSync } from '../src/parity/npy-file.js';
 import { writeNpyFileSync } from '../src/parity/npy-file.js';
 import { GOLDEN, requireWild } from './helpers/paths.js';
 import { itWild } from './helpers/wild.js';
-
-async function run(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main([...args, '--backend', 'cpu'], { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const basic = join(GOLDEN, 'sa_additive_basic');
 const masking = join(GOLDEN, 'sa_additive_masking');

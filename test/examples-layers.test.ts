@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { runCliOnCpu as cli } from './helpers/cli.js';
 import { readNpyFileSync } from '../src/parity/npy-file.js';
 import { readModel } from '../src/readers/index.js';
 import { ROOT } from './helpers/paths.js';
@@ -18,13 +18,6 @@ const INPUT = join(ROOT, 'fixtures', 'custom-layer', 'input_0.npy');
 const LAYERS = join(ROOT, 'examples', 'my-layers.js');
 const tmp = mkdtempSync(join(tmpdir(), 'ki-example-layers-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main([...args, '--backend', 'cpu'], { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /** out = Dense(Σ_t softmax_t(tanh(x_t·W + b_t)) x_t), in float64 from the file's weights. */
 async function reference(): Promise<number[][]> {

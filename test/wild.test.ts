@@ -8,18 +8,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { runCliOnCpu as cli } from './helpers/cli.js';
 import { readModel } from '../src/readers/index.js';
 import { readNpyFileSync, writeNpyFileSync } from '../src/parity/npy-file.js';
 import { ROOT, requireWild, wildItems } from './helpers/paths.js';
 import { describeWild } from './helpers/wild.js';
-
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main([...args, '--backend', 'cpu'], { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 interface Blocker {
   code: string;

@@ -7,18 +7,11 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
+import { runCli as cli } from '../helpers/cli.js';
 import { decodeOnnx } from '../../src/writers/onnx/proto.js';
 import { readNpyFileSync, writeNpyFileSync } from '../../src/parity/npy-file.js';
 import { GOLDEN, ROOT } from '../helpers/paths.js';
 import { floats, runOrtNode, worstExcess } from './helpers.js';
-
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const transformer = join(GOLDEN, 'transformer_block');
 const masked = join(GOLDEN, 'sa_additive_basic');

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
+import { runCli as cli } from '../helpers/cli.js';
 import { lowerModel, loweredClasses, onnxModelBytes, OnnxLoweringError, registerLowering } from '../../src/writers/onnx/index.js';
 import { writeNpyFileSync } from '../../src/parity/npy-file.js';
 import { registerLayer } from '../../src/runtime/registry.js';
@@ -36,13 +36,6 @@ async function model() {
     { class_name: 'Dense', config: { name: 'dense', units: 4, batch_input_shape: [null, 3] } },
     { class_name: 'TestScale', config: { name: 'my_scale' } },
   ]);
-}
-
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 describe('layers without a lowering', () => {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
+import { runCli as cli } from '../helpers/cli.js';
 import type { KerasModel, WeightData } from '../../src/model/types.js';
 import { readModel } from '../../src/readers/index.js';
 import { useBackend } from '../../src/runtime/backend.js';
@@ -24,13 +24,6 @@ afterAll(() => rmSync(tmpRoot, { recursive: true, force: true }));
 beforeAll(async () => {
   await useBackend('cpu');
 });
-
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const bytes = (d: WeightData) => new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 
