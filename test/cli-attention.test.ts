@@ -3,20 +3,19 @@
  * tapped weights (Python's numbers where the model returns them) and each head's PNG, decoded here
  * independently (chunk CRCs, zlib, scanline filters), shows every weight's viridis colour in its cell.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCliOnCpu as cli } from './helpers/cli.js';
 import { compareArrays } from '../src/parity/compare.js';
 import { readGoldenCase } from '../src/parity/case.js';
 import { readNpyFileSync } from '../src/parity/npy-file.js';
 import { cellSize, viridis } from '../src/writers/heatmap.js';
 import { GOLDEN } from './helpers/paths.js';
+import { fileTempDir } from './helpers/tmp.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'ki-attention-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = fileTempDir('ki-attention-');
 
 /** A PNG's size and RGBA pixels, every chunk's CRC checked. */
 function decodePng(bytes: Uint8Array): { width: number; height: number; rgba: Uint8Array } {

@@ -3,18 +3,17 @@
  * dimension) and dtypes; and, for a model that cannot run, every layer in the way, one line each, with
  * the advice once.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import type { JsonObject, KerasModel } from '../src/model/types.js';
 import { readModel } from '../src/readers/index.js';
 import { writeHdf5 } from '../src/writers/hdf5.js';
 import { GOLDEN } from './helpers/paths.js';
+import { fileTempDir } from './helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'ki-inspect-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = fileTempDir('ki-inspect-');
 
 async function inspect(file: string, json = false) {
   const r = await runCli('inspect', file, '--backend', 'cpu', ...(json ? ['--json'] : []));

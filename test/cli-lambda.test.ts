@@ -4,10 +4,9 @@
  * Lambda verbatim in h5 and .keras and writes a KerasInterop>Lambda layer to tfjs, which plain
  * `tf.loadLayersModel` runs after `import 'keras-interop/layers'` with the same outputs.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { runCliOnCpu as cli } from './helpers/cli.js';
 import { readModel } from '../src/readers/index.js';
 import { runModel } from '../src/runtime/run.js';
@@ -18,11 +17,11 @@ import { mulberry32 } from '../fuzz/lib/rng.js';
 import { maxDiff, predictInFreshProcess } from './writers/tfjs-helpers.js';
 import { wildFile } from './helpers/paths.js';
 import { describeWild } from './helpers/wild.js';
+import { fileTempDir } from './helpers/tmp.js';
 
 const W06 = () => wildFile('06_ids_lstm_dot_attention', 'LSTM_model.h5');
 const W41 = () => wildFile('41_pulkit_lambda_sdpa_k313_archive', 'attention_model.keras');
-const dir = mkdtempSync(join(tmpdir(), 'ki-lambda-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = fileTempDir('ki-lambda-');
 
 function input(shape: number[], seed: number) {
   const r = mulberry32(seed);

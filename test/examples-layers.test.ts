@@ -3,21 +3,20 @@
  * SimpleAttention) plugged into every command with --layers, on fixtures/custom-layer/simple_attention.keras;
  * its outputs against a plain-JS computation of the layer's formula from the file's weights.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCliOnCpu as cli } from './helpers/cli.js';
 import { readNpyFileSync } from '../src/parity/npy-file.js';
 import { readModel } from '../src/readers/index.js';
 import { ROOT } from './helpers/paths.js';
+import { fileTempDir } from './helpers/tmp.js';
 
 const MODEL = join(ROOT, 'fixtures', 'custom-layer', 'simple_attention.keras');
 const INPUT = join(ROOT, 'fixtures', 'custom-layer', 'input_0.npy');
 const LAYERS = join(ROOT, 'examples', 'my-layers.js');
-const tmp = mkdtempSync(join(tmpdir(), 'ki-example-layers-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = fileTempDir('ki-example-layers-');
 
 /** out = Dense(Σ_t softmax_t(tanh(x_t·W + b_t)) x_t), in float64 from the file's weights. */
 async function reference(): Promise<number[][]> {

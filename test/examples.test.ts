@@ -3,21 +3,20 @@
  * README quotes the files whole; examples-layers.test.ts runs examples/my-layers.js).
  */
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { compareArrays } from '../src/parity/compare.js';
 import { readNpyFileSync } from '../src/parity/npy-file.js';
 import { readModel } from '../src/readers/index.js';
 import { convertModel } from '../src/writers/index.js';
 import { GOLDEN, ROOT } from './helpers/paths.js';
+import { fileTempDir } from './helpers/tmp.js';
 
 const EXAMPLES = join(ROOT, 'examples');
-const tmp = mkdtempSync(join(tmpdir(), 'ki-examples-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = fileTempDir('ki-examples-');
 
 describe('README code', () => {
   it('every TypeScript and JavaScript block is a whole file of examples/', () => {

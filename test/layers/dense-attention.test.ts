@@ -5,8 +5,6 @@
  * tfjs's predict, the returned weights, the config each layer takes, and tf.keras <= 2.9's `causal` key in
  * files and in their Keras 3 form.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +19,7 @@ import { toKeras3Config } from '../../src/runtime/dialect.js';
 import { runModel } from '../../src/runtime/run.js';
 import { convertModel } from '../../src/writers/index.js';
 import { Rng, expectClose, nd, type Nd } from './attention-reference.js';
+import { tempDir } from '../helpers/tmp.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -277,13 +276,13 @@ describe('Attention in model files', () => {
     const att = ((k3.config as JsonObject).layers as JsonObject[])[1];
     expect('causal' in (att.config as JsonObject)).toBe(false);
     expect((att.inbound_nodes as JsonObject[])[0].kwargs).toEqual({ use_causal_mask: true });
-    const dir = mkdtempSync(join(tmpdir(), 'ki-attention-'));
+    const { dir, cleanup } = tempDir('ki-attention-');
     try {
       const [file] = await convertModel(tf29(), 'keras', join(dir, 'm.keras'));
       const [back] = await runModel(await readModel(file), [input], { backend: 'cpu' });
       expectClose(back.data, want, { label: '.keras' });
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      cleanup();
     }
   });
 });

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KerasInteropError } from '../../src/errors.js';
@@ -8,6 +7,7 @@ import { readNpyFileSync } from '../../src/parity/npy-file.js';
 import { itWild } from '../helpers/wild.js';
 import { GOLDEN_DIR, goldenCaseDirs, wildCaseDirs } from './paths.js';
 import { keras3GoldenCases } from '../helpers/paths.js';
+import { tempDir } from '../helpers/tmp.js';
 
 function caseError(fn: () => unknown): KerasInteropError {
   try {
@@ -170,7 +170,7 @@ describe('case.json validation', () => {
   });
 
   it('lists extra_files only when they exist on disk', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'case-'));
+    const { dir, cleanup } = tempDir('case-');
     try {
       writeFileSync(join(dir, 'here.h5'), 'x');
       writeFileSync(
@@ -187,7 +187,7 @@ describe('case.json validation', () => {
         { file: 'here.h5', path: join(dir, 'here.h5'), extra: true, synthesized: true, note: 'n' },
       ]);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      cleanup();
     }
   });
 });

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KerasInteropError } from '../../src/errors.js';
@@ -16,6 +15,7 @@ import {
 } from '../../src/parity/npy.js';
 import { readNpyFile, readNpyFileSync, writeNpyFile, writeNpyFileSync } from '../../src/parity/npy-file.js';
 import { FIXTURES_DIR, goldenCaseDirs, wildCaseDirs } from './paths.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const enc = new TextEncoder();
 
@@ -400,7 +400,7 @@ describe('bad .npy input', () => {
 
 describe('npy files on disk', () => {
   it('writes and reads back files, async and sync', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'npy-'));
+    const { dir, cleanup } = tempDir('npy-');
     try {
       const arr = npyFromValues('float64', [2, 2], [1, -0, NaN, Infinity]);
       await writeNpyFile(join(dir, 'a.npy'), arr);
@@ -416,7 +416,7 @@ describe('npy files on disk', () => {
       }
       expect(readFileSync(join(dir, 'a.npy'))).toEqual(readFileSync(join(dir, 'b.npy')));
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      cleanup();
     }
   });
 

@@ -3,11 +3,10 @@
  * golden `.keras` weights rewritten into that layout read back the same, nested objects and list
  * containers included; and the real file saved that way (wild 37) gets every weight.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JsonObject, LayerWeights } from '../../src/model/types.js';
 import { DEFAULT_LIMITS, type H5Group as ReadGroup, getGroup, getMember, isDataset, memberNames, openH5, readWeight } from '../../src/readers/h5.js';
 import { readKeras3WeightsTree } from '../../src/readers/keras3-weights.js';
@@ -15,9 +14,9 @@ import { readModel } from '../../src/readers/index.js';
 import { H5Group, serializeH5 } from '../../src/writers/h5-builder.js';
 import { GOLDEN, requireWild } from '../helpers/paths.js';
 import { itWild } from '../helpers/wild.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'ki-tree-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = fileTempDir('ki-tree-');
 
 /** Copies every group below `src` into `dst`, each group at the root under its `\`-joined path. */
 function flatten(src: ReadGroup, file: string, dst: H5Group, key: string): void {

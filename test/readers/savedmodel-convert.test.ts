@@ -4,10 +4,8 @@
  * bit in the same layer.weights order, and predicts exactly what the SavedModel's model predicts (same
  * backend, same weights, same graph). The tfjs folder also loads in a fresh process with plain tfjs.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli as cli } from '../helpers/cli.js';
 import type { KerasModel, WeightData } from '../../src/model/types.js';
 import { readModel } from '../../src/readers/index.js';
@@ -15,11 +13,11 @@ import { useBackend } from '../../src/runtime/backend.js';
 import { buildModel, predict } from '../../src/runtime/build.js';
 import { requireWild } from '../helpers/paths.js';
 import { predictInFreshProcess } from '../writers/tfjs-helpers.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
 const W15 = () => join(requireWild(), '15_nlx_stock_lstm_savedmodel', 'stock_model');
 
-const tmpRoot = mkdtempSync(join(tmpdir(), 'keras-interop-savedmodel-convert-'));
-afterAll(() => rmSync(tmpRoot, { recursive: true, force: true }));
+const tmpRoot = fileTempDir('keras-interop-savedmodel-convert-');
 
 beforeAll(async () => {
   await useBackend('cpu');

@@ -1,7 +1,6 @@
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { KerasInteropError, isKerasInteropError } from '../../src/errors.js';
 import { float32ToFloat16Bits } from '../../src/model/float16.js';
 import type { JsonObject, KerasModel, Weight } from '../../src/model/types.js';
@@ -16,12 +15,12 @@ import { useBackend } from '../../src/runtime/backend.js';
 import { buildModel, predict } from '../../src/runtime/build.js';
 import { requireWild } from '../helpers/paths.js';
 import { describeWild } from '../helpers/wild.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
 const W15 = () => join(requireWild(), '15_nlx_stock_lstm_savedmodel', 'stock_model');
 const W14 = () => join(requireWild(), '14_nlx_transformer_encoder_mha_savedmodel', 'transformer_model');
 
-const tmpRoot = mkdtempSync(join(tmpdir(), 'keras-interop-savedmodel-'));
-afterAll(() => rmSync(tmpRoot, { recursive: true, force: true }));
+const tmpRoot = fileTempDir('keras-interop-savedmodel-');
 let tmpCount = 0;
 function tmpDir(): string {
   const d = join(tmpRoot, String(tmpCount++));

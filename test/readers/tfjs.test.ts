@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/layers/index.js';
 import { KerasInteropError } from '../../src/errors.js';
 import type { JsonObject, KerasModel } from '../../src/model/types.js';
@@ -19,10 +19,10 @@ import { convertModel } from '../../src/writers/index.js';
 import { writeTfjs } from '../../src/writers/tfjs.js';
 import { GOLDEN, wildFile } from '../helpers/paths.js';
 import { describeWild } from '../helpers/wild.js';
-import { maxDiff, predictInFreshProcess, tfjsTempDir, writeFolder } from '../writers/tfjs-helpers.js';
+import { maxDiff, predictInFreshProcess, writeFolder } from '../writers/tfjs-helpers.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
-const temp = tfjsTempDir();
-afterAll(() => temp.cleanup());
+const temp = fileTempDir('keras-interop-tfjs-');
 
 const W28 = (): string => wildFile('28_emotion_embedding_lstm_tfjs', 'tfjs_model');
 
@@ -71,7 +71,7 @@ describeWild('wild 28: a tensorflowjs_converter folder (tf.keras 2.13, Embedding
   }, 60_000);
 
   it('converts to h5 (same weights bit for bit, same outputs) and to our tfjs folder (plain tfjs agrees)', async () => {
-    const [h5] = await convertModel(model, 'h5', join(temp.dir, 'w28.h5'));
+    const [h5] = await convertModel(model, 'h5', join(temp, 'w28.h5'));
     const fromH5 = await readModel(h5);
     expect(fromH5.weights.map((l) => l.weights.length)).toEqual(model.weights.filter((l) => fromH5.weights.some((x) => x.layer === l.layer)).map((l) => l.weights.length));
     for (const lw of fromH5.weights) {
@@ -83,7 +83,7 @@ describeWild('wild 28: a tensorflowjs_converter folder (tf.keras 2.13, Embedding
     const b = await runModel(fromH5, inputs, { backend: 'cpu' });
     expect(maxDiff(b[0].data, a[0].data).abs).toBe(0);
 
-    const folder = join(temp.dir, 'w28-tfjs');
+    const folder = join(temp, 'w28-tfjs');
     await convertModel(model, 'tfjs', folder);
     const plain = await predictInFreshProcess(folder, inputs as never);
     expect(maxDiff(plain.outputs[0].data, a[0].data).abs).toBeLessThanOrEqual(1e-6);
@@ -247,7 +247,7 @@ describe('broken folders fail with clear errors', () => {
   });
 
   it('on disk: a missing shard file and a shard path leading out of the folder', async () => {
-    const folder = join(temp.dir, 'broken-disk');
+    const folder = join(temp, 'broken-disk');
     mkdirSync(folder, { recursive: true });
     writeFolder(folder, good);
     writeFileSync(join(folder, 'model.json'), JSON.stringify({ ...json, weightsManifest: [{ ...(json.weightsManifest as JsonObject[])[0], paths: ['nowhere.bin'] }] }));

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { KerasInteropError } from '../../src/errors.js';
 import type { JsonObject, KerasModel } from '../../src/model/types.js';
 import { readNpyFileSync } from '../../src/parity/npy-file.js';
@@ -21,10 +21,10 @@ import { describeRuntime, runModel } from '../../src/runtime/run.js';
 import { convertModel, writeTfjs } from '../../src/writers/index.js';
 import { Rng } from '../layers/attention-reference.js';
 import { GOLDEN } from '../helpers/paths.js';
-import { expectSameWeights, tempDir } from '../writers/helpers.js';
+import { expectSameWeights } from '../writers/helpers.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
-const tmp = tempDir();
-afterAll(() => tmp.cleanup());
+const tmp = fileTempDir('keras-interop-writers-');
 beforeAll(async () => {
   await useBackend('cpu');
 });
@@ -213,14 +213,14 @@ describe('converting a CuDNN file', () => {
       expect((described.notes ?? []).join('\n')).toMatch(new RegExp(`CuDNN${cls} runs as ${cls}`));
       const classes = (x: KerasModel) => ((x.config!.config as JsonObject).layers as JsonObject[]).map((l) => l.class_name);
 
-      const [h5] = await convertModel(m, 'h5', join(tmp.dir, `${name}.h5`));
+      const [h5] = await convertModel(m, 'h5', join(tmp, `${name}.h5`));
       const backH5 = await readModel(h5);
       expect(backH5.config).toEqual(m.config);
       expect(classes(backH5)).toContain(`CuDNN${cls}`);
       expectSameWeights(backH5, m, { names: true });
       await expectGolden(backH5, c);
 
-      const [keras] = await convertModel(m, 'keras', join(tmp.dir, `${name}.keras`));
+      const [keras] = await convertModel(m, 'keras', join(tmp, `${name}.keras`));
       const backKeras = await readModel(keras);
       expect(backKeras.source.format).toBe('keras3-archive');
       expect(classes(backKeras)).toContain(cls);
@@ -228,7 +228,7 @@ describe('converting a CuDNN file', () => {
       expectSameWeights(backKeras, upgradeLegacyLayers(m));
       await expectGolden(backKeras, c);
 
-      const [k3h5] = await convertModel(m, 'h5', join(tmp.dir, `${name}.k3.h5`), { generation: 'keras3' });
+      const [k3h5] = await convertModel(m, 'h5', join(tmp, `${name}.k3.h5`), { generation: 'keras3' });
       const backK3 = await readModel(k3h5);
       expect(backK3.source.format).toBe('keras3-h5');
       expect(classes(backK3)).toContain(cls);
@@ -247,7 +247,7 @@ describe('converting a CuDNN file', () => {
     const c = kase('cudnn_lstm_seq');
     const streamed = await readModel(c.file, { streamWeights: true });
     try {
-      const [folder] = await convertModel(streamed, 'keras', join(tmp.dir, 'streamed.keras'));
+      const [folder] = await convertModel(streamed, 'keras', join(tmp, 'streamed.keras'));
       await expectGolden(await readModel(folder), c);
     } finally {
       streamed.close?.();

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { isKerasInteropError } from '../../src/errors.js';
 import type { JsonObject, JsonValue, KerasModel } from '../../src/model/types.js';
@@ -16,10 +16,9 @@ import { runModel } from '../../src/runtime/run.js';
 import { convertModel } from '../../src/writers/index.js';
 import { GOLDEN, goldenCases, keras3GoldenCases, requireWild } from '../helpers/paths.js';
 import { describeWild } from '../helpers/wild.js';
-import { tempDir } from '../writers/helpers.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
-const tmp = tempDir();
-afterAll(() => tmp.cleanup());
+const tmp = fileTempDir('keras-interop-writers-');
 let n = 0;
 
 type Layer = JsonObject & { class_name: string; name: string; config: JsonObject; inbound_nodes: JsonValue[] };
@@ -146,7 +145,7 @@ async function expectGoldenOutputs(model: KerasModel, caseDir: string): Promise<
 /** read → write in the other generation → read: the model that comes back. */
 async function converted(src: string, to: 'keras' | 'h5', generation?: 'keras2' | 'keras3'): Promise<KerasModel> {
   const m = await readModel(src);
-  const out = join(tmp.dir, `c${n++}.${to === 'keras' ? 'keras' : 'h5'}`);
+  const out = join(tmp, `c${n++}.${to === 'keras' ? 'keras' : 'h5'}`);
   await convertModel(m, to, out, { generation });
   return readModel(out);
 }
@@ -520,7 +519,7 @@ describe('toKeras2Config details', () => {
 
 describe('convert --generation', () => {
   it('writes the generation asked for, and says when that cannot be', async () => {
-    const out = join(tmp.dir, 'cli.h5');
+    const out = join(tmp, 'cli.h5');
     const lines: string[] = [];
     const io = { out: (s: string) => lines.push(s), err: (s: string) => lines.push(s) };
     const src = join(GOLDEN, 'transformer_block', 'model.keras');
@@ -528,7 +527,7 @@ describe('convert --generation', () => {
     expect((await readModel(out)).source.format).toBe('keras2-h5');
     expect(await main(['convert', src, '--to', 'h5', out], io)).toBe(0);
     expect((await readModel(out)).source.format).toBe('keras3-h5');
-    expect(await main(['convert', src, '--to', 'keras', '--generation', 'keras2', join(tmp.dir, 'x.keras')], io)).toBe(2);
+    expect(await main(['convert', src, '--to', 'keras', '--generation', 'keras2', join(tmp, 'x.keras')], io)).toBe(2);
     expect(lines.join('\n')).toMatch(/\.keras archives are Keras 3/);
   });
 });

@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { KerasInteropError } from '../../src/errors.js';
 import type { JsonObject, JsonValue, KerasModel } from '../../src/model/types.js';
 import { readModel } from '../../src/readers/index.js';
@@ -17,11 +17,11 @@ import { buildModel } from '../../src/runtime/build.js';
 import { runModel } from '../../src/runtime/run.js';
 import { convertModel } from '../../src/writers/index.js';
 import { Rng } from '../layers/attention-reference.js';
-import { expectSameWeights, tempDir } from '../writers/helpers.js';
+import { expectSameWeights } from '../writers/helpers.js';
+import { fileTempDir } from '../helpers/tmp.js';
 import { predictInFreshProcess } from '../writers/tfjs-helpers.js';
 
-const tmp = tempDir();
-afterAll(() => tmp.cleanup());
+const tmp = fileTempDir('keras-interop-writers-');
 beforeAll(async () => {
   await useBackend('cpu');
 });
@@ -408,7 +408,7 @@ describe('converting Keras 1 / 2.0 models', () => {
 
   it('tfjs: plain tf.loadLayersModel (with keras-interop/layers) computes the same; .keras holds Keras merge layers; h5 keeps the file as it is', async () => {
     for (const [label, model, want] of cases()) {
-      const dir = join(tmp.dir, label.replace(/ /g, '_'));
+      const dir = join(tmp, label.replace(/ /g, '_'));
       mkdirSync(dir);
       await convertModel(model, 'tfjs', join(dir, 'tfjs'));
       const plain = await predictInFreshProcess(join(dir, 'tfjs'), inputs);
@@ -433,7 +433,7 @@ describe('converting Keras 1 / 2.0 models', () => {
 
   it('a cos Merge has no Keras 3 layer: .keras is refused, naming the mode', async () => {
     const { model } = mergeModel('cos', { dot_axes: [1, 1] });
-    const e = await convertModel(model, 'keras', join(tmp.dir, 'cos.keras')).catch((x: unknown) => x);
+    const e = await convertModel(model, 'keras', join(tmp, 'cos.keras')).catch((x: unknown) => x);
     expect((e as KerasInteropError).code).toBe('UNSUPPORTED_LAYER');
     expect((e as Error).message).toContain('"cos"');
   });

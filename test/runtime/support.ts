@@ -1,6 +1,5 @@
 /** Shared by the runtime tests: the real configs to cover, and small readers for archives and .npy files. */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
@@ -8,6 +7,7 @@ import type { JsonObject, KerasModel } from '../../src/model/types.js';
 import { readModel as readHdf5 } from '../../src/readers/index.js';
 import { isLayerRegistered, registerLayer } from '../../src/runtime/registry.js';
 import { GOLDEN, WILD, requireWild, wildItems } from '../helpers/paths.js';
+import { tempDir } from '../helpers/tmp.js';
 
 export interface ConfigCase {
   /** e.g. `golden/kmha_basic/model.h5`, `wild/24_.../lstm_model.h5`. */
@@ -66,7 +66,7 @@ export async function readKerasModel(path: string): Promise<KerasModel> {
   if (!path.endsWith('.keras')) return readHdf5(path);
   const files = unzipSync(readFileSync(path));
   const config = JSON.parse(new TextDecoder().decode(files['config.json'])) as JsonObject;
-  const dir = mkdtempSync(join(tmpdir(), 'keras-interop-test-'));
+  const { dir, cleanup } = tempDir('keras-interop-test-');
   try {
     const weightsPath = join(dir, 'model.weights.h5');
     writeFileSync(weightsPath, files['model.weights.h5']);
@@ -74,7 +74,7 @@ export async function readKerasModel(path: string): Promise<KerasModel> {
     model.source.file = path;
     return model;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 }
 

@@ -4,19 +4,18 @@
  * from inside the minified backend, exit 7), and a second copy of tfjs going unnoticed.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useBackend } from '../../src/runtime/backend.js';
 import { checkTfjsEngine } from '../../src/runtime/tfjs-copies.js';
 import { checkTfjsOnDisk, tfjsCoreFolder } from '../../src/runtime/tfjs-copies-node.js';
 import { ROOT } from '../helpers/paths.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
 const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs');
-const tmp = mkdtempSync(join(tmpdir(), 'ki-tfjs-env-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = fileTempDir('ki-tfjs-env-');
 
 /** Runs an ES module script in a fresh Node with tsx (for src/*.ts imports). */
 function node(script: string) {

@@ -1,19 +1,19 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readModel } from '../../src/readers/index.js';
 import { convertModel } from '../../src/writers/index.js';
 import { KerasInteropError } from '../../src/errors.js';
 import { GOLDEN } from '../helpers/paths.js';
-import { expectSameWeights, tempDir } from './helpers.js';
+import { expectSameWeights } from './helpers.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
-const tmp = tempDir();
-afterAll(() => tmp.cleanup());
+const tmp = fileTempDir('keras-interop-writers-');
 
 describe('convertModel', () => {
   it('writes .h5 and .keras files that read back the same, leaving nothing else behind', async () => {
     const m = await readModel(join(GOLDEN, 'transformer_block', 'model.keras'));
-    const dir = join(tmp.dir, 'a');
+    const dir = join(tmp, 'a');
     mkdirSync(dir);
     const seen: { path: string; done: number; total: number }[] = [];
     const h5 = await convertModel(m, 'h5', join(dir, 'out.h5'), { progress: (p) => seen.push(p) });
@@ -39,7 +39,7 @@ describe('convertModel', () => {
 
   it('says what it cannot do yet, and writes nothing then', async () => {
     const m = await readModel(join(GOLDEN, 'mha_self', 'model.tfkeras2.h5'));
-    const dir = join(tmp.dir, 'b');
+    const dir = join(tmp, 'b');
     mkdirSync(dir);
     for (const [to, opts, pattern] of [
       ['h5', { quantize: 'uint8' }, /--quantize applies to tfjs output/],

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { H5Group, serializeH5 } from '../../src/writers/h5-builder.js';
 import { type H5Group as ReadGroup, openH5, readStringAttr, readStringListAttr, readWeight } from '../../src/readers/h5.js';
 import { DEFAULT_LIMITS } from '../../src/readers/h5.js';
@@ -6,10 +6,10 @@ import { DEFAULT_LIMITS } from '../../src/readers/h5.js';
 import '../../src/readers/io/node.js';
 import { KerasInteropError } from '../../src/errors.js';
 import { type H5DatasetNode, type H5GroupNode, h5AttrBytes, h5DatasetBytes, h5Header, h5List, h5ReadAllAttributes, superblock } from './h5-inspect.js';
-import { tempDir, writeTemp } from './helpers.js';
+import { writeTemp } from './helpers.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
-const tmp = tempDir();
-afterAll(() => tmp.cleanup());
+const tmp = fileTempDir('keras-interop-writers-');
 
 function read(path: string) {
   return openH5(path);
@@ -24,7 +24,7 @@ describe('HDF5 builder', () => {
     g.setAttr('layer_names', { kind: 'vlen-string-array', cset: 'ascii', values: ['dense', 'dense_1'] });
     g.setAttr('fixed0', { kind: 'fixed-string-array', cset: 'ascii', size: 7, values: ['ab', 'dense_1'] });
     g.group('empty').setAttr('weight_names', { kind: 'numeric', dtype: 'float64', shape: [0], data: new Float64Array(0) });
-    const file = writeTemp(tmp.dir, 'kinds.h5', serializeH5(root));
+    const file = writeTemp(tmp, 'kinds.h5', serializeH5(root));
 
     // superblock version 0 with 8-byte addresses and lengths, its end-of-file address the file's size
     expect(superblock(file)).toMatchObject({ version: 0, offsetSize: 8, lengthSize: 8 });
@@ -77,7 +77,7 @@ describe('HDF5 builder', () => {
     root.dataset('w/bool', 'bool', [3], new Uint8Array([1, 0, 1]));
     root.dataset('w/scalar', 'float32', [], new Float32Array([7.25]));
     root.dataset('w/empty', 'float32', [0, 4], new Float32Array(0));
-    const file = writeTemp(tmp.dir, 'dtypes.h5', serializeH5(root));
+    const file = writeTemp(tmp, 'dtypes.h5', serializeH5(root));
 
     const h5 = await read(file);
     try {
@@ -124,7 +124,7 @@ describe('HDF5 builder', () => {
     const root = new H5Group();
     const names = Array.from({ length: 700 }, (_, i) => `layer_${(i * 7919) % 700}`);
     for (const [i, n] of names.entries()) root.dataset(`g/${n}`, 'int32', [1], new Int32Array([i]));
-    const file = writeTemp(tmp.dir, 'many.h5', serializeH5(root));
+    const file = writeTemp(tmp, 'many.h5', serializeH5(root));
     const listed = (await h5List(file)).filter((l) => l.startsWith('/g/'));
     expect(listed.length).toBe(700);
     const h5 = await read(file);
@@ -147,7 +147,7 @@ describe('HDF5 builder', () => {
     const many = Array.from({ length: 3000 }, (_, i) => `name_${i}_${'y'.repeat(i % 500)}`);
     root.group('a').setAttr('names', { kind: 'vlen-string-array', cset: 'ascii', values: many });
     root.group('a').setAttr('unicode', { kind: 'vlen-string', cset: 'utf8', value: 'héllo ✓' });
-    const file = writeTemp(tmp.dir, 'heap.h5', serializeH5(root));
+    const file = writeTemp(tmp, 'heap.h5', serializeH5(root));
     const h5 = await read(file);
     try {
       const r = h5 as unknown as ReadGroup;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readConfigSource, readModel } from '../../src/readers/index.js';
 import { HDF5_OBJECT_HEADER_LIMIT, writeHdf5, writeWeightsHdf5 } from '../../src/writers/hdf5.js';
 import { KerasInteropError } from '../../src/errors.js';
@@ -8,12 +8,12 @@ import type { JsonObject, KerasModel, LayerWeights } from '../../src/model/types
 import { GOLDEN, goldenCases, keras3GoldenCases, requireWild } from '../helpers/paths.js';
 import { describeWild, itWild } from '../helpers/wild.js';
 import { type H5Attribute, type H5GroupNode, type H5Node, h5DatasetBytes, h5Header, h5List, h5StringAttr, withoutMember } from './h5-inspect.js';
-import { bytesOf, expectSameWeights, tempDir, writeTemp } from './helpers.js';
+import { bytesOf, expectSameWeights, writeTemp } from './helpers.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
-const tmp = tempDir();
-afterAll(() => tmp.cleanup());
+const tmp = fileTempDir('keras-interop-writers-');
 let n = 0;
-const out = (bytes: Uint8Array, ext = '.h5') => writeTemp(tmp.dir, `out_${n++}${ext}`, bytes);
+const out = (bytes: Uint8Array, ext = '.h5') => writeTemp(tmp, `out_${n++}${ext}`, bytes);
 
 /** A variable-length ASCII string, as h5py 3 writes Keras 2's name lists. */
 const VLEN_ASCII = { class: 'string', vlen: true, cset: 'ascii', strpad: 'nullterm' };

@@ -1,14 +1,8 @@
-/** Shared bits of the writer tests: temp folders, bitwise comparison (HDF5 structure: h5-inspect.ts). */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+/** Shared bits of the writer tests: files in a folder, bitwise comparison (HDF5 structure: h5-inspect.ts; temporary folders: ../helpers/tmp.ts). */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { KerasModel, Weight, WeightData } from '../../src/model/types.js';
-
-export function tempDir(): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'keras-interop-writers-'));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
 
 export function writeTemp(dir: string, name: string, bytes: Uint8Array): string {
   const path = join(dir, name);

@@ -1,19 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readModel } from '../../src/readers/index.js';
 import { writeHdf5 } from '../../src/writers/hdf5.js';
 import { kerasDateSaved, writeKerasArchive } from '../../src/writers/keras-archive.js';
 import { GOLDEN, keras3GoldenCases, requireWild } from '../helpers/paths.js';
 import { describeWild } from '../helpers/wild.js';
 import { h5DatasetBytes, h5Header, h5List } from './h5-inspect.js';
-import { expectSameWeights, tempDir, writeTemp } from './helpers.js';
+import { expectSameWeights, writeTemp } from './helpers.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
-const tmp = tempDir();
-afterAll(() => tmp.cleanup());
+const tmp = fileTempDir('keras-interop-writers-');
 let n = 0;
-const out = (bytes: Uint8Array, ext = '.keras') => writeTemp(tmp.dir, `out_${n++}${ext}`, bytes);
+const out = (bytes: Uint8Array, ext = '.keras') => writeTemp(tmp, `out_${n++}${ext}`, bytes);
 
 /** Zip members in order with their compression method, from the local file headers. */
 function members(zip: Uint8Array): { name: string; method: number; size: number }[] {
@@ -68,7 +68,7 @@ describe('writeKerasArchive on the golden cases', () => {
       expect(Object.keys(meta)).toEqual(['keras_version', 'date_saved']);
       expect(meta.keras_version).toBe('3.16.0');
       expect(meta.date_saved).toMatch(/^\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d$/);
-      const weights = writeTemp(tmp.dir, `w_${n++}.h5`, member(zip, 'model.weights.h5'));
+      const weights = writeTemp(tmp, `w_${n++}.h5`, member(zip, 'model.weights.h5'));
       expect(await h5Header(weights)).toEqual(await h5Header(join(dir, 'model.weights.h5')));
     });
 
@@ -82,8 +82,8 @@ describe('writeKerasArchive on the golden cases', () => {
       const config = (z: Uint8Array) => JSON.stringify(withoutObjectIds(JSON.parse(new TextDecoder().decode(member(z, 'config.json')))));
       expect(config(zip)).toBe(config(keras));
       // the weights file: Keras's groups, datasets and attributes, every dataset bit for bit
-      const ours = writeTemp(tmp.dir, `w_${n++}.h5`, member(zip, 'model.weights.h5'));
-      const theirs = writeTemp(tmp.dir, `w_${n++}.h5`, member(keras, 'model.weights.h5'));
+      const ours = writeTemp(tmp, `w_${n++}.h5`, member(zip, 'model.weights.h5'));
+      const theirs = writeTemp(tmp, `w_${n++}.h5`, member(keras, 'model.weights.h5'));
       expect(await h5Header(ours)).toEqual(await h5Header(theirs));
       const datasets = (await h5List(theirs)).filter((l) => l.includes(' Dataset ')).map((l) => l.split(' ')[0]);
       expect(datasets.length).toBe(archive.weights.reduce((k, l) => k + l.weights.length, 0));
@@ -105,7 +105,7 @@ describe('writeKerasArchive on the golden cases', () => {
     };
     expect(moved.weights.some((l) => l.weights.some((w) => w.name.startsWith('layers/multi_head/layers/lstm/cell/')))).toBe(true);
     const zip = await writeKerasArchive(moved);
-    const weights = writeTemp(tmp.dir, `mh_${n++}.h5`, member(zip, 'model.weights.h5'));
+    const weights = writeTemp(tmp, `mh_${n++}.h5`, member(zip, 'model.weights.h5'));
     expect(await h5Header(weights)).toEqual(await h5Header(join(GOLDEN, 'mh_duplicate_lstm', 'model.weights.h5')));
     expectSameWeights(await readModel(out(zip)), m, { names: true });
   });
@@ -144,8 +144,8 @@ describeWild('writeKerasArchive on real archives', () => {
       expect(back.config).toEqual(m.config);
       expect(back.source.kerasVersion).toBe(m.source.kerasVersion);
       expectSameWeights(back, m, { names: true });
-      const original = writeTemp(tmp.dir, `orig_${n++}.h5`, member(new Uint8Array(readFileSync(src)), 'model.weights.h5'));
-      const ours = writeTemp(tmp.dir, `ours_${n++}.h5`, member(zip, 'model.weights.h5'));
+      const original = writeTemp(tmp, `orig_${n++}.h5`, member(new Uint8Array(readFileSync(src)), 'model.weights.h5'));
+      const ours = writeTemp(tmp, `ours_${n++}.h5`, member(zip, 'model.weights.h5'));
       const datasets = async (f: string) => (await h5List(f)).filter((l) => l.includes(' Dataset ') && !l.startsWith('/optimizer'));
       expect(await datasets(ours)).toEqual(await datasets(original));
     });

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/layers/index.js';
 import type { JsonObject, JsonValue } from '../../src/model/types.js';
 import { readGoldenCase } from '../../src/parity/case.js';
@@ -20,10 +20,10 @@ import { writeHdf5 } from '../../src/writers/hdf5.js';
 import { writeTfjs } from '../../src/writers/tfjs.js';
 import { GOLDEN, goldenCases } from '../helpers/paths.js';
 import { type H5GroupNode, h5Header } from './h5-inspect.js';
-import { tempDir, writeTemp } from './helpers.js';
+import { writeTemp } from './helpers.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
-const tmp = tempDir();
-afterAll(() => tmp.cleanup());
+const tmp = fileTempDir('keras-interop-writers-');
 const kulcCases = goldenCases().filter((c) => c.startsWith('kulc_'));
 
 beforeAll(async () => {
@@ -90,7 +90,7 @@ describe('kulc cases written back to .h5', () => {
   it("keep standalone Keras 2.2.4's attributes: keras_version 2.2.4, bytes strings, fixed-length name lists", async () => {
     const src = join(GOLDEN, 'kulc_transformer_encoder', 'model.h5');
     const m = await readModel(src);
-    const file = writeTemp(tmp.dir, 'kulc.h5', await writeHdf5(m));
+    const file = writeTemp(tmp, 'kulc.h5', await writeHdf5(m));
     const back = await readModel(file);
     expect(back.source).toMatchObject({ format: 'keras2-h5', kerasVersion: '2.2.4', backend: 'tensorflow' });
     expect(back.config).toEqual(m.config);

@@ -5,7 +5,7 @@
  * with TFOpLambda layers compute the same after each conversion.
  */
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../src/model/types.js';
 import { readGoldenCase } from '../../src/parity/case.js';
 import { verifyModelFile } from '../../src/parity/verify.js';
@@ -14,10 +14,9 @@ import { runModel } from '../../src/runtime/run.js';
 import { type ConvertOptions, type ConvertTarget, convertModel } from '../../src/writers/index.js';
 import { GOLDEN, requireWild } from '../helpers/paths.js';
 import { itWild } from '../helpers/wild.js';
-import { tempDir } from './helpers.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
-const tmp = tempDir();
-afterAll(() => tmp.cleanup());
+const tmp = fileTempDir('keras-interop-writers-');
 
 const CASES = ['ops_positional_encoding', 'ops_reduce_concat', 'ops_reshape_transpose_matmul', 'ops_slice_last_step'];
 
@@ -28,7 +27,7 @@ function layers(config: JsonObject | null): JsonObject[] {
 async function convertAndVerify(name: string, source: string, to: ConvertTarget, out: string, opts: ConvertOptions = {}): Promise<JsonObject | null> {
   const dir = join(GOLDEN, name);
   const kase = readGoldenCase(dir);
-  const target = join(tmp.dir, out);
+  const target = join(tmp, out);
   await convertModel(await readModel(join(dir, source)), to, target, opts);
   const r = await verifyModelFile(target, kase.inputs.map((t) => t.path), kase.outputs.map((t) => t.path), { backend: 'cpu' });
   const f = r.files[0];
@@ -78,7 +77,7 @@ describe('op calls survive conversion', () => {
       const input = [{ dtype: 'float32', shape, data: Float32Array.from({ length: n }, (_, k) => Math.cos(k)) }];
       const [expected] = await runModel(model, input, { backend: 'cpu' });
       for (const [to, out] of [['keras', 'm.keras'], ['tfjs', 'tfjs']] as const) {
-        const target = join(tmp.dir, rel.replace(/[/.]/g, '_') + out);
+        const target = join(tmp, rel.replace(/[/.]/g, '_') + out);
         await convertModel(await readModel(file), to, target);
         const [got] = await runModel(await readModel(target), input, { backend: 'cpu' });
         expect(got.shape).toEqual(expected.shape);

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { KerasInteropError } from '../../src/errors.js';
 import { type KerasModel, lazyWeight } from '../../src/model/types.js';
@@ -17,10 +17,10 @@ import { buildHdf5Tree } from '../../src/writers/hdf5.js';
 import { writeKerasArchive } from '../../src/writers/keras-archive.js';
 import { partsSize } from '../../src/writers/parts.js';
 import { GOLDEN } from '../helpers/paths.js';
-import { expectSameWeights, tempDir } from './helpers.js';
+import { expectSameWeights } from './helpers.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
-const tmp = tempDir();
-afterAll(() => tmp.cleanup());
+const tmp = fileTempDir('keras-interop-writers-');
 
 function filesOf(dir: string): Map<string, Buffer> {
   return new Map(readdirSync(dir).sort().map((n) => [n, readFileSync(join(dir, n))]));
@@ -56,7 +56,7 @@ describe('converting a model read with streamWeights', () => {
       const streamed = await readModel(path, { streamWeights: true });
       expect(whole.close).toBeUndefined();
       expect(typeof streamed.close).toBe('function');
-      const dir = join(tmp.dir, `${fixture}-${file}`);
+      const dir = join(tmp, `${fixture}-${file}`);
       try {
         for (const variant of ['whole', 'streamed'] as const) {
           const m = variant === 'whole' ? whole : streamed;
@@ -127,7 +127,7 @@ describe('converting a model read with streamWeights', () => {
     const parts = serializeH5Parts(buildHdf5Tree(counted));
     expect(reads.size).toBe(0);
     expect(partsSize(parts)).toBeGreaterThan(0);
-    const out = join(tmp.dir, 'once');
+    const out = join(tmp, 'once');
     await convertModel(counted, 'h5', join(out, 'm.h5'));
     expect(reads.size).toBe(total);
     expect([...reads.values()].every((n) => n === 1)).toBe(true);
@@ -165,22 +165,22 @@ describe('converting a model read with streamWeights', () => {
 
   it('`keras-interop convert` streams from a .keras archive and leaves no temporary file, also when writing fails', async () => {
     const before = process.env.TMPDIR;
-    const t = join(tmp.dir, 'tmpdir');
+    const t = join(tmp, 'tmpdir');
     mkdirSync(t);
     process.env.TMPDIR = t;
     try {
       const io = { out: () => {}, err: () => {} };
       const src = join(GOLDEN, 'transformer_block', 'model.keras');
-      expect(await main(['convert', src, '--to', 'h5', join(tmp.dir, 'cli', 'out.h5')], io)).toBe(0);
+      expect(await main(['convert', src, '--to', 'h5', join(tmp, 'cli', 'out.h5')], io)).toBe(0);
       expect(readdirSync(t)).toEqual([]);
       // The output's folder cannot be created (a file is in the way): WRITE_FAILED after the archive was opened.
-      const blocker = join(tmp.dir, 'cli', 'out.h5');
+      const blocker = join(tmp, 'cli', 'out.h5');
       const lines: string[] = [];
       const code = await main(['convert', src, '--to', 'h5', join(blocker, 'sub', 'out.h5'), '--json'], { out: (s) => lines.push(s), err: () => {} });
       expect(code).toBe(2);
       expect(JSON.parse(lines.join('\n')).error.code).toBe('WRITE_FAILED');
       expect(readdirSync(t)).toEqual([]);
-      expectSameWeights(await readModel(join(tmp.dir, 'cli', 'out.h5')), await readModel(src));
+      expectSameWeights(await readModel(join(tmp, 'cli', 'out.h5')), await readModel(src));
     } finally {
       if (before === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = before;

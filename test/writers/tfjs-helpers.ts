@@ -1,11 +1,11 @@
 /** Shared bits of the tfjs tests: loading a folder with plain tfjs in a fresh Node process, folders on disk. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { NpyArray } from '../../src/parity/npy.js';
 import { ROOT } from '../helpers/paths.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
 
@@ -14,11 +14,6 @@ export const CHILD_SCRIPT = join(ROOT, 'test', 'writers', 'tfjs-load-child.mts')
 export interface PlainOutput {
   shape: number[];
   data: Float32Array;
-}
-
-export function tfjsTempDir(): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'keras-interop-tfjs-'));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export function writeFolder(dir: string, files: Map<string, Uint8Array>): void {
@@ -41,7 +36,7 @@ export async function predictInFreshProcess(
   folder: string,
   inputs: Pick<NpyArray, 'shape' | 'dtype' | 'data'>[],
 ): Promise<{ outputs: PlainOutput[]; layers: string[] }> {
-  const { dir, cleanup } = tfjsTempDir();
+  const { dir, cleanup } = tempDir('keras-interop-tfjs-');
   try {
     const inPath = join(dir, 'inputs.json');
     const outPath = join(dir, 'outputs.json');

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readModel } from '../../src/readers/index.js';
 import { readTfjsFiles } from '../../src/readers/tfjs.js';
 import type { JsonObject, KerasModel } from '../../src/model/types.js';
@@ -30,10 +30,10 @@ import {
   writeTfjs,
 } from '../../src/writers/tfjs.js';
 import { GOLDEN, HAS_WILD, WILD_WITH_GOLDEN, goldenCases, requireWild, wildItems } from '../helpers/paths.js';
-import { type PlainOutput, maxDiff, pool, predictInFreshProcess, tfjsTempDir, writeFolder } from './tfjs-helpers.js';
+import { type PlainOutput, maxDiff, pool, predictInFreshProcess, writeFolder } from './tfjs-helpers.js';
+import { fileTempDir } from '../helpers/tmp.js';
 
-const temp = tfjsTempDir();
-afterAll(() => temp.cleanup());
+const temp = fileTempDir('keras-interop-tfjs-');
 
 async function fullModelOf(kase: GoldenCase): Promise<KerasModel> {
   for (const f of kase.files) {
@@ -69,7 +69,7 @@ describe('every golden case: convert → plain tf.loadLayersModel in a fresh pro
     const jobs = goldenCases().map((name) => async () => {
       const kase = readGoldenCase(join(GOLDEN, name));
       const model = await fullModelOf(kase);
-      const folder = join(temp.dir, 'golden', name);
+      const folder = join(temp, 'golden', name);
       const written = await convertModel(model, 'tfjs', folder);
       const inputs = kase.inputs.map((t) => readNpyFileSync(t.path));
       const plain = await predictInFreshProcess(folder, inputs);
@@ -150,7 +150,7 @@ describe('tf.keras 2 files and real files with goldens: convert → plain tfjs i
       sources.map((src) => async () => {
         const kase = readGoldenCase(src.dir);
         const model = await readModel(src.file ?? kase.files[0].path);
-        const folder = join(temp.dir, 'more', src.label.replace(/[/.]/g, '_'));
+        const folder = join(temp, 'more', src.label.replace(/[/.]/g, '_'));
         await convertModel(model, 'tfjs', folder);
         const plain = await predictInFreshProcess(folder, kase.inputs.map((t) => readNpyFileSync(t.path)));
         const reports = kase.outputs.map((t, i) =>
@@ -222,7 +222,7 @@ function bigModel(): KerasModel {
 describe('shards', () => {
   it('a model over 4 MiB of weights is cut into 4 MiB shards, a weight straddling two, and plain tfjs loads it', async () => {
     const model = bigModel();
-    const folder = join(temp.dir, 'big');
+    const folder = join(temp, 'big');
     await convertModel(model, 'tfjs', folder);
     const json = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
     expect(json.weightsManifest[0].paths).toEqual(['group1-shard1of2.bin', 'group1-shard2of2.bin']);
@@ -255,7 +255,7 @@ describe('shards', () => {
     names.slice(1, -1).forEach((s) => expect(files.get(s)!.length).toBe(777));
     expect(files.get(names[n])!.length).toBe(total - 777 * (n - 1));
 
-    const folder = join(temp.dir, 'small-shards');
+    const folder = join(temp, 'small-shards');
     (await import('node:fs')).mkdirSync(folder, { recursive: true });
     writeFolder(folder, files);
     const inputs = kase.inputs.map((t) => readNpyFileSync(t.path));
@@ -436,7 +436,7 @@ describe('quantized golden cases stay within the documented bounds', () => {
     const inputs = kase.inputs.map((t) => readNpyFileSync(t.path));
     for (const dtype of ['uint8', 'float16'] as const) {
       const files = await writeTfjs(model, { quantize: { dtype } });
-      const folder = join(temp.dir, `quantized-${dtype}`);
+      const folder = join(temp, `quantized-${dtype}`);
       (await import('node:fs')).mkdirSync(folder, { recursive: true });
       writeFolder(folder, files);
       const plain = await predictInFreshProcess(folder, inputs);
