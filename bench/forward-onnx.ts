@@ -15,7 +15,8 @@ import { OnnxSession, loadOnnxRuntime, sessionForModel } from '../src/runtime/on
 import { concatParts } from '../src/writers/parts.js';
 import type { ForwardResult, ForwardRow } from './forward.js';
 import * as M from './models.js';
-import { emitResult, median, timeRepeats } from './util.js';
+import { ROOFLINE_N } from './timing.js';
+import { emitResult, median, rooflineGflops, timeRepeats } from './util.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -79,7 +80,7 @@ async function main(): Promise<OnnxForwardResult> {
   const details: Record<string, string | number | boolean> = { 'onnxruntime-node': ort.version, threads };
   const repeatOpts = { warmup: 1, minRepeats: quick ? 1 : 3, maxRepeats: quick ? 2 : 15, budgetMs: quick ? budgetMs / 4 : budgetMs };
 
-  const n = 1024;
+  const n = ROOFLINE_N;
   const mm = await OnnxSession.create(matmulModel(n), { threads });
   const a = [{ dtype: 'float32', shape: [n, n], data: M.randomArray(n * n, 1, 7) }];
   const rooflineTimes = await timeRepeats(async () => {
@@ -87,7 +88,7 @@ async function main(): Promise<OnnxForwardResult> {
   }, { ...repeatOpts, minRepeats: 5, maxRepeats: 21 });
   await mm.release();
   const rooflineMs = median(rooflineTimes);
-  const roofline = { ms_median: rooflineMs, gflops: (2 * n ** 3) / rooflineMs / 1e6, repeats: rooflineTimes.length };
+  const roofline = { ms_median: rooflineMs, gflops: rooflineGflops(rooflineMs), repeats: rooflineTimes.length };
 
   const rows: ForwardRow[] = [];
   const profiles: Record<string, ProfileRow[]> = {};

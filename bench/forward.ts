@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../src/runtime/backend.js';
 import { buildModel } from '../src/runtime/build.js';
 import * as M from './models.js';
-import { emitResult, median, timeRepeats } from './util.js';
+import { timeForwardPass, timeMatmulRoofline } from './tfjs-timing.js';
+import { emitResult, median, rooflineGflops } from './util.js';
 
 export interface ForwardRow {
   model: string;
@@ -56,33 +57,15 @@ async function main(): Promise<ForwardResult> {
   const repeatOpts = { warmup: 1, minRepeats: slow || quick ? 1 : 3, maxRepeats: quick ? 2 : 15, budgetMs: quick ? budgetMs / 4 : budgetMs };
 
   // Roofline: what this backend's best kernel does on a large square product.
-  const n = 1024;
-  const a = tf.tensor(M.randomArray(n * n, 1, 7), [n, n]);
-  const b = tf.tensor(M.randomArray(n * n, 1, 8), [n, n]);
-  const rooflineTimes = await timeRepeats(
-    () => {
-      const c = tf.matMul(a, b);
-      c.dataSync();
-      c.dispose();
-    },
-    { ...repeatOpts, minRepeats: slow ? 1 : 3 },
-  );
-  tf.dispose([a, b]);
+  const rooflineTimes = await timeMatmulRoofline({ ...repeatOpts, minRepeats: slow ? 1 : 3 });
   const rooflineMs = median(rooflineTimes);
-  const roofline = { ms_median: rooflineMs, gflops: (2 * n ** 3) / rooflineMs / 1e6, repeats: rooflineTimes.length };
+  const roofline = { ms_median: rooflineMs, gflops: rooflineGflops(rooflineMs), repeats: rooflineTimes.length };
 
   const rows: ForwardRow[] = [];
   for (const make of M.FORWARD_MODELS) {
     const bm = await make();
     const model = await buildModel(bm.model, { backend });
-    const size = bm.inputShape.reduce((p, d) => p * d, 1);
-    const x = tf.tensor(M.randomArray(size, 1, 42), bm.inputShape);
-    const times = await timeRepeats(() => {
-      const y = model.predict(x, { batchSize: bm.inputShape[0] }) as tf.Tensor;
-      y.dataSync();
-      y.dispose();
-    }, repeatOpts);
-    x.dispose();
+    const times = await timeForwardPass(model, bm, repeatOpts);
     model.dispose();
     const ms = median(times);
     rows.push({

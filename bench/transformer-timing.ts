@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../src/runtime/build.js';
 import * as M from './models.js';
-import { median, timeRepeats } from './timing.js';
+import { timeForwardPass, timeMatmulRoofline } from './tfjs-timing.js';
+import { median, rooflineGflops } from './timing.js';
 
 export interface TransformerTiming {
   backend: string;
@@ -22,29 +23,13 @@ export interface TransformerTiming {
 
 export async function timeTransformerBlock(budgetMs = 4000): Promise<TransformerTiming> {
   const opts = { warmup: 1, minRepeats: 5, maxRepeats: 30, budgetMs };
-  const n = 1024;
-  const a = tf.tensor(M.randomArray(n * n, 1, 7), [n, n]);
-  const b = tf.tensor(M.randomArray(n * n, 1, 8), [n, n]);
-  const roofline = median(
-    await timeRepeats(() => {
-      const c = tf.matMul(a, b);
-      c.dataSync();
-      c.dispose();
-    }, opts),
-  );
-  tf.dispose([a, b]);
+  const roofline = median(await timeMatmulRoofline(opts));
   const bm = await M.transformerBlock();
   const model = await buildModel(bm.model);
-  const x = tf.tensor(M.randomArray(bm.inputShape.reduce((p, d) => p * d, 1), 1, 42), bm.inputShape);
-  const times = await timeRepeats(() => {
-    const y = model.predict(x, { batchSize: bm.inputShape[0] }) as tf.Tensor;
-    y.dataSync();
-    y.dispose();
-  }, opts);
-  x.dispose();
+  const times = await timeForwardPass(model, bm, opts);
   model.dispose();
   const ms = median(times);
   const gflops = bm.flops / ms / 1e6;
-  const rooflineGflops = (2 * n ** 3) / roofline / 1e6;
-  return { backend: tf.getBackend(), ms_median: ms, ms_min: Math.min(...times), repeats: times.length, gflops, roofline_ms: roofline, roofline_gflops: rooflineGflops, vs_roofline: gflops / rooflineGflops };
+  const roofGflops = rooflineGflops(roofline);
+  return { backend: tf.getBackend(), ms_median: ms, ms_min: Math.min(...times), repeats: times.length, gflops, roofline_ms: roofline, roofline_gflops: roofGflops, vs_roofline: gflops / roofGflops };
 }

@@ -86,7 +86,7 @@ export function runBenchChild<T>(script: string, args: string[], timeoutMs?: num
   return runProgram<T>(process.execPath, ['--import', 'tsx', join(BENCH_DIR, script), ...args], timeoutMs);
 }
 
-export { median, timeRepeats } from './timing.js';
+export { median, rooflineGflops, timeRepeats } from './timing.js';
 
 /** A plain-text table with a header rule; numbers should already be strings. */
 export function formatTable(header: string[], rows: string[][]): string {
