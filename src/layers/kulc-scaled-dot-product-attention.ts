@@ -14,9 +14,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
-import { checkRank3, pickMask } from './scaled-dot-product-attention.js';
+import { attendValues, checkRank3, pickMask, withAttention } from './scaled-dot-product-attention.js';
 import type { Kwargs, LayerArgs } from './types.js';
-import { tapAttention } from '../runtime/attention-taps.js';
 
 export const KULC_SCALED_DOT_PRODUCT_ATTENTION = 'Kulc>ScaledDotProductAttention';
 
@@ -57,15 +56,12 @@ export class KulcScaledDotProductAttention extends tf.layers.Layer {
     const { qkv, mask } = this.split(inputs, kwargs);
     const [q, k, v] = qkv;
     const [out, att] = tf.tidy(() => {
+      // kulc adds the mask's penalty before scaling (scaledScores scales first).
       let weights = tf.matMul(q as tf.Tensor3D, k as tf.Tensor3D, false, true) as tf.Tensor;
       if (mask != null) weights = tf.add(weights, tf.mul(MASK_PENALTY, tf.sub(1, tf.cast(mask, 'float32'))));
-      const a = tf.softmax(tf.div(weights, Math.sqrt(q.shape[2]!)), -1);
-      tapAttention(this, inputs, a);
-      return [tf.matMul(a as tf.Tensor3D, v as tf.Tensor3D), a];
+      return attendValues(this, inputs, tf.div(weights, Math.sqrt(q.shape[2]!)), v);
     });
-    if (this.returnAttention) return [out!, att!];
-    att!.dispose();
-    return out!;
+    return withAttention(this.returnAttention, out, att);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {

@@ -9,8 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
-import { tapAttention } from '../runtime/attention-taps.js';
-import { checkRank3, penalize, pickMask, scaledScores } from './scaled-dot-product-attention.js';
+import { attendValues, checkRank3, penalize, pickMask, scaledScores } from './scaled-dot-product-attention.js';
 import type { Kwargs, LayerArgs } from './types.js';
 
 
@@ -48,11 +47,8 @@ export class ResidualScaledDotProductAttention extends tf.layers.Layer {
     const mask = pickMask(kwargs['mask'], maskIndex);
     const [v, newPrev, att] = tf.tidy(() => {
       const logits = tf.add(scaledScores(query, key), prev);
-      const e = penalize(logits, this.historyOnly, mask);
-      // exp(e - max) / sum: softmax (vectorized on wasm).
-      const a = tf.softmax(e, -1);
-      tapAttention(this, inputs, a);
-      return [tf.matMul(a as tf.Tensor3D, value as tf.Tensor3D), logits, a];
+      const [out, a] = attendValues(this, inputs, penalize(logits, this.historyOnly, mask), value);
+      return [out, logits, a];
     });
     if (this.returnAttention) return [v!, newPrev!, att!];
     att!.dispose();

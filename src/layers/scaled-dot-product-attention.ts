@@ -42,6 +42,23 @@ export function penalize(e: tf.Tensor, historyOnly: boolean, keyMask: tf.Tensor 
   });
 }
 
+/**
+ * softmax over the keys (tapped for the attention API) and the values it weights: `[output, attention]`.
+ * The arithmetic every scaled-dot-product layer ends with, whatever its logits; call it inside tf.tidy.
+ */
+export function attendValues(layer: tf.layers.Layer, inputs: tf.Tensor | tf.Tensor[], logits: tf.Tensor, value: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  const a = tf.softmax(logits, -1);
+  tapAttention(layer, inputs, a);
+  return [tf.matMul(a as tf.Tensor3D, value as tf.Tensor3D), a];
+}
+
+/** `[output, attention]` for a layer that returns its attention, else the output alone (the attention freed). */
+export function withAttention(returnAttention: boolean, output: tf.Tensor, attention: tf.Tensor): tf.Tensor | tf.Tensor[] {
+  if (returnAttention) return [output, attention];
+  attention.dispose();
+  return output;
+}
+
 /** The masks argument as a list when tfjs passed one (runInternalGraph), or the single mask. */
 export function pickMask(mask: unknown, indexInList: number): tf.Tensor | null {
   if (Array.isArray(mask)) {
@@ -82,15 +99,8 @@ export class ScaledDotProductAttention extends tf.layers.Layer {
     const [query, key, value] = this.split(inputs);
     // Python: a list of masks means [query, key, value] masks and the key's (index 1) is used.
     const mask = pickMask(kwargs['mask'], 1);
-    const [v, att] = tf.tidy(() => {
-      const e = penalize(scaledScores(query, key), this.historyOnly, mask);
-      const a = tf.softmax(e, -1);
-      tapAttention(this, inputs, a);
-      return [tf.matMul(a as tf.Tensor3D, value as tf.Tensor3D), a];
-    });
-    if (this.returnAttention) return [v!, att!];
-    att!.dispose();
-    return v!;
+    const [v, att] = tf.tidy(() => attendValues(this, inputs, penalize(scaledScores(query, key), this.historyOnly, mask), value));
+    return withAttention(this.returnAttention, v, att);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
