@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
 import { tapAttention } from '../runtime/attention-taps.js';
 import { configValue, weightSettings } from './keras-objects.js';
-import type { Kwargs, LayerArgs, LayerVariable, Shape } from './types.js';
+import { type Kwargs, type LayerArgs, type LayerVariable, type Shape, isShapeList } from './types.js';
 
 
 export interface MultiHeadAttentionArgs extends LayerArgs {
@@ -71,10 +71,6 @@ function normalizeRole(role: unknown): InputRole | null {
   if (role === 'query' || role === 'value' || role === 'key') return role;
   if (role === 'attentionMask' || role === 'attention_mask') return 'attentionMask';
   return null;
-}
-
-function isShapeList(shape: Shape | Shape[]): shape is Shape[] {
-  return Array.isArray(shape[0]);
 }
 
 /**

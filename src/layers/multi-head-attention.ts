@@ -12,7 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
 import { tapAttention } from '../runtime/attention-taps.js';
 import { configValue, resolveActivation, weightSettings } from './keras-objects.js';
-import type { ActivationFn, Kwargs, LayerArgs, LayerVariable, Shape } from './types.js';
+import { type ActivationFn, type Kwargs, type LayerArgs, type LayerVariable, type Shape, isShapeList } from './types.js';
+import { validWeightName } from './weight-name.js';
 
 
 export interface KmhMultiHeadAttentionArgs extends LayerArgs {
@@ -29,15 +30,6 @@ export interface KmhMultiHeadAttentionArgs extends LayerArgs {
 }
 
 type MaskArg = tf.Tensor | null | undefined | (tf.Tensor | null | undefined)[];
-
-function isShapeList(shape: Shape | Shape[]): shape is Shape[] {
-  return Array.isArray(shape[0]);
-}
-
-function validWeightName(layerName: string, suffix: string): string {
-  const name = `${layerName}_${suffix}`;
-  return /^[A-Za-z0-9][-A-Za-z0-9._/]*$/.test(name) ? name : suffix;
-}
 
 /** `K.dot` of an n-D tensor with a 2-D kernel. */
 function dot(x: tf.Tensor, w: tf.Tensor): tf.Tensor {

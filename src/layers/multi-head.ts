@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
 import { attentionHead } from '../runtime/attention-taps.js';
 import { cloneConfig, deserializeLayer, serializeLayer, type SerializedLayer } from './keras-objects.js';
-import type { Kwargs, LayerArgs, LayerVariable, Shape } from './types.js';
+import { type Kwargs, type LayerArgs, type LayerVariable, type Shape, isShapeList } from './types.js';
+import { validWeightName } from './weight-name.js';
 
 
 /** One Python `slice` as `get_config` writes it: `[start, stop, step]`, each possibly null. */
@@ -74,15 +75,6 @@ function single<T>(v: T | T[]): T {
     return v[0];
   }
   return v;
-}
-
-function isShapeList(shape: Shape | Shape[]): shape is Shape[] {
-  return Array.isArray(shape[0]);
-}
-
-function validWeightName(layerName: string, suffix: string): string {
-  const name = `${layerName}_${suffix}`;
-  return /^[A-Za-z0-9][-A-Za-z0-9._/]*$/.test(name) ? name : suffix;
 }
 
 export class MultiHead extends tf.layers.Layer {

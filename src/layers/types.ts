@@ -1,6 +1,7 @@
 /**
- * Type aliases the layers share. tfjs does not export several of its types by name (the Layer constructor
- * arguments, its Initializer/Regularizer/Constraint base classes), so they are taken from signatures here, once.
+ * Type aliases the layers share, and isShapeList, which tells their shape arguments apart. tfjs does not
+ * export several of its types by name (the Layer constructor arguments, its Initializer/Regularizer/
+ * Constraint base classes), so they are taken from signatures here, once.
  */
 import type * as tf from '@tensorflow/tfjs';
 
@@ -10,6 +11,11 @@ export type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer
 export type Kwargs = Parameters<tf.layers.Layer['call']>[1];
 /** A shape with unknown dimensions as null. */
 export type Shape = tf.Shape;
+
+/** Whether a layer got the shapes of several inputs (a list of shapes) rather than one shape. */
+export function isShapeList(shape: Shape | Shape[]): shape is Shape[] {
+  return Array.isArray(shape[0]);
+}
 export type LayerVariable = tf.LayerVariable;
 export type ConfigDict = tf.serialization.ConfigDict;
 export type ConfigDictValue = tf.serialization.ConfigDictValue;
