@@ -5,6 +5,7 @@
  * equals only NaN and an infinity equals only the same infinity.
  */
 import { KerasInteropError } from '../errors.js';
+import { formatShape } from '../model/shape.js';
 import { float16BitsToNumber } from './npy.js';
 
 /** Anything with a shape and row-major values: an NpyArray, or `{shape, data}` from a tensor. */
@@ -225,10 +226,6 @@ function fmtValue(x: number): string {
   return String(x);
 }
 
-function fmtShape(s: readonly number[]): string {
-  return `(${s.join(', ')}${s.length === 1 ? ',' : ''})`;
-}
-
 function pad(s: string, w: number, right = false): string {
   return right ? s.padStart(w) : s.padEnd(w);
 }
@@ -247,7 +244,7 @@ export function formatReport(reports: readonly CompareReport[], context: ReportC
 
   const rows = reports.map((r) => [
     r.name,
-    r.shapeMismatch ? `${fmtShape(r.shape)} vs ${fmtShape(r.expectedShape)}` : fmtShape(r.shape),
+    r.shapeMismatch ? `${formatShape(r.shape)} vs ${formatShape(r.expectedShape)}` : formatShape(r.shape),
     fmtNum(r.maxAbsError),
     fmtNum(r.maxRelError),
     r.shapeMismatch ? '-' : `${r.mismatches}/${r.size}`,

@@ -8,6 +8,7 @@
  * `toFloat64` or `float16BitsToNumber` for values.
  */
 import { KerasInteropError } from '../errors.js';
+import { formatShape } from '../model/shape.js';
 
 export type NpyDtype =
   | 'float32'
@@ -581,14 +582,9 @@ export function validateNpyArray(arr: NpyArray, what = 'array'): void {
   }
 }
 
-function shapeRepr(shape: readonly number[]): string {
-  if (shape.length === 1) return `(${shape[0]},)`;
-  return `(${shape.join(', ')})`;
-}
-
 /** The header bytes exactly as NumPy (>= 1.24, 2.x) writes them. */
 export function encodeNpyHeader(dtype: NpyDtype, shape: readonly number[]): Uint8Array {
-  let header = `{'descr': '${npyDescr(dtype)}', 'fortran_order': False, 'shape': ${shapeRepr(shape)}, }`;
+  let header = `{'descr': '${npyDescr(dtype)}', 'fortran_order': False, 'shape': ${formatShape(shape)}, }`;
   if (shape.length > 0) header += ' '.repeat(Math.max(0, GROWTH_AXIS_MAX_DIGITS - String(shape[0]).length));
   // Everything here is ASCII, so latin-1 (v1/v2) and the byte length agree.
   const hlen = header.length + 1;

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
-import { formatShape } from '../model/shape.js';
+import { formatShape, shapeText } from '../model/shape.js';
 import type { KerasModel, Weight } from '../model/types.js';
 import { useBackend } from './backend.js';
 import { predictError, withLayerTrace } from './layer-errors.js';
@@ -12,7 +12,7 @@ import type { NormalizeResult } from './normalize.js';
 import { upgradeLegacyLayers } from './legacy-layers.js';
 import { buildTopology, insertNoMaskLayers, runnableConfig } from './topology.js';
 import type { LambdaPolicy } from './lambda/replace.js';
-import { pairWeights, shapeText, toFloat32, toInt32 } from './weight-values.js';
+import { pairWeights, toFloat32, toInt32 } from './weight-values.js';
 
 export { pairWeights, toFloat32, toInt32, type LayerWeightPairs } from './weight-values.js';
 

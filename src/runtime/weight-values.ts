@@ -5,11 +5,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
 import { float16BitsToFloat32 } from '../model/float16.js';
+import { shapeText } from '../model/shape.js';
 import type { KerasModel, Weight } from '../model/types.js';
-
-export function shapeText(s: readonly (number | null)[]): string {
-  return `[${s.join(', ')}]`;
-}
 
 /** A top-level layer of the built model and its weights paired with the file's, in order. */
 export interface LayerWeightPairs {

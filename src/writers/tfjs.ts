@@ -19,12 +19,14 @@
 import '../layers/index.js';
 import { KerasInteropError } from '../errors.js';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../model/float16.js';
+import { shapeText } from '../model/shape.js';
 import type { JsonObject, JsonValue, KerasModel, Weight, WeightData } from '../model/types.js';
 import { isJsonObject, weightValues } from '../model/types.js';
 import { type Part, concatParts, partBytes, partSize, partsSize, slicePart } from './parts.js';
 import { type TfjsWeightDType, type TfjsWeightSpec, tfjsLayout } from '../runtime/topology.js';
 import type { LambdaPolicy } from '../runtime/lambda/replace.js';
 import { upgradeLegacyLayers } from '../runtime/legacy-layers.js';
+import { toFloat32 } from '../runtime/weight-values.js';
 import { VERSION } from '../version.js';
 
 export type QuantizationDType = 'float16' | 'uint8' | 'uint16';
@@ -135,7 +137,7 @@ export async function writeTfjsParts(model: KerasModel, opts: WriteTfjsOptions =
       bytes: () => {
         made++;
         if (spec.dtype !== 'float32') return spec.dtype === 'int32' ? bytesOf(toInt32(weight, values(), file, layer)) : toBool(weight, values(), file, layer);
-        const floats = toFloat32(weight, values());
+        const floats = toFloat32(values(), weight.dtype);
         if (!quantized) return bytesOf(floats);
         const q = quantizeWeight(floats, quantized, spec.name, file);
         entry.quantization = q.quantization;
@@ -216,10 +218,6 @@ interface PairedWeight {
   weight: Weight;
 }
 
-function shapeText(s: readonly number[]): string {
-  return `[${s.join(', ')}]`;
-}
-
 /** Per top-level layer, by position: the contract every reader fulfils. */
 export function pairWeights(model: KerasModel, layers: { layer: string; className: string; weights: TfjsWeightSpec[] }[]): PairedWeight[] {
   const file = model.source.file;
@@ -273,13 +271,6 @@ export function pairWeights(model: KerasModel, layers: { layer: string; classNam
 
 // ---------------------------------------------------------------------------------------------------------
 // Values and bytes.
-
-function toFloat32(w: Weight, data: WeightData): Float32Array {
-  if (w.dtype === 'float16' && data instanceof Uint16Array) return float16BitsToFloat32(data);
-  if (data instanceof Float32Array) return data;
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Float32Array.from(data, (v) => Number(v));
-  return Float32Array.from(data as ArrayLike<number>);
-}
 
 function toInt32(w: Weight, data: WeightData, file: string, layer: string): Int32Array {
   if (data instanceof Int32Array) return data;
