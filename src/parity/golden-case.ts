@@ -5,6 +5,7 @@
  */
 import { KerasInteropError } from '../errors.js';
 import { basename, isAbsolute, join, normalize, resolve, sep } from '../readers/io/posix-path.js';
+import { pointer } from '../runtime/config-walk.js';
 import { isNpyDtype, NPY_DTYPES, type NpyDtype } from './npy.js';
 
 export interface GoldenTensor {
@@ -56,10 +57,6 @@ export interface ParseCaseOptions {
   exists?: (path: string) => boolean;
 }
 
-function pointer(parts: readonly (string | number)[]): string {
-  return '/' + parts.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
-}
-
 function typeName(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
@@ -84,7 +81,7 @@ export function parseGoldenCase(json: unknown, dir: string, options: ParseCaseOp
   const caseFile = options.caseFile ? resolve(options.caseFile) : join(absDir, 'case.json');
   const exists = options.exists ?? (() => true);
   const bad = (parts: readonly (string | number)[], message: string): never => {
-    throw new KerasInteropError('CASE_INVALID', message, { file: caseFile, place: pointer(parts) });
+    throw new KerasInteropError('CASE_INVALID', message, { file: caseFile, place: pointer('', ...parts) });
   };
 
   if (!isPlainObject(json)) bad([], `case.json must hold a JSON object, got ${typeName(json)}`);
