@@ -12,12 +12,12 @@ import { readModel } from '../src/readers/index.js';
 import { runModel } from '../src/runtime/run.js';
 import { writeNpyFileSync } from '../src/parity/npy-file.js';
 import type { JsonObject } from '../src/model/types.js';
-import { isJsonObject } from '../src/model/types.js';
 import { mulberry32 } from '../fuzz/lib/rng.js';
 import { maxDiff, predictInFreshProcess } from './writers/tfjs-helpers.js';
 import { wildFile } from './helpers/paths.js';
 import { describeWild } from './helpers/wild.js';
 import { fileTempDir } from './helpers/tmp.js';
+import { lambdaConfigs } from './helpers/lambda-configs.js';
 
 const W06 = () => wildFile('06_ids_lstm_dot_attention', 'LSTM_model.h5');
 const W41 = () => wildFile('41_pulkit_lambda_sdpa_k313_archive', 'attention_model.keras');
@@ -26,19 +26,6 @@ const dir = fileTempDir('ki-lambda-');
 function input(shape: number[], seed: number) {
   const r = mulberry32(seed);
   return { dtype: 'float32' as const, shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1) };
-}
-
-function lambdaConfigs(config: JsonObject | null | undefined): JsonObject[] {
-  const out: JsonObject[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (isJsonObject(v)) {
-      if (v.class_name === 'Lambda' && isJsonObject(v.config)) out.push(v.config);
-      Object.values(v).forEach(walk);
-    }
-  };
-  walk(config);
-  return out;
 }
 
 describeWild('inspect', () => {

@@ -9,10 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { readModel } from '../../../src/readers/index.js';
 import { type LambdaTranslation, lambdaCodeBytes, translateLambda } from '../../../src/runtime/lambda/translate.js';
 import type { JsonObject } from '../../../src/model/types.js';
-import { isJsonObject } from '../../../src/model/types.js';
 import { type CodeSpec, base64, marshalCode } from '../../../fuzz/lib/marshal-writer.js';
 import { wildFile } from '../../helpers/paths.js';
 import { describeWild } from '../../helpers/wild.js';
+import { lambdaConfigs } from '../../helpers/lambda-configs.js';
 
 function translate(spec: CodeSpec, extra: JsonObject = {}): LambdaTranslation {
   return translateLambda({ name: 'l', function: [base64(marshalCode(spec)), null, null], function_type: 'lambda', arguments: {}, ...extra });
@@ -139,15 +139,7 @@ describe('Python 3.12 (LOAD_ATTR method bit, 4-entry LOAD_GLOBAL and 9-entry LOA
 /** The function bytes of a wild file's Lambda layer. */
 async function wildLambda(id: string, file: string, layer: string): Promise<JsonObject> {
   const model = await readModel(wildFile(id, file));
-  let found: JsonObject | undefined;
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (isJsonObject(v)) {
-      if (v.class_name === 'Lambda' && isJsonObject(v.config) && v.config.name === layer) found = v.config;
-      Object.values(v).forEach(walk);
-    }
-  };
-  walk(model.config);
+  const found = lambdaConfigs(model.config).filter((c) => c.name === layer).pop();
   if (!found) throw new Error(`no Lambda "${layer}" in ${id}`);
   return found;
 }
