@@ -3,14 +3,7 @@
  * cumulative sums and products, and the normalizing activations (softmax, log-softmax, L2 normalization).
  */
 import * as tf from '@tensorflow/tfjs';
-import { type OpArgs, type OpSpec, alongAxis, asBool, asFloat, normAxis } from './spec.js';
-
-/** The reduced axes, normalized and deduplicated; null for all of them. */
-function reducedAxes(a: OpArgs, name: string, rank: number): number[] | null {
-  const axes = a.axes(name);
-  if (axes === null) return null;
-  return [...new Set(axes.map((ax) => normAxis(a, ax, Math.max(rank, 1))))].sort((p, q) => p - q);
-}
+import { type OpSpec, alongAxis, asBool, asFloat, normAxis, reducedAxes } from './spec.js';
 
 function reduction(name: string, doc: string, fn: (x: tf.Tensor, axes: number[] | null, keepdims: boolean) => tf.Tensor): OpSpec {
   return {

@@ -46,7 +46,7 @@ export function tfjsDtype(name: string): ComputeDtype | undefined {
   return undefined;
 }
 
-function isInt(v: unknown): v is number {
+export function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
 }
 
@@ -297,11 +297,28 @@ export function checkElements(args: OpArgs, shape: readonly number[]): void {
   if (!(n <= MAX_OP_ELEMENTS)) throw args.fail(`its result would hold ${n} elements (at most ${MAX_OP_ELEMENTS})`);
 }
 
+/**
+ * What the axis helpers need of an argument reader: tfjs's (OpArgs) or the ONNX export's
+ * (src/writers/onnx/op-lowering.ts), which read axes alike.
+ */
+export interface AxisArgs {
+  fail(message: string): Error;
+  /** None (all axes), an int or a list of ints. */
+  axes(name: string): number[] | null;
+}
+
 /** Normalizes a possibly negative axis against a rank; out of range is an error naming the op. */
-export function normAxis(args: OpArgs, axis: number, rank: number): number {
+export function normAxis(args: Pick<AxisArgs, 'fail'>, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank) throw args.fail(`axis ${axis} is out of range for a tensor of rank ${rank}`);
   return a;
+}
+
+/** A reduction's axes, normalized and deduplicated; null for all of them. */
+export function reducedAxes(args: AxisArgs, name: string, rank: number): number[] | null {
+  const axes = args.axes(name);
+  if (axes === null) return null;
+  return [...new Set(axes.map((ax) => normAxis(args, ax, Math.max(rank, 1))))].sort((p, q) => p - q);
 }
 
 /** NumPy's broadcast of two shapes; shapes that do not broadcast are an error naming the op. */

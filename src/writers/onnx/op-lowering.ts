@@ -8,7 +8,7 @@
  */
 import { KerasInteropError } from '../../errors.js';
 import type { JsonValue } from '../../model/types.js';
-import { type ComputeDtype, constantDtype, tfjsDtype } from '../../runtime/ops/spec.js';
+import { type ComputeDtype, constantDtype, isInt, normAxis, tfjsDtype } from '../../runtime/ops/spec.js';
 import { type OpValue, isArrayConstant, isEllipsis, isPySlice, pyRepr } from '../../runtime/ops/values.js';
 import type { Dim, ElemType, Graph, Value } from './graph.js';
 import { cast } from './ops.js';
@@ -41,10 +41,6 @@ export function loweredOps(): string[] {
 
 /** tfjs computes in three dtypes; ONNX values here are those (int64 only inside shape arithmetic). */
 export type ComputeType = ComputeDtype;
-
-function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v);
-}
 
 /** A nested list's shape and flat values. */
 function flatten(v: unknown): { shape: number[]; values: (number | boolean)[] } {
@@ -241,9 +237,7 @@ export class OnnxOpArgs {
   }
 
   normAxis(axis: number, rank: number): number {
-    const a = axis < 0 ? axis + rank : axis;
-    if (a < 0 || a >= rank) throw this.fail(`axis ${axis} is out of range for a tensor of rank ${rank}`);
-    return a;
+    return normAxis(this, axis, rank);
   }
 }
 

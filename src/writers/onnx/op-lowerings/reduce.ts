@@ -1,12 +1,7 @@
 /** ONNX lowerings of the ops along axes (src/runtime/ops/reduce.ts): reductions, arg-max/min, cumulative sums, softmaxes. */
+import { reducedAxes } from '../../../runtime/ops/spec.js';
 import type { Dim, Value } from '../graph.js';
 import { type OnnxOpArgs, registerOpLowering } from '../op-lowering.js';
-
-function reducedAxes(a: OnnxOpArgs, name: string, rank: number): number[] | null {
-  const axes = a.axes(name);
-  if (axes === null) return null;
-  return [...new Set(axes.map((ax) => a.normAxis(ax, Math.max(rank, 1))))].sort((p, q) => p - q);
-}
 
 function reducedShape(shape: Dim[], axes: number[] | null, keepdims: boolean): Dim[] {
   const all = axes ?? shape.map((_, i) => i);
