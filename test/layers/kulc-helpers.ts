@@ -5,7 +5,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
-import { isKerasInteropError } from '../../src/errors.js';
 import type { JsonObject, JsonValue, KerasModel, Weight } from '../../src/model/types.js';
 
 export interface LayerSpec {
@@ -85,14 +84,4 @@ export function softmax(v: ArrayLike<number>): Float64Array {
   const e = Float64Array.from(v, (x) => Math.exp(x - max));
   const sum = e.reduce((a, b) => a + b, 0);
   return e.map((x) => x / sum);
-}
-
-/** The error a promise rejects with, or a function throws: its code (for ours) and message. */
-export async function errorOf(p: Promise<unknown> | (() => unknown)): Promise<{ code?: string; message: string }> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    return { code: isKerasInteropError(e) ? e.code : undefined, message: (e as Error).message };
-  }
-  throw new Error('expected an error');
 }

@@ -23,19 +23,11 @@ import {
   worstExcess,
 } from './support.js';
 import { describeWild } from '../helpers/wild.js';
+import { errorOf } from '../helpers/errors.js';
 
 /** Real files that must stay unbuildable here, and why. */
 const EXPECTED_UNSUPPORTED: Record<string, string> = {
 };
-
-async function errorOf(p: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return { code: isKerasInteropError(e) ? e.code : undefined, message: (e as Error).message };
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeAll(async () => {
   await useBackend('cpu');

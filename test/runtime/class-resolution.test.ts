@@ -18,8 +18,9 @@ import { type ClassCandidate, chooseCandidate, classResolutions, resolveLayerCla
 import { registerLayer } from '../../src/runtime/registry.js';
 import { describeRuntime, runModel } from '../../src/runtime/run.js';
 import { GOLDEN } from '../helpers/paths.js';
-import { errorOf, expectClose, input, keras224Model, layer, softmax } from '../layers/kulc-helpers.js';
+import { expectClose, input, keras224Model, layer, softmax } from '../layers/kulc-helpers.js';
 import { randomArray } from '../layers/recurrent-reference.js';
+import { errorOf } from '../helpers/errors.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
