@@ -157,12 +157,18 @@ async function loadForRun(file: string, values: Values): Promise<KerasModel> {
   return (await loadReaders()).readModel(file, await readOptions(values));
 }
 
-async function cmdPredict(positionals: string[], values: Values, io: Io): Promise<number> {
+/** `<model> --inputs a.npy[,b.npy] --out <dir>`, which predict and attention both need. */
+function modelInputsOut(command: string, positionals: string[], values: Values): { file: string; inputs: string[]; outDir: string } {
   const file = need(positionals, 1, '<model>');
   const inputs = splitList(values.inputs as string | undefined);
-  if (!inputs.length) throw new KerasInteropError('USAGE', 'predict needs --inputs a.npy[,b.npy]');
+  if (!inputs.length) throw new KerasInteropError('USAGE', `${command} needs --inputs a.npy[,b.npy]`);
   const outDir = values.out as string | undefined;
-  if (!outDir) throw new KerasInteropError('USAGE', 'predict needs --out <dir>');
+  if (!outDir) throw new KerasInteropError('USAGE', `${command} needs --out <dir>`);
+  return { file, inputs, outDir };
+}
+
+async function cmdPredict(positionals: string[], values: Values, io: Io): Promise<number> {
+  const { file, inputs, outDir } = modelInputsOut('predict', positionals, values);
   const arrays = inputs.map((f) => readNpyFileSync(f));
   const runtime = await loadRuntime();
   const { outputs } = (await isOnnxFile(file))
@@ -243,11 +249,7 @@ async function cmdConvert(positionals: string[], values: Values, io: Io): Promis
 }
 
 async function cmdAttention(positionals: string[], values: Values, io: Io): Promise<number> {
-  const file = need(positionals, 1, '<model>');
-  const inputs = splitList(values.inputs as string | undefined);
-  if (!inputs.length) throw new KerasInteropError('USAGE', 'attention needs --inputs a.npy[,b.npy]');
-  const outDir = values.out as string | undefined;
-  if (!outDir) throw new KerasInteropError('USAGE', 'attention needs --out <dir>');
+  const { file, inputs, outDir } = modelInputsOut('attention', positionals, values);
   const { writeAttentionMaps } = await import('./commands/attention.js');
   const sample = numberOption(values.sample as string | undefined, '--sample');
   const maps = await writeAttentionMaps(file, inputs, outDir, { backend: values.backend as string | undefined, lambdas: lambdaPolicy(values), read: await readOptions(values), sample });
