@@ -3,14 +3,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/runtime/backend.js';
 import { ResidualScaledDotProductAttention } from '../../src/layers/index.js';
 import { KerasInteropError } from '../../src/errors.js';
-import { Rng, expectClose, nd, refDotAttention, trailingMask, type Nd } from './attention-reference.js';
+import { Rng, expectClose, nd, refDotAttention, trailingMask } from './attention-reference.js';
+import { maskTensor, ndTensor as t } from './attention-tensors.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
 });
-
-const t = (a: Nd): tf.Tensor => tf.tensor(Float32Array.from(a.data), a.shape);
-const maskTensor = (m: boolean[][]): tf.Tensor => tf.tensor2d(m.map((r) => r.map((v) => (v ? 1 : 0))), undefined, 'bool');
 
 describe('ResidualScaledDotProductAttention vs the plain-JS reference', () => {
   let seed = 700;

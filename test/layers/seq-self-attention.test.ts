@@ -15,13 +15,11 @@ import {
   type Nd,
   type SelfAttentionWeights,
 } from './attention-reference.js';
+import { maskTensor, ndTensor as t3 } from './attention-tensors.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
 });
-
-const t3 = (a: Nd): tf.Tensor => tf.tensor(Float32Array.from(a.data), a.shape);
-const maskTensor = (m: boolean[][]): tf.Tensor => tf.tensor2d(m.map((r) => r.map((v) => (v ? 1 : 0))), undefined, 'bool');
 
 interface Case {
   type: 'additive' | 'multiplicative';

@@ -2,14 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/runtime/backend.js';
 import { SeqWeightedAttention } from '../../src/layers/index.js';
-import { Rng, expectClose, nd, refSeqWeightedAttention, trailingMask, type Nd } from './attention-reference.js';
+import { Rng, expectClose, nd, refSeqWeightedAttention, trailingMask } from './attention-reference.js';
+import { maskTensor, ndTensor as t } from './attention-tensors.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
 });
-
-const t = (a: Nd): tf.Tensor => tf.tensor(Float32Array.from(a.data), a.shape);
-const maskTensor = (m: boolean[][]): tf.Tensor => tf.tensor2d(m.map((r) => r.map((v) => (v ? 1 : 0))), undefined, 'bool');
 
 describe('SeqWeightedAttention vs the plain-JS reference', () => {
   let seed = 300;
