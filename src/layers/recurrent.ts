@@ -121,8 +121,17 @@ export abstract class KerasRecurrentCell extends tf.layers.Layer {
   protected abstract get biasShape(): number[];
   /** The step function, with the weights read (and sliced) once. */
   abstract stepFunction(): StepFn;
-  /** The input projection `x · kernel (+ input bias)` of `x` with shape `[..., inputDim]`. */
-  abstract project(x: tf.Tensor): tf.Tensor;
+  /**
+   * The input projection `x · kernel (+ input bias)` of `x` with shape `[..., inputDim]`, for the whole
+   * sequence: the bias is added once here rather than at every step (Keras adds it after `h·U`; the sums
+   * differ by float32 rounding only), one kernel fewer per step. The whole bias is the input's unless a
+   * cell splits it (GRU with reset_after).
+   */
+  project(x: tf.Tensor): tf.Tensor {
+    const { kernel, bias } = this.weightsOrThrow();
+    const xk = this.matmulLast(x, kernel);
+    return bias == null ? xk : tf.add(xk, bias);
+  }
 
   protected biasInitializer(): Initializer {
     return resolveInitializer(this.initializerConfigs.bias, 'zeros');
@@ -233,16 +242,6 @@ export class LSTMCell extends KerasRecurrentCell {
     }
   }
 
-  /**
-   * `x·W + b` for the whole sequence: the bias is added once here rather than at every step (Keras adds
-   * it after `h·U`; the sums differ by float32 rounding only), one kernel fewer per step.
-   */
-  project(x: tf.Tensor): tf.Tensor {
-    const { kernel, bias } = this.weightsOrThrow();
-    const xk = this.matmulLast(x, kernel);
-    return bias == null ? xk : tf.add(xk, bias);
-  }
-
   stepFunction(): StepFn {
     const { recurrent } = this.weightsOrThrow();
     const u = this.units;
@@ -301,7 +300,7 @@ export class GRUCell extends KerasRecurrentCell {
     return { input, recurrent };
   }
 
-  project(x: tf.Tensor): tf.Tensor {
+  override project(x: tf.Tensor): tf.Tensor {
     const { kernel, bias } = this.weightsOrThrow();
     const input = this.biases(bias).input;
     const xk = this.matmulLast(x, kernel);
@@ -361,12 +360,6 @@ export class SimpleRNNCell extends KerasRecurrentCell {
 
   protected get biasShape(): number[] {
     return [this.units];
-  }
-
-  project(x: tf.Tensor): tf.Tensor {
-    const { kernel, bias } = this.weightsOrThrow();
-    const xk = this.matmulLast(x, kernel);
-    return bias == null ? xk : tf.add(xk, bias);
   }
 
   stepFunction(): StepFn {
