@@ -6,7 +6,8 @@ import { KerasInteropError } from '../../src/errors.js';
 import { useBackend } from '../../src/runtime/backend.js';
 import { wildFile } from '../helpers/paths.js';
 import { describeWild } from '../helpers/wild.js';
-import { goldenDir, h5LayerConfig, h5LayerWeights, npyTensor, randomArray, rng, withinTolerance } from './multi-head-golden-helpers.js';
+import { goldenDir, h5LayerConfig, h5LayerWeights, npyTensor, rng, withinTolerance } from './multi-head-golden-helpers.js';
+import { randomArray, seedWeights as seedLayerWeights } from './seeded-values.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -135,9 +136,7 @@ function referenceMha(a: RefArgs): { out: Float64Array; scores: Float64Array } {
 
 /** Seeded weights for a built layer, returned in the reference's layout. */
 function seedWeights(layer: MultiHeadAttention, seed: number): RefWeights {
-  const next = rng(seed);
-  const values = layer.weights.map((w) => randomArray(next, (w.shape as number[]).reduce((x, y) => x * y, 1), 0.6));
-  layer.setWeights(values.map((v, i) => tf.tensor(v, layer.weights[i].shape as number[])));
+  const values = seedLayerWeights(layer, seed);
   const byName: Record<string, Float32Array> = {};
   layer.weights.forEach((w, i) => {
     byName[w.originalName.split('/').slice(-2).join('/')] = values[i];

@@ -21,8 +21,9 @@ import { buildModel } from '../../src/runtime/build.js';
 import { runModel } from '../../src/runtime/run.js';
 import { GOLDEN } from '../helpers/paths.js';
 import { expectClose, input, keras224Model, layer, matmul, softmax } from './kulc-helpers.js';
-import { type RefCell, type Vec, gruRef, hardSigmoidKeras2, lstmRef, randomArray, simpleRef, tanh } from './recurrent-reference.js';
+import { type RefCell, type Vec, gruRef, hardSigmoidKeras2, lstmRef, simpleRef, tanh } from './recurrent-reference.js';
 import { errorOf } from '../helpers/errors.js';
+import { randomArray } from './seeded-values.js';
 
 beforeAll(async () => {
   await useBackend('cpu');

@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { KmhMultiHeadAttention } from '../../src/layers/multi-head-attention.js';
 import { KerasInteropError } from '../../src/errors.js';
 import { useBackend } from '../../src/runtime/backend.js';
-import { goldenDir, h5LayerConfig, h5LayerWeights, npyTensor, randomArray, rng, withinTolerance } from './multi-head-golden-helpers.js';
+import { goldenDir, h5LayerConfig, h5LayerWeights, npyTensor, rng, withinTolerance } from './multi-head-golden-helpers.js';
+import { randomArray, seedWeights as seedLayerWeights } from './seeded-values.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -97,10 +98,7 @@ function reference(args: {
 }
 
 function seedWeights(layer: KmhMultiHeadAttention, seed: number): Float32Array[] {
-  const next = rng(seed);
-  const values = layer.weights.map((w) => randomArray(next, (w.shape as number[]).reduce((a, b) => a * b, 1), 0.7));
-  layer.setWeights(values.map((v, i) => tf.tensor(v, layer.weights[i].shape as number[])));
-  return values;
+  return seedLayerWeights(layer, seed, 0.7);
 }
 
 function expectClose(actual: tf.Tensor, expected: Float64Array, shape: number[]): void {

@@ -26,13 +26,6 @@ export function goldenDir(name: string): string {
 /** mulberry32: small, seeded, good enough for test data. */
 export const rng = mulberry32;
 
-/** Values in [-scale, scale), rounded to float32 so references and tfjs see the same numbers. */
-export function randomArray(next: () => number, n: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (next() * 2 - 1) * scale;
-  return out;
-}
-
 export interface Npy {
   shape: number[];
   data: Float32Array | Int32Array;

@@ -5,7 +5,8 @@ import { MultiHead, multiHeadRegularizationLoss, pySliceIndices, type RegSliceEn
 import { KmhMultiHeadAttention } from '../../src/layers/multi-head-attention.js';
 import { KerasInteropError } from '../../src/errors.js';
 import { useBackend } from '../../src/runtime/backend.js';
-import { goldenDir, h5LayerConfig, h5LayerWeights, npyTensor, randomArray, rng, withinTolerance } from './multi-head-golden-helpers.js';
+import { goldenDir, h5LayerConfig, h5LayerWeights, npyTensor, rng, withinTolerance } from './multi-head-golden-helpers.js';
+import { randomArray, seedWeights } from './seeded-values.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -15,13 +16,6 @@ beforeAll(async () => {
 
 function size(shape: readonly (number | null)[]): number {
   return (shape as number[]).reduce((a, b) => a * b, 1);
-}
-
-function seedWeights(layer: tf.layers.Layer, seed: number, scale = 0.6): Float32Array[] {
-  const next = rng(seed);
-  const values = layer.weights.map((w) => randomArray(next, size(w.shape), scale));
-  layer.setWeights(values.map((v, i) => tf.tensor(v, layer.weights[i].shape as number[])));
-  return values;
 }
 
 function input(shape: number[], seed: number): { values: Float32Array; tensor: tf.Tensor } {

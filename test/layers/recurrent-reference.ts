@@ -2,12 +2,6 @@
  * Float64 references of Keras's recurrent cells (written from Keras's formulas, independently of the
  * TypeScript layers), shared by the tests of the recurrent layers and of kulc's attention wrappers.
  */
-export function randomArray(next: () => number, n: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (next() * 2 - 1) * scale;
-  return out;
-}
-
 export type Act = (v: number) => number;
 export const sigmoid: Act = (v) => 1 / (1 + Math.exp(-v));
 export const tanh: Act = Math.tanh;

@@ -12,7 +12,8 @@ import { goldenDir } from './multi-head-golden-helpers.js';
 import { wildFile } from '../helpers/paths.js';
 import { describeWild } from '../helpers/wild.js';
 import { mulberry32 } from '../../fuzz/lib/rng.js';
-import { type RefCell, type Vec, gruRef, hardSigmoid, lstmRef, randomArray, sigmoid, simpleRef, tanh } from './recurrent-reference.js';
+import { type RefCell, type Vec, gruRef, hardSigmoid, lstmRef, sigmoid, simpleRef, tanh } from './recurrent-reference.js';
+import { randomArray, seedWeights } from './seeded-values.js';
 
 const CLASSES = [LSTM, GRU, SimpleRNN, RNN, Bidirectional, LSTMCell, GRUCell, SimpleRNNCell, MultiHead];
 
@@ -72,18 +73,6 @@ function expectClose(actual: tf.Tensor, expected: ArrayLike<number>, shape: numb
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - expected[i]) - 1e-4 * Math.abs(expected[i]));
   expect(worst).toBeLessThan(atol);
-}
-
-function size(shape: readonly (number | null)[]): number {
-  return (shape as number[]).reduce((a, b) => a * b, 1);
-}
-
-/** Seeded values for every weight of a built layer, set on it and returned (float32-exact). */
-function seedWeights(layer: tf.layers.Layer, seed: number, scale = 0.6): Float32Array[] {
-  const next = rng(seed);
-  const values = layer.weights.map((w) => randomArray(next, size(w.shape), scale));
-  layer.setWeights(values.map((v, i) => tf.tensor(v, layer.weights[i].shape as number[])));
-  return values;
 }
 
 function build(layer: tf.layers.Layer, shape: number[]): void {

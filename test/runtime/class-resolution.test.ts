@@ -19,7 +19,7 @@ import { registerLayer } from '../../src/runtime/registry.js';
 import { describeRuntime, runModel } from '../../src/runtime/run.js';
 import { GOLDEN } from '../helpers/paths.js';
 import { expectClose, input, keras224Model, layer, softmax } from '../layers/kulc-helpers.js';
-import { randomArray } from '../layers/recurrent-reference.js';
+import { randomArray } from '../layers/seeded-values.js';
 import { errorOf } from '../helpers/errors.js';
 
 beforeAll(async () => {
