@@ -16,7 +16,8 @@ import {
   SeqWeightedAttention,
 } from '../../src/layers/index.js';
 import { GOLDEN } from '../helpers/paths.js';
-import { expectClose, nd, openGoldenH5, pythonicToTs, readNpy, type GoldenH5, type Nd } from './attention-reference.js';
+import { expectClose, nd, openGoldenH5, pythonicToTs, type GoldenH5, type Nd } from './attention-reference.js';
+import { readTestNpy } from '../helpers/npy.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -26,8 +27,8 @@ const toTensor = (a: Nd, dtype: 'float32' | 'int32' = 'float32'): tf.Tensor =>
   dtype === 'int32' ? tf.tensor(Int32Array.from(a.data), a.shape, 'int32') : tf.tensor(Float32Array.from(a.data), a.shape);
 
 function npy(name: string, file: string): { nd: Nd; dtype: string } {
-  const r = readNpy(join(GOLDEN, name, file));
-  return { nd: nd(r.shape, r.data), dtype: r.dtype };
+  const r = readTestNpy(join(GOLDEN, name, file));
+  return { nd: nd(r.shape, Float64Array.from(r.data, Number)), dtype: r.dtype };
 }
 
 /** The layer's Python config as tfjs hands it to fromConfig (camelCase), without Keras 3's dtype policy. */

@@ -1,9 +1,8 @@
 /**
  * Plain-JS references for the keras-self-attention layers: nested loops over Float64 arrays, written from
  * the Python layers' math (keras-self-attention 0.51.0), independent of tfjs. Also a seeded RNG, a
- * tolerance check, and small readers for the golden cases (.npy and the Keras HDF5 weights).
+ * tolerance check, and a small reader for the golden cases' Keras HDF5 weights.
  */
-import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import h5wasm from 'h5wasm/node';
 import { mulberry32 } from '../../fuzz/lib/rng.js';
@@ -306,47 +305,7 @@ export function expectClose(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Golden-case readers (private to these tests).
-
-/** Minimal .npy v1/v2 reader: little-endian float32/float64/int32/int64/bool, C order. */
-export function readNpy(file: string): { data: Float64Array; shape: number[]; dtype: string } {
-  const buf = readFileSync(file);
-  if (buf.readUInt32BE(0) !== 0x934e554d || buf.toString('latin1', 4, 6) !== 'PY') throw new Error(`${file}: not .npy`);
-  const major = buf[6]!;
-  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = buf.toString('latin1', start, start + headerLen);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || fortran !== 'False' || shapeText == null) throw new Error(`${file}: unsupported header ${header}`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  const size = shape.reduce((a, b) => a * b, 1);
-  const body = buf.subarray(start + headerLen);
-  const data = new Float64Array(size);
-  for (let i = 0; i < size; i++) {
-    switch (descr) {
-      case '<f4':
-        data[i] = body.readFloatLE(i * 4);
-        break;
-      case '<f8':
-        data[i] = body.readDoubleLE(i * 8);
-        break;
-      case '<i4':
-        data[i] = body.readInt32LE(i * 4);
-        break;
-      case '<i8':
-        data[i] = Number(body.readBigInt64LE(i * 8));
-        break;
-      case '|b1':
-        data[i] = body[i]!;
-        break;
-      default:
-        throw new Error(`${file}: dtype ${descr} not handled`);
-    }
-  }
-  return { data, shape, dtype: descr };
-}
+// Golden-case reader (private to these tests).
 
 export interface GoldenH5 {
   /** The `model_config` attribute, parsed. */

@@ -1,13 +1,14 @@
 /**
- * Test-only helpers for the multi-head layer tests: a seeded RNG, a tiny `.npy` reader, and reading a
+ * Test-only helpers for the multi-head layer tests: a seeded RNG, golden `.npy` files as tensors, and reading a
  * layer's weights from a golden `model.h5` in Keras's `weight_names` order (h5wasm).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import h5wasm from 'h5wasm/node';
 import { mulberry32 } from '../../fuzz/lib/rng.js';
+import { readTestNpy } from '../helpers/npy.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -26,38 +27,11 @@ export function goldenDir(name: string): string {
 /** mulberry32: small, seeded, good enough for test data. */
 export const rng = mulberry32;
 
-export interface Npy {
-  shape: number[];
-  data: Float32Array | Int32Array;
-}
-
-/** Reads little-endian float32/int32 `.npy` v1/v2 files, C order. */
-export function readNpy(path: string): Npy {
-  const buf = readFileSync(path);
-  if (buf.toString('latin1', 1, 6) !== 'NUMPY') throw new Error(`${path}: not a .npy file`);
-  const major = buf[6];
-  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const start = (major === 1 ? 10 : 12) + headerLen;
-  const header = buf.toString('latin1', major === 1 ? 10 : 12, start);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '';
-  if (/'fortran_order':\s*True/.test(header)) throw new Error(`${path}: Fortran order is not supported here`);
-  const shape = shapeText
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map(Number);
-  const count = shape.reduce((a, b) => a * b, 1);
-  const bytes = buf.subarray(start, start + count * 4);
-  const copy = new Uint8Array(bytes).buffer;
-  if (descr === '<f4') return { shape, data: new Float32Array(copy) };
-  if (descr === '<i4') return { shape, data: new Int32Array(copy) };
-  throw new Error(`${path}: dtype ${descr} is not supported here`);
-}
-
+/** A float32 or int32 `.npy` file as a tensor of its dtype. */
 export function npyTensor(path: string): tf.Tensor {
-  const { shape, data } = readNpy(path);
-  return data instanceof Int32Array ? tf.tensor(data, shape, 'int32') : tf.tensor(data, shape, 'float32');
+  const { dtype, shape, data } = readTestNpy(path);
+  if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`${path}: dtype ${dtype} is not supported here`);
+  return tf.tensor(data as Float32Array | Int32Array, shape, dtype);
 }
 
 /** One layer's weights from a Keras `model.h5`, in the order of its `weight_names` attribute. */

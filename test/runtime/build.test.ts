@@ -16,13 +16,13 @@ import {
   loadOurLayers,
   readConfig,
   readKerasModel,
-  readNpy,
   stubMissing,
   wildConfigCases,
   wildPath,
   worstExcess,
 } from './support.js';
 import { describeWild } from '../helpers/wild.js';
+import { readTestNpy } from '../helpers/npy.js';
 import { errorOf } from '../helpers/errors.js';
 
 /** Real files that must stay unbuildable here, and why. */
@@ -86,12 +86,12 @@ describeWild('buildModel with the files weights', () => {
         const inputs = modelInputNames(tfModel).map((name) => {
           const spec = golden.inputs.find((i) => i.name === name);
           if (!spec) throw new Error(`case has no input ${name}`);
-          return readNpy(wildPath(id, 'golden', spec.file));
+          return readTestNpy(wildPath(id, 'golden', spec.file));
         });
         const outs = predict(tfModel, inputs);
         expect(outs.length).toBe(golden.outputs.length);
         golden.outputs.forEach((o, j) => {
-          const want = readNpy(wildPath(id, 'golden', o.file));
+          const want = readTestNpy(wildPath(id, 'golden', o.file));
           expect(outs[j].shape).toEqual(want.shape);
           const excess = worstExcess(outs[j].data, want.data as Float32Array, golden.tolerance.atol, golden.tolerance.rtol);
           expect(excess).toBeLessThanOrEqual(0);

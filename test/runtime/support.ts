@@ -1,4 +1,4 @@
-/** Shared by the runtime tests: the real configs to cover, and small readers for archives and .npy files. */
+/** Shared by the runtime tests: the real configs to cover, and a small reader for archives (.npy: ../helpers/npy.ts). */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -75,39 +75,6 @@ export async function readKerasModel(path: string): Promise<KerasModel> {
     return model;
   } finally {
     cleanup();
-  }
-}
-
-export interface Npy {
-  dtype: string;
-  shape: number[];
-  data: Float32Array | Int32Array | Float64Array | BigInt64Array;
-}
-
-/** Minimal little-endian .npy v1-v3 reader for the golden inputs and outputs. */
-export function readNpy(path: string): Npy {
-  const buf = readFileSync(path);
-  if (buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(`${path}: not a .npy file`);
-  const major = buf[6];
-  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = buf.toString('latin1', start, start + headerLen);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (/'fortran_order':\s*True/.test(header)) throw new Error(`${path}: Fortran order not supported`);
-  const body = buf.subarray(start + headerLen);
-  const bytes = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength);
-  switch (descr) {
-    case '<f4':
-      return { dtype: 'float32', shape, data: new Float32Array(bytes) };
-    case '<f8':
-      return { dtype: 'float64', shape, data: new Float64Array(bytes) };
-    case '<i4':
-      return { dtype: 'int32', shape, data: new Int32Array(bytes) };
-    case '<i8':
-      return { dtype: 'int64', shape, data: new BigInt64Array(bytes) };
-    default:
-      throw new Error(`${path}: dtype ${descr} not supported by the test reader`);
   }
 }
 
