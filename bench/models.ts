@@ -213,19 +213,24 @@ export async function transformerBlock(batch = 32, steps = 128, dModel = 128, he
   };
 }
 
-/** SeqSelfAttention alone on (B, T, F), as the maintainers' reference figures measure it. */
-export async function seqSelfAttentionAlone(type: 'additive' | 'multiplicative', batch = 32, steps = 100, features = 128, units = 32): Promise<BenchModel> {
-  const g = new GraphBuilder();
-  const x = g.input('x', [steps, features]);
-  const att = g.call(
+/** keras-self-attention's SeqSelfAttention (no width, biases on, no regularizer) called on `x`. */
+function seqSelfAttention(g: GraphBuilder, x: Node, type: 'additive' | 'multiplicative', units: number): Node {
+  return g.call(
     'SeqSelfAttention',
     'seq_self_attention',
     { units, attention_width: null, attention_type: type, return_attention: false, history_only: false, use_additive_bias: true, use_attention_bias: true, attention_activation: null, attention_regularizer_weight: 0 },
     [x],
-    [null, steps, features],
+    x.shape,
     {},
     'keras_self_attention.seq_self_attention',
   );
+}
+
+/** SeqSelfAttention alone on (B, T, F), as the maintainers' reference figures measure it. */
+export async function seqSelfAttentionAlone(type: 'additive' | 'multiplicative', batch = 32, steps = 100, features = 128, units = 32): Promise<BenchModel> {
+  const g = new GraphBuilder();
+  const x = g.input('x', [steps, features]);
+  const att = seqSelfAttention(g, x, type, units);
   return {
     name: `SeqSelfAttention ${type} alone (${batch},${steps},${features})`,
     model: await withRandomWeights(emptyModel(g.model(x, att), `bench:ssa_${type}`)),
@@ -251,15 +256,7 @@ export async function biLstmSeqSelfAttention(type: 'additive' | 'multiplicative'
     [x],
     [null, steps, f],
   );
-  const att = g.call(
-    'SeqSelfAttention',
-    'seq_self_attention',
-    { units, attention_width: null, attention_type: type, return_attention: false, history_only: false, use_additive_bias: true, use_attention_bias: true, attention_activation: null, attention_regularizer_weight: 0 },
-    [bi],
-    [null, steps, f],
-    {},
-    'keras_self_attention.seq_self_attention',
-  );
+  const att = seqSelfAttention(g, bi, type, units);
   return {
     name: `BiLSTM(${lstmUnits}) + SeqSelfAttention ${type}`,
     model: await withRandomWeights(emptyModel(g.model(x, att), `bench:bilstm_ssa_${type}`)),
