@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../../errors.js';
 import type { JsonValue } from '../../model/types.js';
+import { ArgReader } from './arg-reader.js';
 import { type OpValue, type PySlice, isArrayConstant, isEllipsis, isPySlice, pyRepr } from './values.js';
 
 /** An op's result: one tensor, or a list (tf.split, tf.unstack). */
@@ -70,29 +71,18 @@ export function constantDtype(v: JsonValue | OpValue<unknown>): ComputeDtype {
 }
 
 /** The bound arguments of one call, read the way the op needs them. */
-export class OpArgs {
-  constructor(
-    /** The op as the file spells it, for messages. */
-    readonly what: string,
-    private readonly values: ReadonlyMap<string, OpValue<tf.Tensor>>,
-  ) {}
+export class OpArgs extends ArgReader<tf.Tensor> {
+  constructor(what: string, values: ReadonlyMap<string, OpValue<tf.Tensor>>) {
+    super(what, values, isTensor);
+  }
 
   fail(message: string): KerasInteropError {
     return new KerasInteropError('UNSUPPORTED_OP', `${this.what}: ${message}`);
   }
 
-  private bad(name: string, expected: string): KerasInteropError {
-    return this.fail(`argument ${name}=${pyRepr(this.raw(name), isTensor)} is not ${expected}`);
-  }
-
-  raw(name: string): OpValue<tf.Tensor> {
-    const v = this.values.get(name);
-    return v === undefined ? null : v;
-  }
-
-  /** Whether the argument is given (not None). */
-  has(name: string): boolean {
-    return this.raw(name) !== null;
+  /** A scalar tensor's value is read. */
+  protected scalar(v: OpValue<tf.Tensor>): unknown {
+    return scalarValue(v);
   }
 
   /** A tensor argument; Python numbers, lists and arrays become tensors (of `dtype`, when given). */
@@ -179,22 +169,6 @@ export class OpArgs {
 
   optNum(name: string): number | null {
     return this.has(name) ? this.num(name) : null;
-  }
-
-  /** A flag; None is False (TensorFlow v1's `keepdims=None`). */
-  bool(name: string): boolean {
-    const v = scalarValue(this.raw(name));
-    if (v === null) return false;
-    if (typeof v === 'boolean') return v;
-    if (v === 0 || v === 1) return v === 1;
-    throw this.bad(name, 'a boolean');
-  }
-
-  str(name: string): string | null {
-    const v = this.raw(name);
-    if (v === null) return null;
-    if (typeof v !== 'string') throw this.bad(name, 'a string');
-    return v;
   }
 
   /** A nested list of numbers as given: a list, an array constant's value, or a tensor's values. */

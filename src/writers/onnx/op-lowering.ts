@@ -8,8 +8,9 @@
  */
 import { KerasInteropError } from '../../errors.js';
 import type { JsonValue } from '../../model/types.js';
+import { ArgReader } from '../../runtime/ops/arg-reader.js';
 import { type ComputeDtype, constantDtype, isInt, normAxis, tfjsDtype } from '../../runtime/ops/spec.js';
-import { type OpValue, isArrayConstant, isEllipsis, isPySlice, pyRepr } from '../../runtime/ops/values.js';
+import { type OpValue, isArrayConstant, isEllipsis, isPySlice } from '../../runtime/ops/values.js';
 import type { Dim, ElemType, Graph, Value } from './graph.js';
 import { cast } from './ops.js';
 
@@ -60,29 +61,17 @@ function flatten(v: unknown): { shape: number[]; values: (number | boolean)[] } 
 }
 
 /** The bound arguments of one call, read as the lowering needs them. */
-export class OnnxOpArgs {
+export class OnnxOpArgs extends ArgReader<Value> {
   constructor(
     readonly g: Graph,
-    /** The op as the file spells it, for messages. */
-    readonly what: string,
-    private readonly values: ReadonlyMap<string, OnnxOpValue>,
-  ) {}
+    what: string,
+    values: ReadonlyMap<string, OnnxOpValue>,
+  ) {
+    super(what, values, isOnnxTensor);
+  }
 
   fail(message: string): KerasInteropError {
     return new KerasInteropError('UNSUPPORTED_OP', `${this.what}: ${message} (in the ONNX export)`);
-  }
-
-  private bad(name: string, expected: string): KerasInteropError {
-    return this.fail(`argument ${name}=${pyRepr(this.raw(name), isOnnxTensor)} is not ${expected}`);
-  }
-
-  raw(name: string): OnnxOpValue {
-    const v = this.values.get(name);
-    return v === undefined ? null : v;
-  }
-
-  has(name: string): boolean {
-    return this.raw(name) !== null;
   }
 
   /** A constant tensor from a Python value (number, bool, nested list, array constant). */
@@ -157,7 +146,8 @@ export class OnnxOpArgs {
     return [x, y];
   }
 
-  private scalar(v: OnnxOpValue): unknown {
+  /** Only constants: a tensor is not read when the model is written. */
+  protected scalar(v: OnnxOpValue): unknown {
     if (isArrayConstant(v) && !Array.isArray(v.value)) return v.value;
     return v;
   }
@@ -178,21 +168,6 @@ export class OnnxOpArgs {
   num(name: string): number {
     const v = this.scalar(this.raw(name));
     if (typeof v !== 'number') throw this.bad(name, 'a number constant');
-    return v;
-  }
-
-  bool(name: string): boolean {
-    const v = this.scalar(this.raw(name));
-    if (v === null) return false;
-    if (typeof v === 'boolean') return v;
-    if (v === 0 || v === 1) return v === 1;
-    throw this.bad(name, 'a boolean');
-  }
-
-  str(name: string): string | null {
-    const v = this.raw(name);
-    if (v === null) return null;
-    if (typeof v !== 'string') throw this.bad(name, 'a string');
     return v;
   }
 
