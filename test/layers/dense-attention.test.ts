@@ -20,6 +20,7 @@ import { runModel } from '../../src/runtime/run.js';
 import { convertModel } from '../../src/writers/index.js';
 import { Rng, expectClose, nd, type Nd } from './attention-reference.js';
 import { tempDir } from '../helpers/tmp.js';
+import { savedInMemory } from '../helpers/tfjs-memory.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -152,9 +153,7 @@ describe('Attention (Luong)', () => {
     const ref = refAttention({ q: x, v: x, mode: 'dot', causal: true }).out;
     const sum = nd(ref.shape, ref.data.map((r, i) => r + x.data[i]));
     expectClose((model.predict(tensor(x)) as tf.Tensor).dataSync(), sum, { label: 'residual' });
-    const saved = await new Promise<tf.io.ModelArtifacts>((resolve) => {
-      void model.save(tf.io.withSaveHandler(async (a) => (resolve(a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
-    });
+    const saved = await savedInMemory(model);
     const back = await tf.loadLayersModel(tf.io.fromMemory(saved));
     expectClose((back.predict(tensor(x)) as tf.Tensor).dataSync(), sum, { label: 'reloaded' });
   });

@@ -8,6 +8,7 @@ import { wildFile } from '../helpers/paths.js';
 import { describeWild } from '../helpers/wild.js';
 import { goldenDir, h5LayerConfig, h5LayerWeights, npyTensor, rng, withinTolerance } from './multi-head-golden-helpers.js';
 import { randomArray, seedWeights as seedLayerWeights } from './seeded-values.js';
+import { savedInMemory } from '../helpers/tfjs-memory.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -438,12 +439,7 @@ describe('MultiHeadAttention (Keras) in a saved and reloaded tfjs model', () => 
     seedWeights(layer, 40);
     const xs = [data([2, 3, 4], 41).tensor, data([2, 5, 2], 42).tensor];
     const before = model.predict(xs) as tf.Tensor[];
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(await savedInMemory(model)));
     const after = loaded.predict(xs) as tf.Tensor[];
     expect(after.map((t) => t.shape)).toEqual([[2, 3, 2, 2], [2, 2, 3, 5]]);
     before.forEach((t, i) => expectClose(after[i], Float64Array.from(t.dataSync()), t.shape));

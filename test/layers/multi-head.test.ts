@@ -7,6 +7,7 @@ import { KerasInteropError } from '../../src/errors.js';
 import { useBackend } from '../../src/runtime/backend.js';
 import { goldenDir, h5LayerConfig, h5LayerWeights, npyTensor, rng, withinTolerance } from './multi-head-golden-helpers.js';
 import { randomArray, seedWeights } from './seeded-values.js';
+import { savedInMemory } from '../helpers/tfjs-memory.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -388,12 +389,7 @@ describe('MultiHead in a saved and reloaded tfjs model', () => {
     seedWeights(multi, 31);
     const x = input([2, 4, 6], 32).tensor;
     const before = model.predict(x) as tf.Tensor[];
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(await savedInMemory(model)));
     const after = loaded.predict(x) as tf.Tensor[];
     before.forEach((t, i) => expectClose(after[i], t.dataSync(), t.shape));
     // tfjs's own sub-layer configs turn undefined into null through JSON; compare what MultiHead owns.

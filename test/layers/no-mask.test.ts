@@ -9,6 +9,7 @@ import '../../src/layers/index.js';
 import { NO_MASK_CLASS_NAME, NoMask } from '../../src/layers/no-mask.js';
 import type { JsonObject, JsonValue } from '../../src/model/types.js';
 import { buildTopology, insertNoMaskLayers } from '../../src/runtime/topology.js';
+import { savedInMemory } from '../helpers/tfjs-memory.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -144,13 +145,9 @@ describe('NoMask stops the mask on every tfjs execution path', () => {
 
   it('survives tfjs’s own save and load (the graph says it, no patched instance)', async () => {
     const noMask = await buildTopology(insertNoMaskLayers(maskedPoolModel(), ['pool']));
-    let saved: tf.io.ModelArtifacts | undefined;
-    await noMask.save(tf.io.withSaveHandler(async (a) => {
-      saved = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
-    expect(JSON.stringify(saved!.modelTopology)).toContain(NO_MASK_CLASS_NAME);
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const saved = await savedInMemory(noMask);
+    expect(JSON.stringify(saved.modelTopology)).toContain(NO_MASK_CLASS_NAME);
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved));
     expect(values(loaded.predict(tf.tensor(X, [2, 4, 2])) as tf.Tensor)).toEqual(PLAIN_MEAN);
   });
 

@@ -9,6 +9,7 @@ import '../../src/layers/index.js';
 import { TranslatedLambda, decodeProgram, encodeProgram } from '../../src/layers/translated-lambda.js';
 import type { LambdaProgram } from '../../src/runtime/lambda/ir.js';
 import { KerasInteropError } from '../../src/errors.js';
+import { savedInMemory } from '../helpers/tfjs-memory.js';
 
 // attention, lstm_output = inputs; return tf.reduce_sum(attention * lstm_output, axis=1)
 const PROGRAM: LambdaProgram = {
@@ -37,14 +38,10 @@ describe('KerasInterop>Lambda', () => {
     const out = new TranslatedLambda({ name: 'attention_sum', program: PROGRAM, python: '3.11' }).apply([a, b]) as tf.SymbolicTensor;
     expect(out.shape).toEqual([null, 4]);
     const model = tf.model({ inputs: [a, b], outputs: out });
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
-    const topology = JSON.stringify(saved!.modelTopology);
+    const saved = await savedInMemory(model);
+    const topology = JSON.stringify(saved.modelTopology);
     expect(topology).toContain('"class_name":"KerasInterop>Lambda"');
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved));
     const layer = loaded.getLayer('attention_sum') as TranslatedLambda;
     expect(layer).toBeInstanceOf(TranslatedLambda);
     expect(layer.program).toEqual(PROGRAM);

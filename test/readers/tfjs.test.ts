@@ -21,6 +21,7 @@ import { GOLDEN, wildFile } from '../helpers/paths.js';
 import { describeWild } from '../helpers/wild.js';
 import { maxDiff, predictInFreshProcess, writeFolder } from '../writers/tfjs-helpers.js';
 import { fileTempDir } from '../helpers/tmp.js';
+import { savedInMemory } from '../helpers/tfjs-memory.js';
 
 const temp = fileTempDir('keras-interop-tfjs-');
 
@@ -102,18 +103,14 @@ describe('folders saved by tfjs itself (model.save: topology without model_confi
     const lstm = tf.layers.lstm({ units: 4, returnSequences: true, name: 'lstm', recurrentActivation: 'sigmoid' }).apply(input) as tf.SymbolicTensor;
     const out = tf.layers.dense({ units: 2, name: 'dense' }).apply(lstm) as tf.SymbolicTensor;
     const saved = tf.model({ inputs: input, outputs: out, name: 'js_model' });
-    let artifacts: tf.io.ModelArtifacts | undefined;
-    await saved.save(tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
-    const weightData = artifacts!.weightData as ArrayBuffer;
+    const artifacts = await savedInMemory(saved);
+    const weightData = artifacts.weightData as ArrayBuffer;
     const json = {
       format: 'layers-model',
-      generatedBy: artifacts!.generatedBy,
+      generatedBy: artifacts.generatedBy,
       convertedBy: null,
-      modelTopology: artifacts!.modelTopology,
-      weightsManifest: [{ paths: ['./model.weights.bin'], weights: artifacts!.weightSpecs }],
+      modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: ['./model.weights.bin'], weights: artifacts.weightSpecs }],
     };
     const files = new Map([
       ['model.json', new TextEncoder().encode(JSON.stringify(json))],
