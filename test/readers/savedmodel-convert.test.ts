@@ -7,13 +7,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import type { KerasModel, WeightData } from '../../src/model/types.js';
 import { readModel } from '../../src/readers/index.js';
 import { useBackend } from '../../src/runtime/backend.js';
 import { buildModel, predict } from '../../src/runtime/build.js';
 import { requireWild } from '../helpers/paths.js';
+import { describeWild } from '../helpers/wild.js';
 import { predictInFreshProcess } from '../writers/tfjs-helpers.js';
 
 const W15 = () => join(requireWild(), '15_nlx_stock_lstm_savedmodel', 'stock_model');
@@ -63,7 +64,7 @@ function expectSameWeights(gotModel: KerasModel, wantModel: KerasModel, sameName
   });
 }
 
-describe('wild 15 SavedModel converted', () => {
+describeWild('wild 15 SavedModel converted', () => {
   it('--to h5: same weights bit for bit (names too), same config, same predictions', async () => {
     const sm = await readModel(W15());
     const out = join(tmpRoot, 'stock_model.h5');
