@@ -133,5 +133,9 @@ describe('keras-interop attention', () => {
     const far = await cli('attention', join(sa.dir, 'model.h5'), '--inputs', sa.inputs[0].path, '--out', join(scratch, 'far'), '--sample', '99');
     expect([far.code, far.err]).toEqual([2, expect.stringContaining('--sample 99 is not one of the 3 input samples')]);
     expect((await cli('attention', join(sa.dir, 'model.h5'), '--out', scratch)).err).toContain('attention needs --inputs');
+    const err: string[] = [];
+    const args = ['attention', join(sa.dir, 'model.h5'), '--inputs', sa.inputs[0].path, '--out', join(scratch, 'ort'), '--backend', 'onnxruntime'];
+    expect(await main(args, { out: () => undefined, err: (s) => err.push(s) })).toBe(2);
+    expect(err.join('\n')).toContain('[USAGE]: attention maps are tapped from the tfjs layers');
   });
 });
