@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { runCliOnCpu as cli } from './helpers/cli.js';
+import { runCli, runCliOnCpu as cli } from './helpers/cli.js';
 import { compareArrays } from '../src/parity/compare.js';
 import { readGoldenCase } from '../src/parity/case.js';
 import { readNpyFileSync } from '../src/parity/npy-file.js';
@@ -125,5 +125,8 @@ describe('keras-interop attention', () => {
     const far = await cli('attention', join(sa.dir, 'model.h5'), '--inputs', sa.inputs[0].path, '--out', join(scratch, 'far'), '--sample', '99');
     expect([far.code, far.err]).toEqual([2, expect.stringContaining('--sample 99 is not one of the 3 input samples')]);
     expect((await cli('attention', join(sa.dir, 'model.h5'), '--out', scratch)).err).toContain('attention needs --inputs');
+    const ort = await runCli('attention', join(sa.dir, 'model.h5'), '--inputs', sa.inputs[0].path, '--out', join(scratch, 'ort'), '--backend', 'onnxruntime');
+    expect(ort.code).toBe(2);
+    expect(ort.err).toContain('[USAGE]: attention maps are tapped from the tfjs layers');
   });
 });

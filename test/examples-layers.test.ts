@@ -105,7 +105,7 @@ describe('--layers warnings', () => {
     const quiet = join(tmp, 'quiet.mjs');
     (await import('node:fs')).writeFileSync(quiet, 'export const nothing = 1;\n');
     const first = await cli('inspect', MODEL, '--layers', `${LAYERS},${quiet}`);
-    expect(first.err.split('\n')).toEqual([expect.stringMatching(/^warning: .*quiet\.mjs registered no layer class here; call registerLayer\(\)/)]);
+    expect(first.err.split('\n')).toEqual([expect.stringMatching(/^warning: .*quiet\.mjs registered no layer class here \(nor an op or an ONNX lowering\); call registerLayer\(\)/)]);
     const again = await cli('inspect', MODEL, '--layers', LAYERS, '--layers', quiet);
     expect(again.code).toBe(0);
     expect(again.err).toBe('');

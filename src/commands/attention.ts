@@ -47,6 +47,10 @@ export function mapFileStems(maps: readonly AttentionMap[]): string[] {
 }
 
 export async function writeAttentionMaps(modelPath: string, inputPaths: string[], outDir: string, opts: AttentionOptions = {}): Promise<AttentionFiles[]> {
+  if (opts.backend === 'onnxruntime') {
+    // the taps are inside our tfjs layers; a lowered ONNX graph has no place to report from
+    throw new KerasInteropError('USAGE', 'attention maps are tapped from the tfjs layers: use --backend wasm, cpu or tensorflow (or none)');
+  }
   const model = await readModel(modelPath, opts.read);
   const inputs = inputPaths.map((f) => readNpyFileSync(f));
   const tfModel = await buildModel(model, { backend: opts.backend, lambdas: opts.lambdas });

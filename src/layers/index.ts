@@ -20,7 +20,7 @@ import { Merge } from './merge.js';
 import { OpLayer } from './op.js';
 import { TranslatedLambda } from './translated-lambda.js';
 import { Bidirectional, GRU, GRUCell, LSTM, LSTMCell, RNN, SimpleRNN, SimpleRNNCell } from './recurrent.js';
-import { HardSigmoidKeras2 } from './keras-objects.js';
+import { HardSigmoidKeras2, HardSigmoidKeras3 } from './keras-objects.js';
 import { KulcLayerNormalization } from './kulc-layer-normalization.js';
 import { KulcScaledDotProductAttention } from './kulc-scaled-dot-product-attention.js';
 import { SequenceAttention, registerSequenceAttentionSimilarity, type SequenceSimilarity } from './sequence-attention.js';
@@ -58,6 +58,7 @@ export {
   SimpleRNNCell,
   Bidirectional,
   HardSigmoidKeras2,
+  HardSigmoidKeras3,
   KulcLayerNormalization,
   KulcScaledDotProductAttention,
   SequenceAttention,
@@ -102,8 +103,9 @@ export const LAYER_CLASSES = [
   SequenceAttention,
   AttentionRNNWrapper,
   ExternalAttentionRNNWrapper,
-  // Keras 2's hard_sigmoid under its own name, for tfjs's built-in layers too.
+  // Each generation's hard_sigmoid under its own name, for tfjs's built-in layers too.
   HardSigmoidKeras2,
+  HardSigmoidKeras3,
   // One op call (TFOpLambda, Keras 3 operation): src/runtime/ops.
   OpLayer,
   // Lambda layers translated from their Python bytecode (src/runtime/lambda).

@@ -5,7 +5,7 @@
  * - initializer, regularizer, constraint and activation identifiers (names in any Keras or tfjs spelling,
  *   `{className, config}`, or tfjs objects) resolved to tfjs objects, and written back with `configValue`;
  * - one activation table with Keras 3's semantics (tfjs's registry differs: its hard_sigmoid is Keras 2's), plus
- *   Keras 2's hard_sigmoid under its own name, `hard_sigmoid_keras2`.
+ *   each generation's hard_sigmoid under its own name, `hard_sigmoid_keras2` and `hard_sigmoid_keras3`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
@@ -280,11 +280,14 @@ export function hardSigmoid(x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * The activation name configs use for Keras 1/2's `hard_sigmoid` (the normalizer renames `hard_sigmoid`
- * in files those versions saved). A Keras 3 file that saved a function of this name gets it too (that
- * is how a Keras 2 model keeps its numbers in Keras 3).
+ * The activation names that say which `hard_sigmoid` a config means, whatever reads it (our layers,
+ * tfjs's built-in ones, a converted tfjs folder): normalized configs never hold the bare name
+ * (src/runtime/versioned-activations.ts decides its meaning from the saving Keras version). A Keras 3
+ * file that saved a Python function `hard_sigmoid_keras2` means Keras 2's too (that is how a Keras 2
+ * model keeps its numbers in Keras 3), a tf.keras 2 file naming `hard_sigmoid_keras3` Keras 3's.
  */
 export const KERAS2_HARD_SIGMOID = 'hard_sigmoid_keras2';
+export const KERAS3_HARD_SIGMOID = 'hard_sigmoid_keras3';
 
 /** Keras 1/2's `hard_sigmoid`: clip(0.2 x + 0.5, 0, 1). */
 export function hardSigmoidKeras2(x: tf.Tensor): tf.Tensor {
@@ -292,20 +295,25 @@ export function hardSigmoidKeras2(x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * `hard_sigmoid_keras2` as a tfjs activation, so that tfjs's own layers (Dense, Conv, ...) find it too:
- * tfjs looks activations up in the class registry by the camel-cased name.
+ * An activation as a tfjs class, so that tfjs's own layers (Dense, Conv, ...) find it too: tfjs looks
+ * activations up in the class registry by the camel-cased name.
  */
-export class HardSigmoidKeras2 extends tf.serialization.Serializable {
-  static className = 'hardSigmoidKeras2';
+function activationClass(className: string, fn: ActivationFn) {
+  return class extends tf.serialization.Serializable {
+    static className = className;
 
-  apply(x: tf.Tensor): tf.Tensor {
-    return hardSigmoidKeras2(x);
-  }
+    apply(x: tf.Tensor): tf.Tensor {
+      return fn(x);
+    }
 
-  getConfig(): ConfigDict {
-    return {};
-  }
+    getConfig(): ConfigDict {
+      return {};
+    }
+  };
 }
+
+export const HardSigmoidKeras2 = activationClass('hardSigmoidKeras2', hardSigmoidKeras2);
+export const HardSigmoidKeras3 = activationClass('hardSigmoidKeras3', hardSigmoid);
 
 /** Keras activations with Keras 3's semantics, by normalized name (see `normName`): [tfjs-side name, function]. */
 const ACTIVATIONS: Record<string, [string, ActivationFn]> = {
@@ -323,6 +331,7 @@ const ACTIVATIONS: Record<string, [string, ActivationFn]> = {
   exponential: ['exponential', (x) => tf.exp(x)],
   hardsigmoid: ['hardSigmoid', hardSigmoid],
   hardsigmoidkeras2: ['hardSigmoidKeras2', hardSigmoidKeras2],
+  hardsigmoidkeras3: ['hardSigmoidKeras3', hardSigmoid],
   swish: ['swish', (x) => tf.mul(x, tf.sigmoid(x))],
   silu: ['silu', (x) => tf.mul(x, tf.sigmoid(x))],
   // Keras 3's default is the exact form (approximate=False).

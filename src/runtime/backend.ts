@@ -17,7 +17,7 @@ export function setWasmLocation(prefix: string): void {
 }
 
 const inNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-/** A name bundlers do not follow: tfjs-node is an optional Node-only dependency. */
+/** A name bundlers do not follow: tfjs-node is Node-only, used when the user has installed it. */
 const TFJS_NODE = '@tensorflow/tfjs-node';
 
 async function tryTfjsNode(): Promise<boolean> {

@@ -13,12 +13,15 @@
  * arguments, `build_config` where Keras 3 records one, and the Keras 3 form of the layers whose config
  * changed between the generations (Bidirectional's `forward_`/`backward_` layers, MultiHeadAttention's
  * shapes in `build_config`, recurrent layers without `time_major`, TFOpLambda / SlicingOpLambda layers as
- * the Keras 3 operations of the same meaning, through the op table in ops/).
+ * the Keras 3 operations of the same meaning, through the op table in ops/), and `hard_sigmoid` under
+ * the name that keeps the meaning it had where it was saved (versioned-activations.ts): Keras 2's as the
+ * function `hard_sigmoid_keras2`, which Keras 3 loads only when given it as a custom object.
  *
  * Keras 3 → tf.keras 2 is the inverse (operations become TFOpLambda layers, `x + y` of two tensors an
  * Add layer); Keras 3's mask pseudo-layers (`NotEqual`, `Any`, ...) and the `mask` arguments they feed
- * are dropped (tf.keras 2 recomputes masks from `compute_mask`), and keys only
- * Keras 3 knows are dropped when they hold their default (and refused otherwise).
+ * are dropped (tf.keras 2 recomputes masks from `compute_mask`), keys only Keras 3 knows are dropped
+ * when they hold their default (and refused otherwise), and Keras 3's `hard_sigmoid` is written as
+ * `hard_sigmoid_keras3`, which tf.keras 2 refuses rather than read as its own.
  */
 import { KerasInteropError } from '../errors.js';
 import { lookupTable } from '../model/config.js';
@@ -46,6 +49,9 @@ import { keras3OpModule } from './ops/keras3-ops.js';
 import { isKeras3Operation } from './ops/operation-node.js';
 import { TF_OP_LAYER_CLASSES, decodeTfOpLayer, encodeTfOpLayer } from './ops/tf-op-lambda.js';
 import { resolveLayerClass } from './class-resolution.js';
+import { configGeneration } from './config-generation.js';
+import { hardSigmoidFor, hardSigmoidGeneration } from './versioned-activations.js';
+import type { KerasGeneration } from '../model/weight-names.js';
 
 export type Shape = (number | null)[];
 
@@ -71,11 +77,21 @@ export interface ToKeras3Options {
   outputShapes?: OutputShapes;
   /** Named in errors. */
   file?: string;
+  /**
+   * The Keras version that saved the config: which `hard_sigmoid` a bare name means (Keras 2's is
+   * written as the function `hard_sigmoid_keras2`: versioned-activations.ts). Default: the dialect's.
+   */
+  kerasVersion?: string;
 }
 
 export interface ToKeras2Options {
   /** Named in errors. */
   file?: string;
+  /**
+   * The Keras version that saved the config: which `hard_sigmoid` a bare name means (Keras 3's is written
+   * as `hard_sigmoid_keras3`: versioned-activations.ts). Default: the dialect's.
+   */
+  kerasVersion?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -104,6 +120,8 @@ function deepCopy(v: JsonValue): JsonValue {
 
 interface Ctx {
   file?: string;
+  /** Whose `hard_sigmoid` the bare name means in the config converted. */
+  hardSigmoid: KerasGeneration;
 }
 
 function invalid(ctx: Ctx, place: string, message: string): KerasInteropError {
@@ -219,7 +237,9 @@ function layerConfig3(cls: string, config: JsonObject, path: string, lc: Layer3C
   const out: JsonObject = {};
   for (const key of Object.keys(config)) {
     const v = config[key];
-    if (key === 'dtype' && cls !== 'InputLayer') put(out, key, policyOf3(v));
+    const hardSigmoid = hardSigmoidFor('keras3', key, v, lc.ctx.hardSigmoid);
+    if (hardSigmoid !== undefined) put(out, key, hardSigmoid);
+    else if (key === 'dtype' && cls !== 'InputLayer') put(out, key, policyOf3(v));
     else if (key === 'dtype') put(out, key, dtypeName(v) ?? deepCopy(v));
     else if (key.endsWith('_initializer') || key === 'initializer') put(out, key, kerasObject3(v, 'keras.initializers'));
     else if (key.endsWith('_regularizer')) put(out, key, kerasObject3(v, 'keras.regularizers'));
@@ -601,7 +621,7 @@ function sequential3(model: KerasObject, layers: KerasObject[], name: string, tr
  * Keras 3's form (a Keras 3 legacy `.h5` config) are kept. Pure.
  */
 export function toKeras3Config(config: JsonObject, opts: ToKeras3Options = {}): JsonObject {
-  const ctx: Ctx = { file: opts.file };
+  const ctx: Ctx = { file: opts.file, hardSigmoid: hardSigmoidGeneration(opts.kerasVersion, configGeneration(config)) };
   if (!isKerasObject(config) || !isModelClassName(config.class_name)) {
     throw invalid(ctx, '/', 'expected a model config: an object with "class_name" (Functional, Model or Sequential) and "config"');
   }
@@ -681,7 +701,9 @@ function layerConfig2(cls: string, config: JsonObject, build: JsonValue | undefi
   const out: JsonObject = {};
   for (const key of Object.keys(config)) {
     const v = config[key];
-    if (key === 'dtype') put(out, key, cls === 'InputLayer' ? (dtypeName(v) ?? deepCopy(v)) : policy2(v));
+    const hardSigmoid = hardSigmoidFor('keras2', key, v, ctx.hardSigmoid);
+    if (hardSigmoid !== undefined) put(out, key, hardSigmoid);
+    else if (key === 'dtype') put(out, key, cls === 'InputLayer' ? (dtypeName(v) ?? deepCopy(v)) : policy2(v));
     else if (LAYER_HOLDING_KEYS.includes(key) && (isKerasObject(v) || Array.isArray(v))) {
       const sub = (item: JsonValue, p: string): JsonValue => (isKerasObject(item) ? layer2(item, p, ctx) : value2(item));
       put(out, key, Array.isArray(v) ? v.map((item, i) => sub(item, pointer(path, key, i))) : sub(v, pointer(path, key)));
@@ -930,7 +952,7 @@ function model2(model: KerasObject, path: string, ctx: Ctx): JsonObject {
  * tf.keras 2 would write it to an `.h5` file. Parts already in tf.keras 2's form are kept. Pure.
  */
 export function toKeras2Config(config: JsonObject, opts: ToKeras2Options = {}): JsonObject {
-  const ctx: Ctx = { file: opts.file };
+  const ctx: Ctx = { file: opts.file, hardSigmoid: hardSigmoidGeneration(opts.kerasVersion, configGeneration(config)) };
   if (!isKerasObject(config) || !isModelClassName(config.class_name)) {
     throw invalid(ctx, '/', 'expected a model config: an object with "class_name" (Functional, Model or Sequential) and "config"');
   }

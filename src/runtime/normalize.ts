@@ -14,6 +14,7 @@
 import { lookupTable } from '../model/config.js';
 import { KerasInteropError } from '../errors.js';
 import type { JsonObject, JsonValue, LayerWeights } from '../model/types.js';
+import type { KerasGeneration } from '../model/weight-names.js';
 import { isJsonObject } from '../model/types.js';
 import {
   type KerasObject,
@@ -32,7 +33,8 @@ import { isOpEntry, opLayerEntry } from './ops/graph.js';
 import { OP_LAYER_CLASS } from './ops/op-layer-config.js';
 import { isKeras3Operation } from './ops/operation-node.js';
 import { type ClassResolution, classResolutions, resolveClassName } from './class-resolution.js';
-import { KERAS2_HARD_SIGMOID } from '../layers/keras-objects.js';
+import { configGeneration } from './config-generation.js';
+import { hardSigmoidFor, hardSigmoidGeneration, isActivationKey } from './versioned-activations.js';
 
 // The class-resolution API was born here; its users import it from either module.
 export {
@@ -53,7 +55,8 @@ export interface NormalizeOptions {
   weights?: readonly LayerWeights[];
   /**
    * The Keras version that saved the file (`KerasModel.source.kerasVersion`): activations whose meaning
-   * changed between versions (`hard_sigmoid`) are named for the version's meaning.
+   * changed between versions (`hard_sigmoid`) are named for the version's meaning (versioned-activations.ts;
+   * without a version, the dialect's).
    */
   kerasVersion?: string;
 }
@@ -136,19 +139,6 @@ const TFJS_CONSTRAINTS = new Set(['MaxNorm', 'MinMaxNorm', 'NonNeg', 'UnitNorm']
 const CONSTRAINT_STRINGS = new Set(['max_norm', 'min_max_norm', 'non_neg', 'unit_norm', 'maxnorm', 'nonneg', 'unitnorm']);
 const ACTIVATION_RENAMES: Readonly<Record<string, string>> = lookupTable({ silu: 'swish' });
 
-/**
- * `hard_sigmoid` is clip(0.2x + 0.5, 0, 1) in Keras 1 and 2 (standalone and tf.keras) and in tfjs (whose
- * own saved models say `tfjs-layers <version>`), but relu6(x + 3) / 6 in Keras 3, which is what our
- * layers compute for the bare name. Files of the former get the explicit Keras 2 name, layer by layer,
- * so that a converted tfjs model carries the meaning with it. Unknown versions keep Keras 3's.
- */
-function hardSigmoidIsKeras2(kerasVersion: string | undefined): boolean {
-  if (kerasVersion === undefined) return false;
-  if (kerasVersion.startsWith('tfjs')) return true;
-  const major = Number.parseInt(kerasVersion, 10);
-  return Number.isInteger(major) && major < 3;
-}
-
 const DTYPE_MAP: Readonly<Record<string, string>> = lookupTable({
   float16: 'float32', bfloat16: 'float32', float64: 'float32', half: 'float32', double: 'float32',
   int64: 'int32', int16: 'int32', int8: 'int32', uint8: 'int32', uint16: 'int32', uint32: 'int32', uint64: 'int32',
@@ -163,8 +153,8 @@ interface Ctx {
   resolutions: ClassResolution[];
   /** The resolutions by the JSON pointer of their layer. */
   resolved: ReadonlyMap<string, ClassResolution>;
-  /** Keras 2's `hard_sigmoid` (clip(0.2x + 0.5, 0, 1)) rather than Keras 3's. */
-  keras2HardSigmoid: boolean;
+  /** Whose `hard_sigmoid` the bare name means. */
+  hardSigmoid: KerasGeneration;
   removed: RemovedLayer[];
   withoutMask: Set<string>;
 }
@@ -241,7 +231,7 @@ export function normalizeConfigDetailed(config: JsonObject, opts: NormalizeOptio
     notes: [],
     resolutions: [],
     resolved: new Map(),
-    keras2HardSigmoid: hardSigmoidIsKeras2(opts.kerasVersion),
+    hardSigmoid: hardSigmoidGeneration(opts.kerasVersion, configGeneration(config)),
     removed: [],
     withoutMask: new Set(),
   };
@@ -486,12 +476,14 @@ function normalizeLayerConfig(className: string, config: JsonObject, path: strin
       put(out, key, normalizeConstraint(v, kp, layer, ctx));
       continue;
     }
-    if ((key === 'activation' || key.endsWith('_activation')) && typeof v === 'string' && ACTIVATION_RENAMES[v]) {
+    if (isActivationKey(key) && typeof v === 'string' && ACTIVATION_RENAMES[v]) {
       put(out, key, ACTIVATION_RENAMES[v]);
       continue;
     }
-    if ((key === 'activation' || key.endsWith('_activation')) && v === 'hard_sigmoid' && ctx.keras2HardSigmoid) {
-      put(out, key, KERAS2_HARD_SIGMOID);
+    // Explicit in every file, so that tfjs's built-in layers compute it as ours do, and a tfjs folder carries it.
+    const hardSigmoid = hardSigmoidFor('normalized', key, v, ctx.hardSigmoid);
+    if (hardSigmoid !== undefined) {
+      put(out, key, hardSigmoid);
       continue;
     }
     if (LAYER_HOLDING_KEYS.includes(key)) {

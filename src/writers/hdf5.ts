@@ -16,6 +16,7 @@ import type { JsonObject, JsonValue, KerasModel, LayerWeights } from '../model/t
 import { isJsonObject, weightValues } from '../model/types.js';
 import { layerName } from '../model/config.js';
 import { type KerasGeneration, kerasWeightNames, treeLayers } from '../model/weight-names.js';
+import { configGeneration } from '../runtime/config-generation.js';
 import { toKeras2Config, toKeras3Config } from '../runtime/dialect.js';
 import { upgradeLegacyLayers } from '../runtime/legacy-layers.js';
 import { H5Group, serializeH5, serializeH5Parts } from './h5-builder.js';
@@ -49,35 +50,8 @@ export interface WriteWeightsOptions extends WriteHdf5Options {
   layout: 'legacy' | 'keras3';
 }
 
-/** The generation a config is written in: Keras 3 configs carry `module` keys, tf.keras 2 ones never. */
-export function configGeneration(config: JsonObject): KerasGeneration {
-  if ('module' in config || 'registered_name' in config) return 'keras3';
-  const inner = config.config;
-  const layers = Array.isArray(inner) ? inner : isJsonObject(inner) && Array.isArray(inner.layers) ? inner.layers : [];
-  let found: KerasGeneration | undefined;
-  const visit = (v: JsonValue, depth: number): void => {
-    if (found || depth > 6 || v === null || typeof v !== 'object') return;
-    if (Array.isArray(v)) {
-      for (const x of v) visit(x, depth + 1);
-      return;
-    }
-    if ('module' in v && 'class_name' in v) {
-      found = 'keras3';
-      return;
-    }
-    if ('batch_shape' in v || 'build_config' in v) {
-      found = 'keras3';
-      return;
-    }
-    if ('batch_input_shape' in v) {
-      found = 'keras2';
-      return;
-    }
-    for (const x of Object.values(v)) visit(x, depth + 1);
-  };
-  for (const l of layers) visit(l, 0);
-  return found ?? 'keras2';
-}
+// The dialect test lives with the runtime, which reads configs of unknown version by it.
+export { configGeneration };
 
 /** The generation a model is written in, from its source and config. */
 export function modelGeneration(model: KerasModel): KerasGeneration {
@@ -103,8 +77,8 @@ function resolveGeneration(model: KerasModel, opts: WriteHdf5Options): KerasGene
  */
 function configFor(model: KerasModel, config: JsonObject, generation: KerasGeneration, layout: 'h5' | 'keras3-tree'): JsonObject {
   if (generation === modelGeneration(model)) return config;
-  const file = model.source.file;
-  return generation === 'keras2' ? toKeras2Config(config, { file }) : toKeras3Config(config, { file, legacyH5: layout === 'h5' });
+  const { file, kerasVersion } = model.source;
+  return generation === 'keras2' ? toKeras2Config(config, { file, kerasVersion }) : toKeras3Config(config, { file, kerasVersion, legacyH5: layout === 'h5' });
 }
 
 function versionFor(model: KerasModel, generation: KerasGeneration, opts: WriteHdf5Options): string {

@@ -47,7 +47,7 @@ async function keras3Config(model: KerasModel): Promise<JsonObject> {
     config = legacyH5ToArchiveConfig(model.config, { outputShapes, file: model.source.file });
   } else {
     // Keras 3 records every call argument's shape; the graph tfjs builds for the model knows them.
-    config = toKeras3Config(model.config, { outputShapes: await inferOutputShapes(model.config), file: model.source.file });
+    config = toKeras3Config(model.config, { outputShapes: await inferOutputShapes(model.config), file: model.source.file, kerasVersion: model.source.kerasVersion });
   }
   // Keras writes the model's compile config ({} for a model not compiled); the archive holds no training state.
   return { ...config, compile_config: {} };

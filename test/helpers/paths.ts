@@ -16,7 +16,12 @@ export const WILD = process.env.KERAS_INTEROP_WILD ?? resolve(ROOT, '..', 'share
 export const HAS_WILD = existsSync(join(WILD, 'manifest.json'));
 
 /** Test files whose every test reads the real-file folder: left out of a run without it. */
-export const WILD_ONLY_TEST_FILES = ['test/wild.test.ts', 'test/readers/savedmodel-convert.test.ts'];
+export const WILD_ONLY_TEST_FILES = [
+  'test/wild.test.ts',
+  'test/readers/savedmodel-convert.test.ts',
+  'test/cli-lambda.test.ts',
+  'test/runtime/lambda/wild-models.test.ts',
+];
 
 /** A list of real-file cases to make tests from: empty when the folder is absent. */
 export function wildItems<T>(make: () => T[]): T[] {

@@ -74,7 +74,7 @@ const C = (value: unknown): Arg => ({ kind: 'array', value }) as never;
 
 const unaryOps: [string, InputArray][] = [
   ['abs', F], ['acos', UNIT], ['acosh', BIG], ['asin', UNIT], ['asinh', F], ['atan', F], ['atanh', UNIT], ['ceil', F], ['cos', F],
-  ['cosh', F], ['elu', F], ['erf', F], ['exp', F], ['expm1', F], ['floor', F], ['gelu', F], ['hard_sigmoid', F], ['identity', F],
+  ['cosh', F], ['elu', F], ['erf', F], ['exp', F], ['expm1', F], ['floor', F], ['gelu', F], ['hard_sigmoid', seq([2, 3, 4], (k) => 4 * Math.sin(k))], ['hard_sigmoid_keras2', seq([2, 3, 4], (k) => 4 * Math.sin(k))], ['identity', F],
   ['is_finite', F], ['is_inf', F], ['is_nan', F], ['leaky_relu', F], ['log', POS], ['log1p', POS], ['log_sigmoid', F], ['log_softmax', F],
   ['logical_not', B], ['negative', I], ['reciprocal', POS], ['relu', F], ['relu6', seq([2, 3, 4], (k) => 4 * Math.sin(k))], ['round', seq([2, 3, 4], (k) => k / 4 - 2.9)],
   ['rsqrt', POS], ['selu', F], ['sigmoid', F], ['sign', F], ['silu', F], ['sin', F], ['sinh', F], ['softmax', F], ['softplus', F],

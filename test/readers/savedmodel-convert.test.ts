@@ -5,13 +5,14 @@
  * backend, same weights, same graph). The tfjs folder also loads in a fresh process with plain tfjs.
  */
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { runCli as cli } from '../helpers/cli.js';
 import type { KerasModel, WeightData } from '../../src/model/types.js';
 import { readModel } from '../../src/readers/index.js';
 import { useBackend } from '../../src/runtime/backend.js';
 import { buildModel, predict } from '../../src/runtime/build.js';
 import { requireWild } from '../helpers/paths.js';
+import { describeWild } from '../helpers/wild.js';
 import { predictInFreshProcess } from '../writers/tfjs-helpers.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
@@ -54,7 +55,7 @@ function expectSameWeights(gotModel: KerasModel, wantModel: KerasModel, sameName
   });
 }
 
-describe('wild 15 SavedModel converted', () => {
+describeWild('wild 15 SavedModel converted', () => {
   it('--to h5: same weights bit for bit (names too), same config, same predictions', async () => {
     const sm = await readModel(W15());
     const out = join(tmpRoot, 'stock_model.h5');

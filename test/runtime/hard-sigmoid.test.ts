@@ -1,8 +1,9 @@
 /**
  * `hard_sigmoid` means what the Keras version that saved the file meant: clip(0.2x + 0.5, 0, 1) up to
- * Keras 2 (and in tfjs's own files), relu6(x + 3) / 6 in Keras 3. The normalizer writes the Keras 2 meaning
- * into each layer's config, so converted tfjs models carry it; and an explicit `mask=None` of a Keras 2
- * call means no mask, as in Keras 3 files.
+ * Keras 2 (and in tfjs's own files), relu6(x + 3) / 6 in Keras 3. The normalizer writes the meaning into
+ * each layer's config (`hard_sigmoid_keras2` / `hard_sigmoid_keras3`), so that tfjs's built-in layers and
+ * ours compute the same and converted tfjs models carry it; and an explicit `mask=None` of a Keras 2 call
+ * means no mask, as in Keras 3 files.
  */
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,46 +17,70 @@ import { useBackend } from '../../src/runtime/backend.js';
 import { normalizeConfigDetailed } from '../../src/runtime/normalize.js';
 import { runModel } from '../../src/runtime/run.js';
 import { GOLDEN } from '../helpers/paths.js';
+import { HARD_SIGMOID, INPUT, keras2Model, keras3Model, maxAbsDiff, reference } from '../helpers/hard-sigmoid.js';
 import { input, keras224Model, layer } from '../layers/kulc-helpers.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
 });
 
-const dense = (kerasVersion: string) =>
+const dense = (kerasVersion: string, activation = 'hard_sigmoid') =>
   keras224Model(
-    [input('input_1', [3]), layer('dense_1', 'Dense', { units: 3, activation: 'hard_sigmoid', use_bias: false, kernel_initializer: 'glorot_uniform' }, ['input_1'])],
+    [input('input_1', [3]), layer('dense_1', 'Dense', { units: 3, activation, use_bias: false, kernel_initializer: 'glorot_uniform' }, ['input_1'])],
     [['dense_1', 0]],
     { dense_1: [['kernel', [3, 3], Float32Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1)]] },
     kerasVersion,
   );
 
 function activationOf(config: JsonObject, name: string): unknown {
-  const l = ((config.config as JsonObject).layers as JsonObject[]).find((x) => x.name === name)!;
+  const l = ((config.config as JsonObject).layers as JsonObject[]).find((x) => (x.name ?? (x.config as JsonObject).name) === name)!;
   return (l.config as JsonObject).activation;
 }
 
 describe('hard_sigmoid by the saving Keras version', () => {
-  it('Keras 1/2 and tfjs-saved files get hard_sigmoid_keras2; Keras 3 and unknown versions keep hard_sigmoid', () => {
+  it('every file gets the explicit name: Keras 1/2 and tfjs-saved files hard_sigmoid_keras2, Keras 3 hard_sigmoid_keras3, no version the dialect\'s', () => {
     for (const [version, expected] of [
       ['2.2.4', 'hard_sigmoid_keras2'],
       ['2.13.1', 'hard_sigmoid_keras2'],
       ['1.2.2', 'hard_sigmoid_keras2'],
       ['tfjs-layers 4.22.0', 'hard_sigmoid_keras2'],
-      ['3.16.0', 'hard_sigmoid'],
-      [undefined, 'hard_sigmoid'],
+      ['3.16.0', 'hard_sigmoid_keras3'],
+      // Keras 1.0 recorded no version; its configs are in the tf.keras 2 dialect.
+      [undefined, 'hard_sigmoid_keras2'],
     ] as const) {
       const m = dense('2.2.4');
       const out = normalizeConfigDetailed(m.config!, { kerasVersion: version }).config;
       expect(activationOf(out, 'dense_1'), String(version)).toBe(expected);
     }
+    const k3 = normalizeConfigDetailed(keras3Model().config!, {}).config;
+    expect(activationOf(k3, 'dense'), 'a Keras 3 config without a version').toBe('hard_sigmoid_keras3');
   });
 
-  it("tfjs's own layers (Dense here) compute Keras 2's formula for a Keras 2 file", async () => {
-    const x = Float32Array.of(-3, 1, 2);
-    const [out] = await runModel(dense('2.2.4'), [{ shape: [1, 3], data: x, dtype: 'float32' }], { backend: 'cpu' });
-    expect(Array.from(out.data)).toEqual(Array.from(x, (v) => Math.fround(Math.min(1, Math.max(0, 0.2 * v + 0.5)))));
+  it('explicit names keep their meaning whatever the version; other activations are left alone', () => {
+    for (const version of ['2.2.4', '3.16.0']) {
+      for (const name of ['hard_sigmoid_keras2', 'hard_sigmoid_keras3']) {
+        expect(activationOf(normalizeConfigDetailed(dense('2.2.4', name).config!, { kerasVersion: version }).config, 'dense_1')).toBe(name);
+      }
+      expect(activationOf(normalizeConfigDetailed(dense('2.2.4', 'sigmoid').config!, { kerasVersion: version }).config, 'dense_1')).toBe('sigmoid');
+    }
   });
+
+  for (const [label, model, generation] of [
+    ['tf.keras 2.15', keras2Model(), 'keras2'],
+    ['tfjs-saved', keras2Model('hard_sigmoid', 'tfjs-layers 4.22.0'), 'keras2'],
+    ['Keras 3.16', keras3Model(), 'keras3'],
+    // how a Keras 2 model keeps its numbers in Keras 3: the Python function hard_sigmoid_keras2
+    ['Keras 3.16 with the function hard_sigmoid_keras2', keras3Model({ module: 'builtins', class_name: 'function', config: 'hard_sigmoid_keras2', registered_name: 'function' }), 'keras2'],
+    ['tf.keras 2.15 naming hard_sigmoid_keras3', keras2Model('hard_sigmoid_keras3'), 'keras3'],
+  ] as const) {
+    it(`${label}: Activation and Dense (tfjs's layers) and SimpleRNN (ours) compute ${generation === 'keras2' ? 'clip(0.2x + 0.5, 0, 1)' : 'relu6(x + 3) / 6'}`, async () => {
+      const [out] = await runModel(model, [INPUT], { backend: 'cpu' });
+      expect(out.shape).toEqual([2, 3, 2]);
+      expect(maxAbsDiff(out.data, reference(HARD_SIGMOID[generation]))).toBeLessThan(1e-5);
+      // the other formula is far off: the model tells them apart
+      expect(maxAbsDiff(out.data, reference(HARD_SIGMOID[generation === 'keras2' ? 'keras3' : 'keras2']))).toBeGreaterThan(0.05);
+    });
+  }
 
   it('the kulc LSTM golden needs the Keras 2 meaning: read as a Keras 3 file it is more than 0.05 off', async () => {
     const dir = join(GOLDEN, 'kulc_attention_rnn_wrapper_lstm');

@@ -21,6 +21,7 @@ import { writeTfjs } from '../../src/writers/tfjs.js';
 import { GOLDEN, goldenCases } from '../helpers/paths.js';
 import { type H5GroupNode, h5Header } from './h5-inspect.js';
 import { writeTemp } from './helpers.js';
+import { loadTfjsFiles } from './tfjs-helpers.js';
 import { fileTempDir } from '../helpers/tmp.js';
 
 const tmp = fileTempDir('keras-interop-writers-');
@@ -62,11 +63,7 @@ describe('kulc cases converted to tfjs', () => {
       expect(activations.has('hard_sigmoid')).toBe(false);
       if (name === 'kulc_attention_rnn_wrapper_lstm') expect(activations.has('hard_sigmoid_keras2')).toBe(true);
 
-      const manifest = (json.weightsManifest as unknown as { weights: tf.io.WeightsManifestEntry[] }[])[0].weights;
-      const shards = [...files.keys()].filter((k) => k !== 'model.json').map((k) => files.get(k)!);
-      const bytes = new Uint8Array(shards.reduce((a, s) => a + s.length, 0));
-      shards.reduce((at, s) => (bytes.set(s, at), at + s.length), 0);
-      const loaded = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'], weightSpecs: manifest, weightData: bytes.buffer }));
+      const loaded = await loadTfjsFiles(files);
       try {
         const inputs = kase.inputs.map((t) => {
           const a = readNpyFileSync(t.path);

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
 import type { NpyArray } from '../../src/parity/npy.js';
 import { ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -18,6 +19,15 @@ export interface PlainOutput {
 
 export function writeFolder(dir: string, files: Map<string, Uint8Array>): void {
   for (const [name, bytes] of files) writeFileSync(join(dir, name), bytes);
+}
+
+/** The files `writeTfjs` makes, loaded with plain `tf.loadLayersModel` in this process (our layers imported by the caller). */
+export async function loadTfjsFiles(files: Map<string, Uint8Array>): Promise<tf.LayersModel> {
+  const json = JSON.parse(new TextDecoder().decode(files.get('model.json'))) as { modelTopology: tf.io.ModelJSON['modelTopology']; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+  const shards = [...files.keys()].filter((k) => k !== 'model.json').map((k) => files.get(k)!);
+  const bytes = new Uint8Array(shards.reduce((a, s) => a + s.length, 0));
+  shards.reduce((at, s) => (bytes.set(s, at), at + s.length), 0);
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: bytes.buffer }));
 }
 
 function encode(arr: Pick<NpyArray, 'shape' | 'dtype' | 'data'>): { shape: number[]; dtype: string; data: string } {

@@ -85,6 +85,8 @@ const TABLE: Record<string, readonly [string, string]> = {
   'K.maximum': ['maximum', 'x, y'],
   'K.minimum': ['minimum', 'x, y'],
   'K.pow': ['pow', 'x, a:y'],
+  // Keras 2's backend and the one Keras 3 keeps for tf.keras (keras.src.legacy.backend) alike.
+  'K.hard_sigmoid': ['hard_sigmoid_keras2', 'x'],
   // Keras 3 keras.ops functions (their operation classes, as op nodes, are KERAS3_OPS).
   ...each(Object.keys(REDUCTIONS).map((r) => `ops.${r}`), (n) => REDUCTIONS[n.slice(4)], REDUCE),
   'ops.max': ['reduce_max', `${REDUCE}, initial=None`],
@@ -102,6 +104,7 @@ const TABLE: Record<string, readonly [string, string]> = {
   'ops.dot': ['dot', 'x1:x, x2:y'],
   'ops.matmul': ['matmul', 'x1:a, x2:b'],
   'ops.softmax': ['softmax', 'x, axis=-1'],
+  'ops.hard_sigmoid': ['hard_sigmoid', 'x'],
   'ops.cast': ['cast', 'x, dtype'],
   'ops.shape': ['shape', 'x'],
   // NumPy on the same tensors (parameters NumPy has and the op lacks must keep their defaults).
@@ -133,6 +136,9 @@ export const LAMBDA_FUNCTIONS: AliasTable = addAliases(new Map(), TABLE);
 export function lambdaAlias(fn: string): OpAlias | undefined {
   const key = resolvePath(fn.split('.'));
   if (key === undefined) return undefined;
+  // tf.keras's functions (as TFOpLambda records them) are tf.keras 2's, but in Lambda code `tf.keras` is
+  // Keras 3 under TensorFlow >= 2.16, whose hard_sigmoid differs: not knowing which, refused.
+  if (key.startsWith('tf.keras.')) return undefined;
   if (key.startsWith('tf.')) return TF_FUNCTIONS.get(key.slice(3));
   return LAMBDA_FUNCTIONS.get(key);
 }

@@ -150,7 +150,9 @@ export const ELEMENTWISE_OPS: OpSpec[] = [
   unary('relu6', 'min(max(x, 0), 6)', (x) => tf.relu6(x)),
   unary('sigmoid', '1 / (1 + e ** -x)', (x) => tf.sigmoid(asFloat(x))),
   unary('log_sigmoid', 'log(sigmoid(x))', (x) => tf.logSigmoid(asFloat(x))),
+  // Keras 3's and Keras 1/2's hard_sigmoid differ; each front-end names the one its Keras computes.
   unary('hard_sigmoid', 'relu6(x + 3) / 6 (Keras 3)', (x) => tf.div(tf.relu6(tf.add(asFloat(x), 3)), 6)),
+  unary('hard_sigmoid_keras2', 'clip(0.2 x + 0.5, 0, 1) (Keras 1/2, tf.keras 2)', (x) => tf.clipByValue(tf.add(tf.mul(asFloat(x), 0.2), 0.5), 0, 1)),
   unary('softplus', 'log(1 + e ** x)', (x) => tf.softplus(asFloat(x))),
   unary('softsign', 'x / (1 + |x|)', (x) => tf.div(asFloat(x), tf.add(tf.abs(asFloat(x)), 1))),
   unary('silu', 'x * sigmoid(beta * x) (swish)', (x, a) => {

@@ -110,6 +110,9 @@ const TABLE: Record<string, readonly [string, string]> = {
   ...family('softmax', 'logits:x, axis=-1, name=None', ['nn.softmax', 'math.softmax']),
   'compat.v1.nn.softmax': ['softmax', 'logits:x, axis=-1, name=None, dim=None'],
   ...family('log_softmax', 'logits:x, axis=-1, name=None', ['nn.log_softmax', 'math.log_softmax']),
+  // tf.keras 2's own functions dispatch on KerasTensors too (TFOpLambda records their `keras` API name):
+  // its hard_sigmoid is Keras 2's. TensorFlow itself has none.
+  ...family('hard_sigmoid_keras2', 'x', ['keras.activations.hard_sigmoid', 'keras.backend.hard_sigmoid']),
   ...family('l2_normalize', 'x, axis=None, epsilon=1e-12, name=None, dim=None', ['math.l2_normalize', 'nn.l2_normalize', 'linalg.l2_normalize']),
   // Reductions.
   ...family('reduce_sum', REDUCE_V2, mathNames('reduce_sum')),

@@ -114,6 +114,8 @@ describe('elementwise ops broadcast and take constants in the tensor\'s dtype', 
     close(one('elu', [x], { alpha: 2 }), xs.map((v) => (v > 0 ? v : 2 * Math.expm1(v))));
     close(one('silu', [x]), xs.map((v) => v / (1 + Math.exp(-v))));
     close(one('hard_sigmoid', [x]), xs.map((v) => Math.min(Math.max(v + 3, 0), 6) / 6));
+    const wide = [-4, -2.5, -1, 0, 2, 2.5, 4];
+    close(one('hard_sigmoid_keras2', [tf.tensor1d(wide)]), wide.map((v) => Math.min(Math.max(0.2 * v + 0.5, 0), 1)));
     close(one('softsign', [x]), xs.map((v) => v / (1 + Math.abs(v))));
   });
 

@@ -1,9 +1,10 @@
 /**
  * Activations as ONNX ops, and the activation layers (Activation, ReLU, LeakyReLU, ELU, ThresholdedReLU,
- * Softmax, PReLU). Same table as the runtime's: our layers use Keras 3's semantics (keras-objects.ts:
- * hard_sigmoid is relu6(x + 3) / 6), tfjs's built-in layers (Dense, Conv, Activation, ...) use tfjs's own
- * activations (hardSigmoid is clip(0.2 x + 0.5, 0, 1)); each caller says which it lowers. Files of Keras 1/2
- * name their hard_sigmoid `hard_sigmoid_keras2` (the normalizer), which is clip(0.2 x + 0.5, 0, 1) everywhere.
+ * Softmax, PReLU). Same table as the runtime's: normalized configs name every hard_sigmoid by its meaning,
+ * `hard_sigmoid_keras2` (clip(0.2 x + 0.5, 0, 1)) or `hard_sigmoid_keras3` (relu6(x + 3) / 6), the same in
+ * every layer (src/runtime/versioned-activations.ts). A bare name (a layer built outside a config) means
+ * what the layer computes: Keras 3's in our layers (keras-objects.ts), tfjs's (Keras 2's) in tfjs's
+ * built-in layers (Dense, Conv, Activation, ...); each caller says which it lowers.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { type Graph, float } from '../graph.js';
@@ -26,6 +27,16 @@ export function activationName(value: unknown): string | null {
     if (typeof className === 'string') return className;
   }
   return null;
+}
+
+/**
+ * ONNX HardSigmoid's max(0, min(1, alpha x + beta)) for a hard_sigmoid name: Keras 2's clip(0.2 x + 0.5),
+ * Keras 3's relu6(x + 3) / 6 = clip(x / 6 + 0.5); a bare name as the flavor's.
+ */
+function hardSigmoidAttrs(name: string, flavor: ActivationFlavor): { alpha: number; beta: number } {
+  const n = normName(name);
+  const keras3 = n === 'hardsigmoidkeras3' || (n === 'hardsigmoid' && flavor === 'keras3');
+  return { alpha: keras3 ? 1 / 6 : 0.2, beta: 0.5 };
 }
 
 /**
@@ -61,10 +72,11 @@ export function lowerActivation(g: Graph, value: unknown, x: string, flavor: Act
     case 'exponential':
       return g.op('Exp', [x]);
     case 'hardsigmoid':
-      return flavor === 'keras3' ? g.op('HardSigmoid', [x], { alpha: float(1 / 6), beta: float(0.5) }) : g.op('HardSigmoid', [x], { alpha: float(0.2), beta: float(0.5) });
     case 'hardsigmoidkeras2':
-      // Keras 1/2's hard_sigmoid under the name the normalizer gives it in files of those versions.
-      return g.op('HardSigmoid', [x], { alpha: float(0.2), beta: float(0.5) });
+    case 'hardsigmoidkeras3': {
+      const { alpha, beta } = hardSigmoidAttrs(name, flavor);
+      return g.op('HardSigmoid', [x], { alpha: float(alpha), beta: float(beta) });
+    }
     case 'swish':
     case 'silu':
       return g.op('Mul', [x, g.op('Sigmoid', [x])]);
@@ -89,7 +101,8 @@ export function lowerActivation(g: Graph, value: unknown, x: string, flavor: Act
 /** The names the ONNX RNN ops take for an activation (`HardSigmoid` with its alpha and beta), or null. */
 export function rnnActivation(value: unknown, flavor: ActivationFlavor): { name: string; alpha?: number; beta?: number } | null {
   const name = activationName(value);
-  switch (name == null ? '' : normName(name)) {
+  if (name == null) return null;
+  switch (normName(name)) {
     case 'sigmoid':
       return { name: 'Sigmoid' };
     case 'tanh':
@@ -105,9 +118,9 @@ export function rnnActivation(value: unknown, flavor: ActivationFlavor): { name:
     case 'linear':
       return { name: 'Affine', alpha: 1, beta: 0 };
     case 'hardsigmoid':
-      return flavor === 'keras3' ? { name: 'HardSigmoid', alpha: 1 / 6, beta: 0.5 } : { name: 'HardSigmoid', alpha: 0.2, beta: 0.5 };
     case 'hardsigmoidkeras2':
-      return { name: 'HardSigmoid', alpha: 0.2, beta: 0.5 };
+    case 'hardsigmoidkeras3':
+      return { name: 'HardSigmoid', ...hardSigmoidAttrs(name, flavor) };
     default:
       return null;
   }

@@ -128,7 +128,9 @@ unary('identity', op1('Identity'));
 unary('relu', op1('Relu'));
 unary('relu6', (a, x) => a.g.op('Clip', [x.name, a.constant(0, x.dtype as 'float32')!.name, a.constant(6, x.dtype as 'float32')!.name]));
 unary('log_sigmoid', (a, x) => a.g.op('Neg', [a.g.op('Softplus', [a.g.op('Neg', [x.name])])]), { float: true });
+// Keras 3's relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1); Keras 1/2's clip(0.2 x + 0.5, 0, 1).
 unary('hard_sigmoid', (a, x) => a.g.op('HardSigmoid', [x.name], { alpha: float(1 / 6), beta: float(0.5) }), { float: true });
+unary('hard_sigmoid_keras2', (a, x) => a.g.op('HardSigmoid', [x.name], { alpha: float(0.2), beta: float(0.5) }), { float: true });
 unary('silu', (a, x) => {
   const beta = a.num('beta');
   return a.g.op('Mul', [x.name, a.g.op('Sigmoid', [beta === 1 ? x.name : a.g.op('Mul', [x.name, a.g.scalar(beta)])])]);
