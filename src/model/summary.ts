@@ -147,7 +147,7 @@ export function summarize(model: KerasModel, extras: SummaryExtras = {}): ModelS
   };
 }
 
-function shapeText(s: LayerSummary['outputShape']): string {
+function shapesAsTuples(s: LayerSummary['outputShape']): string {
   if (!s) return '-';
   return Array.isArray(s[0]) ? (s as (number | null)[][]).map(formatShape).join(' ') : formatShape(s as (number | null)[]);
 }
@@ -173,13 +173,13 @@ export function formatSummary(s: ModelSummary, runtimeBackend?: string): string 
   if (runtimeBackend) head.push(`run backend:   ${runtimeBackend}`);
   if (s.modelClass) head.push(`model:         ${s.modelClass}${s.modelName ? ` "${s.modelName}"` : ''}`);
   for (const [label, specs] of [['inputs:       ', s.inputs], ['outputs:      ', s.outputs]] as const) {
-    if (specs) head.push(`${label} ${specs.map((t) => `${t.name} ${shapeText(t.shape)} ${t.dtype}`).join(', ')}`);
+    if (specs) head.push(`${label} ${specs.map((t) => `${t.name} ${shapesAsTuples(t.shape)} ${t.dtype}`).join(', ')}`);
   }
   const rows: string[][] = [['layer', 'class', 'output shape', 'params', 'weights']];
   for (const l of s.layers) {
     const cls = l.origin ? `${l.className} (${l.origin})` : l.className;
     const weights = l.weights.map((w) => `${w.name} ${JSON.stringify(w.shape)}${w.dtype === 'float32' ? '' : ` ${w.dtype}`}`);
-    rows.push([l.name, cls, shapeText(l.outputShape), String(l.params), weights[0] ?? '']);
+    rows.push([l.name, cls, shapesAsTuples(l.outputShape), String(l.params), weights[0] ?? '']);
     for (const w of weights.slice(1)) rows.push(['', '', '', '', w]);
     for (const c of l.children ?? []) rows.push([`  └ ${c.name}`, c.origin ? `${c.className} (${c.origin})` : c.className, '', '', '']);
   }
