@@ -18,6 +18,7 @@ export async function bundleForNode(opts: {
   outfile?: string;
   define?: Record<string, string>;
   sourcemap?: boolean;
+  plugins?: import('esbuild').Plugin[];
 }): Promise<void> {
   const esbuild = await import('esbuild');
   await esbuild.build({

@@ -1,18 +1,17 @@
 /**
  * The fuzzer's command line.
  *
- *   npm run fuzz -- --cases 2000 --seed 1 [--workers 2] [--start 0] [--json summary.json]
+ *   npm run fuzz -- --cases 2000 --seed 1 [--workers 2] [--start 0] [--targets onnx,keras] [--json summary.json]
  *   npm run fuzz -- --seed 1 --case 1234 [--save dir]   (replay one case in this process)
  *
  * Exits 0 when no case broke the contract, 1 otherwise.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildCorpus } from './lib/corpus.js';
+import { buildCorpus, narrowTargets } from './lib/corpus.js';
 import { Pristine, generateCase } from './lib/cases.js';
-import { describeViolation, formatSummary, runFuzz } from './lib/pool.js';
+import { describeViolation, formatSummary, runFuzz, scratchRoot } from './lib/pool.js';
 import { restingRss, runCase } from './lib/runner.js';
 
 const { values } = parseArgs({
@@ -24,6 +23,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     backend: { type: 'string', default: 'cpu' },
     fixtures: { type: 'string' },
+    targets: { type: 'string' },
     'time-limit-ms': { type: 'string', default: '5000' },
     json: { type: 'string' },
     case: { type: 'string' },
@@ -35,11 +35,12 @@ const { values } = parseArgs({
 
 const seed = Number(values.seed);
 const fixtures = values.fixtures?.split(',');
+const targets = values.targets?.split(',');
 
 async function replay(index: number): Promise<number> {
-  const work = mkdtempSync(join(tmpdir(), 'keras-interop-fuzz-replay-'));
+  const work = mkdtempSync(join(scratchRoot(), 'keras-interop-fuzz-replay-'));
   try {
-    const corpus = await buildCorpus(work, fixtures);
+    const corpus = narrowTargets(await buildCorpus(work, fixtures), targets);
     const ctx = { corpus, pristine: new Pristine() };
     const spec = await generateCase(ctx, seed, index);
     console.log(`case #${index} (seed ${seed}): ${spec.target}/${spec.fixture} ${spec.mutation}${spec.raw ? ' [raw]' : ''}`);
@@ -71,7 +72,7 @@ async function campaign(): Promise<number> {
   const cases = Number(values.cases);
   let last = 0;
   const summary = await runFuzz({
-    cases, seed, start: Number(values.start), workers: Number(values.workers), backend: values.backend, fixtures,
+    cases, seed, start: Number(values.start), workers: Number(values.workers), backend: values.backend, fixtures, targets,
     timeLimitMs: Number(values['time-limit-ms']), keep: values.keep,
     onViolation: (v) => process.stderr.write(`VIOLATION ${describeViolation(v)}\n`),
     progress: values.quiet

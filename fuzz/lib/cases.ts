@@ -16,6 +16,8 @@ import { mutateJson } from './mutate-json.js';
 import { mutateLambdaModel } from './mutate-lambda.js';
 import { writeHdf5 } from '../../src/writers/hdf5.js';
 import { mutateNpy } from './mutate-npy.js';
+import { ONNX_FILE, mutateOnnx } from './mutate-onnx.js';
+import { ONNX_VARIANTS } from './onnx-seeds.js';
 import { mutateSavedModel } from './mutate-savedmodel.js';
 import { mutateTfjs } from './mutate-tfjs.js';
 import { mutateZip, rezip } from './mutate-zip.js';
@@ -46,6 +48,8 @@ export interface CaseSpec {
   model?: string;
   /** Commands, with `{in}` and `{out}` standing for the case's input and output folders. */
   commands: string[][];
+  /** Commands run only when the mutant reads (one of `commands` succeeded), each with its summary label. */
+  ifReads?: { label: string; args: string[] }[];
 }
 
 const dec = new TextDecoder();
@@ -109,12 +113,30 @@ export class Pristine {
 const IN = '{in}';
 const OUT = '{out}';
 
-function modelCommands(rng: Rng, model: string, fx: Fixture, config: string[], convertTargets: string[]): string[][] {
-  return [
-    ['inspect', model, ...config],
-    ['predict', model, ...config, '--inputs', fx.inputs.join(','), '--out', `${OUT}/predict`],
+/** onnxruntime, on one thread (two workers share the machine's cores). */
+const ORT = ['--backend', 'onnxruntime', '--threads', '1'];
+/**
+ * What a model mutant goes through: `inspect` and `convert` (h5, keras or tfjs; a streaming read), then,
+ * when it reads (one of those succeeded), `predict`, `convert --to onnx` and, for models with an
+ * attention layer, `attention`. On a mutant that inspect refuses, predict would fail in the very same
+ * read; on a model without attention layers, attention would repeat predict and refuse.
+ */
+function modelRuns(rng: Rng, model: string, fx: Fixture, config: string[], convertTargets: string[], inspectAlone = false): Pick<CaseSpec, 'commands' | 'ifReads'> {
+  // A weights-only file is also inspected on its own, as a user would before finding its config.
+  const commands = [
+    ['inspect', model, ...(inspectAlone ? [] : config)],
     ['convert', model, ...config, '--to', rng.pick(convertTargets), `${OUT}/convert`],
   ];
+  // A quarter of the predictions run as a user's do by default where onnxruntime-node is installed:
+  // the model lowered to ONNX in memory, on onnxruntime (the rest on tfjs's cpu backend).
+  const backend = rng.chance(0.25) ? ORT : [];
+  const flags = [...(rng.chance(0.3) ? ['--external-data'] : []), ...(rng.chance(0.2) ? ['--contrib-ops'] : [])];
+  const ifReads = [
+    { label: 'predict', args: ['predict', model, ...config, '--inputs', fx.inputs.join(','), '--out', `${OUT}/predict`, ...backend] },
+    { label: 'convert-onnx', args: ['convert', model, ...config, '--to', 'onnx', ...flags, `${OUT}/model.onnx`] },
+  ];
+  if (fx.attention) ifReads.push({ label: 'attention', args: ['attention', model, ...config, '--inputs', fx.inputs.join(','), '--out', `${OUT}/attention`] });
+  return { commands, ifReads };
 }
 
 async function mutateH5File(rng: Rng, pristine: Pristine, path: string, layout: TreeLayout, config?: string): Promise<{ name: string; bytes: Uint8Array; raw: boolean }> {
@@ -209,23 +231,21 @@ export async function generateCase(ctx: CaseContext, runSeed: number, index: num
       const layout: TreeLayout = target === 'weights-h5' ? ((await pristine.model(path, config)).source.extras.layout as TreeLayout) : 'full';
       const m = await mutateH5File(rng, pristine, path, layout, config);
       const rel = basename(path);
-      const commands = modelCommands(rng, `${IN}/${rel}`, fx, config ? ['--config', config] : [], convertTargets);
-      // A weights-only file is also inspected on its own, as a user would before finding its config.
-      if (config && rng.chance(0.3)) commands[0] = ['inspect', `${IN}/${rel}`];
-      return { ...base, mutation: m.name, raw: m.raw, files: [{ rel, bytes: m.bytes }], model: `${IN}/${rel}`, commands };
+      const runs = modelRuns(rng, `${IN}/${rel}`, fx, config ? ['--config', config] : [], convertTargets, !!config && rng.chance(0.3));
+      return { ...base, mutation: m.name, raw: m.raw, files: [{ rel, bytes: m.bytes }], model: `${IN}/${rel}`, ...runs };
     }
     case 'keras': {
       const m = await mutateKeras(rng, pristine, path);
       return {
         ...base, mutation: m.name, raw: m.raw, files: [{ rel: 'model.keras', bytes: m.bytes }], model: `${IN}/model.keras`,
-        commands: modelCommands(rng, `${IN}/model.keras`, fx, [], convertTargets),
+        ...modelRuns(rng, `${IN}/model.keras`, fx, [], convertTargets),
       };
     }
     case 'config-json': {
       const m = mutateJsonFile(rng, pristine.read(path));
       return {
         ...base, mutation: m.name, raw: m.raw, files: [{ rel: 'config.json', bytes: m.bytes }],
-        commands: modelCommands(rng, fx.paths['weights-h5']!, fx, ['--config', `${IN}/config.json`], convertTargets),
+        ...modelRuns(rng, fx.paths['weights-h5']!, fx, ['--config', `${IN}/config.json`], convertTargets),
       };
     }
     case 'savedmodel':
@@ -233,7 +253,7 @@ export async function generateCase(ctx: CaseContext, runSeed: number, index: num
       const m = (target === 'tfjs' ? mutateTfjs : mutateSavedModel)(rng, pristine.folder(path));
       return {
         ...base, mutation: m.name, raw: m.raw, files: [...m.files].map(([rel, bytes]) => ({ rel: `model/${rel}`, bytes })), model: `${IN}/model`,
-        commands: modelCommands(rng, `${IN}/model`, fx, [], convertTargets),
+        ...modelRuns(rng, `${IN}/model`, fx, [], convertTargets),
       };
     }
     case 'lambda': {
@@ -241,7 +261,25 @@ export async function generateCase(ctx: CaseContext, runSeed: number, index: num
       if (!m) throw new Error(`fuzz corpus: ${path} has no Lambda layer`);
       return {
         ...base, mutation: m.name, raw: false, files: [{ rel: 'model.h5', bytes: await writeHdf5(m.model) }], model: `${IN}/model.h5`,
-        commands: modelCommands(rng, `${IN}/model.h5`, fx, [], convertTargets),
+        ...modelRuns(rng, `${IN}/model.h5`, fx, [], convertTargets),
+      };
+    }
+    case 'onnx': {
+      // An .onnx file runs as it is, on onnxruntime (inspect only decodes it); convert and attention refuse
+      // it (it is no Keras model), once it reads.
+      const variant = rng.pick(ONNX_VARIANTS);
+      const m = mutateOnnx(rng, pristine.folder(join(path, variant)));
+      const model = `${IN}/model/${ONNX_FILE}`;
+      const inputs = fx.inputs.join(',');
+      const commands = [['inspect', model], ['predict', model, '--inputs', inputs, '--out', `${OUT}/predict`, ...ORT]];
+      if (rng.chance(0.3)) commands.push(['verify', model, '--inputs', inputs, '--expected', fx.outputs.join(','), ...ORT]);
+      const ifReads = [
+        { label: 'convert-onnx', args: ['convert', model, '--to', 'onnx', `${OUT}/model.onnx`] },
+        { label: 'attention', args: ['attention', model, '--inputs', inputs, '--out', `${OUT}/attention`] },
+      ];
+      return {
+        ...base, mutation: `onnx:${m.name} (${variant})`, raw: false, files: [...m.files].map(([rel, bytes]) => ({ rel: `model/${rel}`, bytes })), model,
+        commands, ifReads,
       };
     }
     case 'npy-input':

@@ -1,6 +1,6 @@
 /**
  * The seed corpus: every golden fixture of every format present, plus folders synthesized from them
- * with the project's own writers (tfjs layers-model; SavedModel once a writer exists). Only targets
+ * with the project's own writers (tfjs layers-model folders, ONNX files; SavedModel once a writer exists). Only targets
  * whose pristine input reads cleanly are fuzzed, so every failure is the mutation's doing.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 import { readModel } from '../../src/readers/index.js';
 import { writeLambdaSeeds } from './lambda-seeds.js';
+import { writeOnnxSeeds } from './onnx-seeds.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const GOLDEN = join(ROOT, 'fixtures', 'golden');
@@ -25,10 +26,11 @@ export type Target =
   | 'npy-input'
   | 'npy-output'
   | 'case-json'
-  | 'lambda';
+  | 'lambda'
+  | 'onnx';
 
 export const ALL_TARGETS: Target[] = [
-  'keras3-h5', 'keras2-h5', 'weights-h5', 'keras', 'config-json', 'tfjs', 'savedmodel', 'npy-input', 'npy-output', 'case-json', 'lambda',
+  'keras3-h5', 'keras2-h5', 'weights-h5', 'keras', 'config-json', 'tfjs', 'savedmodel', 'npy-input', 'npy-output', 'case-json', 'lambda', 'onnx',
 ];
 
 export interface Fixture {
@@ -36,8 +38,13 @@ export interface Fixture {
   dir: string;
   inputs: string[];
   outputs: string[];
-  /** Pristine path per target (a file, or a folder for tfjs / savedmodel). */
+  /** Pristine path per target (a file, or a folder for tfjs / savedmodel / onnx). */
   paths: Partial<Record<Target, string>>;
+  /**
+   * The model has a layer whose class names attention (`SeqSelfAttention`, `MultiHeadAttention`, ...):
+   * `attention` runs on its mutants. On a model without one it would repeat predict, then refuse.
+   */
+  attention?: boolean;
 }
 
 export interface Corpus {
@@ -103,12 +110,15 @@ export async function buildCorpus(work: string, only?: string[]): Promise<Corpus
         fx.paths['config-json'] = join(own, 'config.json');
       }
     }
-    if (tfjsWriter && fx.paths.keras) {
+    const pristine = fx.paths.keras ?? fx.paths['keras3-h5'];
+    const model = pristine ? await readModel(pristine) : undefined;
+    fx.attention = model !== undefined && /Attention/.test(JSON.stringify(model.config));
+    if (tfjsWriter && fx.paths.keras && model) {
       const out = join(own, 'tfjs');
       try {
         const { convertModel } = await import('../../src/writers/index.js');
         mkdirSync(out, { recursive: true });
-        await convertModel(await readModel(keras), 'tfjs', out);
+        await convertModel(model, 'tfjs', out);
         if (await readsCleanly(out)) fx.paths.tfjs = out;
         else notes.push(`tfjs: the folder written for ${name} does not read back; not fuzzed`);
       } catch (e) {
@@ -120,6 +130,11 @@ export async function buildCorpus(work: string, only?: string[]): Promise<Corpus
           notes.push(`tfjs: cannot write ${name} as tfjs (${msg.slice(0, 200)}); not fuzzed`);
         }
       }
+    }
+    if (model) {
+      const why = await writeOnnxSeeds(model, join(own, 'onnx'));
+      if (why === undefined) fx.paths.onnx = join(own, 'onnx');
+      else notes.push(`onnx: cannot export ${name} (${why.slice(0, 200)}); not fuzzed`);
     }
     fixtures.push(fx);
   }
@@ -143,4 +158,14 @@ export async function buildCorpus(work: string, only?: string[]): Promise<Corpus
   }
   const targets = ALL_TARGETS.filter((t) => fixtures.some((f) => f.paths[t]));
   return { work, fixtures, targets, notes };
+}
+
+/** The corpus with only these targets fuzzed (`--targets`): cases go round robin over them alone. */
+export function narrowTargets(corpus: Corpus, targets: string[] | undefined): Corpus {
+  if (!targets) return corpus;
+  const unknown = targets.filter((t) => !(ALL_TARGETS as string[]).includes(t));
+  if (unknown.length) throw new Error(`unknown fuzz target ${unknown.join(', ')} (${ALL_TARGETS.join(', ')})`);
+  const kept = corpus.targets.filter((t) => targets.includes(t));
+  if (!kept.length) throw new Error(`the corpus has no fixture for ${targets.join(', ')}`);
+  return { ...corpus, targets: kept };
 }

@@ -4,12 +4,12 @@
  * results (cases per target, outcomes per error code, slowest case, peak memory, violations).
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleForNode } from '../../bench/util.js';
-import { type Corpus, ROOT, type Target, buildCorpus } from './corpus.js';
+import { type Corpus, ROOT, type Target, buildCorpus, narrowTargets } from './corpus.js';
 import type { CaseResult, Violation } from './runner.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
 
@@ -27,8 +27,19 @@ export interface FuzzOptions {
   memoryLimitBytes?: number;
   /** Replace each worker after this many cases (keeps leaks in one worker from piling up). */
   recycleEvery?: number;
+  /**
+   * A worker that dies (or is still not ready after `startTimeoutMs`) before it signals ready is started
+   * again, up to this many times in a row; then the campaign fails with the worker's last words (default 3).
+   */
+  startTries?: number;
+  /** Default 120 s: loading tfjs, h5wasm and onnxruntime and the warm-up take seconds on a busy machine. */
+  startTimeoutMs?: number;
+  /** Extra environment variables for the workers (NODE_OPTIONS, ...). */
+  workerEnv?: Record<string, string>;
   /** Only these golden fixtures. */
   fixtures?: string[];
+  /** Only these targets (`onnx`, `keras`, ...; see corpus.ts). */
+  targets?: string[];
   /** Keep the work folder (corpus, sandboxes) after the run. */
   keep?: boolean;
   progress?: (done: number, total: number, violations: number) => void;
@@ -38,6 +49,8 @@ export interface FuzzOptions {
 
 export interface TargetSummary {
   cases: number;
+  /** Time inside this target's cases, summed over workers. */
+  seconds: number;
   /** Per command (`inspect`, `predict`, ...): outcome (`ok`, an error code) → count. */
   outcomes: Record<string, Record<string, number>>;
 }
@@ -54,6 +67,8 @@ export interface FuzzSummary {
   targets: Partial<Record<Target, TargetSummary>>;
   /** Outcome (error code or ok/mismatch) → count, over all commands. */
   outcomes: Record<string, number>;
+  /** Command (or label: `convert-onnx`) → seconds spent in it, summed over workers. */
+  commandSeconds: Record<string, number>;
   /** Mutation family (the part before the first `:` or `-`) → count. */
   mutations: Record<string, number>;
   slowest: { index: number; target: string; fixture: string; mutation: string; ms: number; cmd: string } | undefined;
@@ -74,6 +89,21 @@ export interface FuzzSummary {
 }
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.ts');
+
+/**
+ * Where campaigns keep their corpus and sandboxes: a memory file system (/dev/shm) when it has room, else
+ * the temporary folder. The CLI syncs every file it writes (an atomic write ends in fsync), and on a
+ * disk each sync waits for the device: most of a case's time once cases convert twice and write heatmaps.
+ */
+export function scratchRoot(): string {
+  try {
+    const fs = statfsSync('/dev/shm');
+    if (fs.bavail * fs.bsize >= 2 * 2 ** 30) return '/dev/shm';
+  } catch {
+    // No /dev/shm here.
+  }
+  return tmpdir();
+}
 
 function alive(pid: number): boolean {
   try {
@@ -99,9 +129,30 @@ async function bundleWorker(): Promise<{ file: string; remove: () => void }> {
     if (pid && pid !== process.pid && !alive(pid)) rmSync(join(dir, name), { force: true });
   }
   const file = join(dir, `worker-${process.pid}-${Date.now()}.mjs`);
-  await bundleForNode({ entryPoints: [WORKER], outfile: file, sourcemap: true, define: { 'import.meta.url': JSON.stringify(pathToFileURL(WORKER).href) } });
+  await bundleForNode({
+    entryPoints: [WORKER], outfile: file, sourcemap: true, define: { 'import.meta.url': JSON.stringify(pathToFileURL(WORKER).href) },
+    plugins: [inlineOnnxRuntimeModule],
+  });
   return { file, remove: () => { rmSync(file, { force: true }); rmSync(`${file}.map`, { force: true }); } };
 }
+
+/**
+ * src/runtime/run.ts imports the onnxruntime backend through a specifier held in a constant, so that a
+ * page's bundler leaves it out; a bundle for Node then has no module at that path beside it. The worker's
+ * bundle names it literally, so that esbuild inlines it like every other module (one copy of each, so
+ * errors thrown there are the CLI's own KerasInteropError).
+ */
+const inlineOnnxRuntimeModule: import('esbuild').Plugin = {
+  name: 'inline-onnxruntime-module',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]runtime[\\/]run\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const dynamic = 'import(/* @vite-ignore */ ONNXRUNTIME_MODULE)';
+      if (!source.includes(dynamic)) throw new Error(`fuzz worker bundle: ${args.path} no longer imports the onnxruntime module as \`${dynamic}\``);
+      return { contents: source.replace(dynamic, "import('./onnxruntime.js')"), loader: 'ts' };
+    });
+  },
+};
 
 interface Slot {
   id: number;
@@ -113,13 +164,17 @@ interface Slot {
   timer?: NodeJS.Timeout;
   done: number;
   stderr: string;
+  /** The current worker has signalled ready. */
+  ready: boolean;
+  /** Workers of this slot that died (or timed out) before ready, in a row. */
+  failedStarts: number;
 }
 
 function family(mutation: string): string {
   const parts = mutation.split(':');
   const head = parts[0];
   const second = (parts[1] ?? '').replace(/[-+].*$/, '');
-  return second && ['json', 'h5', 'tree', 'zip', 'npy', 'tfjs', 'keras', 'case.json'].includes(head) ? `${head}:${second}` : head.replace(/-.*$/, '');
+  return second && ['json', 'h5', 'tree', 'zip', 'npy', 'tfjs', 'keras', 'case.json', 'onnx'].includes(head) ? `${head}:${second}` : head.replace(/-.*$/, '');
 }
 
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
@@ -131,14 +186,16 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
   const hangMs = opts.hangMs ?? Math.max(15_000, timeLimitMs * 3);
   const memoryLimitBytes = opts.memoryLimitBytes ?? 2 ** 30;
   const recycleEvery = opts.recycleEvery ?? 400;
-  const work = mkdtempSync(join(tmpdir(), 'keras-interop-fuzz-'));
+  const startTries = Math.max(1, opts.startTries ?? 3);
+  const startTimeoutMs = opts.startTimeoutMs ?? 120_000;
+  const work = mkdtempSync(join(scratchRoot(), 'keras-interop-fuzz-'));
   const summary: FuzzSummary = {
-    seed: opts.seed, start, cases: opts.cases, workers, backend, seconds: 0, caseSeconds: 0, targets: {}, outcomes: {}, mutations: {},
+    seed: opts.seed, start, cases: opts.cases, workers, backend, seconds: 0, caseSeconds: 0, targets: {}, outcomes: {}, commandSeconds: {}, mutations: {},
     slowest: undefined, peakRssBytes: 0, baselineRssBytes: 0, noPlace: {}, wasmTraps: 0, corpusNotes: [], violations: [], workerRestarts: 0, workerRetirements: 0,
   };
   let corpus: Corpus;
   try {
-    corpus = await buildCorpus(work, opts.fixtures);
+    corpus = narrowTargets(await buildCorpus(work, opts.fixtures), opts.targets);
   } catch (e) {
     rmSync(work, { recursive: true, force: true });
     throw e;
@@ -158,9 +215,11 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
 
   const record = (r: CaseResult): void => {
     finished++;
-    const t = (summary.targets[r.target as Target] ??= { cases: 0, outcomes: {} });
+    const t = (summary.targets[r.target as Target] ??= { cases: 0, seconds: 0, outcomes: {} });
     t.cases++;
+    t.seconds += r.ms / 1000;
     for (const c of r.commands) {
+      summary.commandSeconds[c.cmd] = (summary.commandSeconds[c.cmd] ?? 0) + c.ms / 1000;
       const per = (t.outcomes[c.cmd] ??= {});
       per[c.outcome] = (per[c.outcome] ?? 0) + 1;
       summary.outcomes[c.outcome] = (summary.outcomes[c.outcome] ?? 0) + 1;
@@ -187,9 +246,32 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
 
   try {
     await new Promise<void>((resolveAll, rejectAll) => {
-      const slots: Slot[] = Array.from({ length: Math.min(workers, opts.cases) }, (_, id) => ({ id, dir: join(work, `w${id}`), done: 0, stderr: '' }));
+      const slots: Slot[] = Array.from({ length: Math.min(workers, opts.cases) }, (_, id) => ({ id, dir: join(work, `w${id}`), done: 0, stderr: '', ready: false, failedStarts: 0 }));
       let live = slots.length;
       if (live === 0) resolveAll();
+
+      // The campaign cannot go on: every worker is killed and the run fails with why.
+      let failed = false;
+      const fail = (e: Error): void => {
+        failed = true;
+        for (const x of slots) {
+          clearTimeout(x.timer);
+          x.child?.removeAllListeners();
+          x.child?.kill('SIGKILL');
+          x.child = undefined;
+        }
+        rejectAll(e);
+      };
+
+      /** A worker that never became ready: start another, or give up after `startTries` in a row. */
+      const failedStart = (s: Slot, how: string): void => {
+        s.failedStarts++;
+        if (s.failedStarts < startTries) {
+          spawnWorker(s);
+          return;
+        }
+        fail(new Error(`fuzz worker ${s.id} ${how}, ${s.failedStarts} times in a row; ${finished} of ${opts.cases} cases done. Its stderr: ${s.stderr.slice(-1500) || '(empty)'}`));
+      };
 
       const lost = (s: Slot) => s.currentCase ?? { target: '?', fixture: '?', mutation: '?' };
 
@@ -230,10 +312,11 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
         rmSync(s.dir, { recursive: true, force: true });
         for (const d of ['case', 'tmp', 'cwd']) mkdirSync(join(s.dir, d), { recursive: true });
         s.stderr = '';
+        s.ready = false;
         const child = fork(bundle.file, [], {
           execArgv: ['--expose-gc', '--enable-source-maps'],
           cwd: join(s.dir, 'cwd'),
-          env: { ...process.env, TMPDIR: join(s.dir, 'tmp'), TEMP: join(s.dir, 'tmp'), TMP: join(s.dir, 'tmp') },
+          env: { ...process.env, ...opts.workerEnv, TMPDIR: join(s.dir, 'tmp'), TEMP: join(s.dir, 'tmp'), TMP: join(s.dir, 'tmp') },
           stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
           serialization: 'advanced',
         });
@@ -244,6 +327,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
         child.on('message', (m: FromWorker) => {
           if (child !== s.child) return;
           if (m.type === 'ready') {
+            clearTimeout(s.timer);
+            s.ready = true;
+            s.failedStarts = 0;
             summary.baselineRssBytes = Math.max(summary.baselineRssBytes, m.baselineRssBytes);
             dispatch(s);
           }
@@ -265,9 +351,11 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
           }
         });
         child.on('exit', (code, signal) => {
-          if (child !== s.child) return;
+          if (child !== s.child || failed) return;
           clearTimeout(s.timer);
-          if (s.current !== undefined) {
+          if (!s.ready) {
+            failedStart(s, `died before it was ready (exit ${code}, signal ${signal})`);
+          } else if (s.current !== undefined) {
             const index = s.current;
             s.current = undefined;
             record({
@@ -280,7 +368,14 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
             spawnWorker(s);
           }
         });
-        child.on('error', (e) => rejectAll(e));
+        child.on('error', (e) => fail(e));
+        // Still not ready after startTimeoutMs (a warm-up stuck in a loop): killed, and counted as a failed start.
+        s.timer = setTimeout(() => {
+          if (child !== s.child || s.ready) return;
+          child.removeAllListeners('exit');
+          child.kill('SIGKILL');
+          failedStart(s, `was not ready after ${startTimeoutMs} ms (killed)`);
+        }, startTimeoutMs);
         const init: WorkerInit = { type: 'init', corpus, seed: opts.seed, backend, dir: s.dir, timeLimitMs, memoryLimitBytes };
         child.send(init satisfies ToWorker);
       };
@@ -302,10 +397,10 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
     });
   } finally {
     bundle.remove();
+    if (!opts.keep) rmSync(work, { recursive: true, force: true });
   }
 
   summary.seconds = Math.round((performance.now() - t0) / 100) / 10;
-  if (!opts.keep) rmSync(work, { recursive: true, force: true });
   return summary;
 }
 
@@ -317,13 +412,14 @@ export function formatSummary(s: FuzzSummary): string {
   const lines: string[] = [];
   lines.push(`seed ${s.seed}, cases ${s.start}..${s.start + s.cases - 1} (${s.cases}), ${s.workers} workers, backend ${s.backend}, ${s.seconds} s (${Math.round(s.caseSeconds)} s inside cases)`);
   lines.push('');
-  lines.push('cases per target, outcomes per command:');
+  lines.push('cases per target, seconds inside them (summed over workers), outcomes per command:');
   for (const [t, ts] of Object.entries(s.targets)) {
     const per = Object.entries(ts!.outcomes)
       .map(([cmd, o]) => `${cmd} ${Object.entries(o).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`)
       .join('; ');
-    lines.push(`  ${t.padEnd(11)} ${String(ts!.cases).padStart(7)}  ${per}`);
+    lines.push(`  ${t.padEnd(11)} ${String(ts!.cases).padStart(7)} ${String(Math.round(ts!.seconds)).padStart(5)} s  ${per}`);
   }
+  lines.push('seconds per command (summed over workers): ' + Object.entries(s.commandSeconds).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${Math.round(n)}`).join(', '));
   lines.push('');
   lines.push('outcomes over all commands: ' + Object.entries(s.outcomes).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', '));
   lines.push('mutation families: ' + Object.entries(s.mutations).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', '));

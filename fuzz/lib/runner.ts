@@ -12,6 +12,7 @@ import { readModel } from '../../src/readers/index.js';
 import { CHECKSUMMED, type CaseContext, type CaseSpec, resolveArgs } from './cases.js';
 
 export interface CommandResult {
+  /** The command (`inspect`, ...), or the label of one run when the mutant reads (`convert-onnx`). */
   cmd: string;
   exit: number;
   /** `ok`, `mismatch` (verify exit 1) or the error code. */
@@ -190,10 +191,15 @@ export async function runCase(spec: CaseSpec, ctx: CaseContext, opts: RunnerOpti
     commands: [], violations: [], ms: 0, noPlace: [], wasmTraps: [],
   };
   escaped.length = 0;
-  for (const template of spec.commands) {
-    const args = resolveArgs(template, dirs);
+  const runs = spec.commands.map((args) => ({ label: args[0], args }));
+  for (let i = 0; i < runs.length; i++) {
+    const args = resolveArgs(runs[i].args, dirs);
     const cmd = args[0];
-    opts.onCommand?.(cmd);
+    // Summaries and violations name a command by its label (`convert-onnx` beside the case's `convert`).
+    const label = runs[i].label;
+    // The case's own backend where it names one (onnxruntime), else the campaign's.
+    const backend = args.includes('--backend') ? [] : ['--backend', opts.backend];
+    opts.onCommand?.(label);
     // Each command is measured as the CLI runs it, in a process of its own: garbage of the commands
     // before it is collected first (workers run with --expose-gc; a plain replay measures more).
     if (gc && process.memoryUsage().rss > opts.baselineRssBytes + 96 * 2 ** 20) gc();
@@ -203,9 +209,9 @@ export async function runCase(spec: CaseSpec, ctx: CaseContext, opts: RunnerOpti
     const c0 = performance.now();
     let exit: number;
     try {
-      exit = await main([...args, '--json', '--backend', opts.backend], { out: (s) => out.push(s), err: () => {} });
+      exit = await main([...args, '--json', ...backend], { out: (s) => out.push(s), err: () => {} });
     } catch (e) {
-      result.violations.push({ kind: 'THROWN', detail: `main() threw: ${(e as Error)?.stack ?? String(e)}`, cmd });
+      result.violations.push({ kind: 'THROWN', detail: `main() threw: ${(e as Error)?.stack ?? String(e)}`, cmd: label });
       exit = -1;
     }
     const ms = performance.now() - c0;
@@ -218,23 +224,25 @@ export async function runCase(spec: CaseSpec, ctx: CaseContext, opts: RunnerOpti
       if (judged > opts.memoryLimitBytes) {
         result.violations.push({
           kind: 'MEMORY',
-          detail: `${cmd} took the process to ${Math.round(peak / 2 ** 20)} MiB resident${opts.memoryFloorBytes ? ` (${Math.round(judged / 2 ** 20)} MiB above the replay's rest)` : ''}, grown by ${Math.round(growth / 2 ** 20)} MiB; the limit is ${Math.round(opts.memoryLimitBytes / 2 ** 20)} MiB`,
-          cmd,
+          detail: `${label} took the process to ${Math.round(peak / 2 ** 20)} MiB resident${opts.memoryFloorBytes ? ` (${Math.round(judged / 2 ** 20)} MiB above the replay's rest)` : ''}, grown by ${Math.round(growth / 2 ** 20)} MiB; the limit is ${Math.round(opts.memoryLimitBytes / 2 ** 20)} MiB`,
+          cmd: label,
         });
       }
     }
     const ev = evaluate(cmd, exit, out.join('\n'), opts.mustStayEmpty);
-    result.commands.push({ cmd, exit, outcome: ev.outcome, ms: Math.round(ms), error: ev.error });
-    result.violations.push(...ev.violations);
+    result.commands.push({ cmd: label, exit, outcome: ev.outcome, ms: Math.round(ms), error: ev.error });
+    result.violations.push(...ev.violations.map((v) => ({ ...v, cmd: label })));
     if (ev.error && !ev.error.place && ev.error.code) result.noPlace.push(ev.error.code);
-    if (ms > opts.timeLimitMs) result.violations.push({ kind: 'SLOW', detail: `${cmd} took ${Math.round(ms)} ms`, cmd });
-    for (const e of escaped.splice(0)) result.violations.push({ kind: 'ESCAPED', detail: e, cmd });
+    if (ms > opts.timeLimitMs) result.violations.push({ kind: 'SLOW', detail: `${label} took ${Math.round(ms)} ms`, cmd: label });
+    for (const e of escaped.splice(0)) result.violations.push({ kind: 'ESCAPED', detail: e, cmd: label });
     // A wasm trap inside h5wasm, caught and reported as a KerasInteropError: within the contract,
     // counted so a run shows how often HDF5 reads past its buffers. An emscripten abort() leaves the
-    // module unusable: the pool then replaces the worker.
-    if (ev.error?.message && /RuntimeError|Aborted\(|memory access out of bounds|unreachable/.test(ev.error.message)) {
+    // module unusable: the pool then replaces the worker. (onnxruntime's messages say `[ONNXRuntimeError]`.)
+    if (ev.error?.message && /RuntimeError|Aborted\(|memory access out of bounds|unreachable/.test(ev.error.message) && !/onnxruntime/i.test(ev.error.message)) {
       result.wasmTraps.push(ev.error.message);
     }
+    // A mutant that reads goes on through the commands kept for those.
+    if (i === spec.commands.length - 1 && result.commands.some((c) => c.exit === 0)) runs.push(...(spec.ifReads ?? []));
   }
 
   // Writes: the inputs unchanged, nothing new beside them, nothing left in TMPDIR or the cwd.

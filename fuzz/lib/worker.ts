@@ -35,7 +35,7 @@ let init: WorkerInit | undefined;
 let baseline = 0;
 
 /**
- * Loads everything a case may touch (h5wasm, tfjs, the writers) on pristine files, so that start-up
+ * Loads everything a case may touch (h5wasm, tfjs, onnxruntime, the writers) on pristine files, so that start-up
  * cost is not charged to the first case, and returns the resident memory at rest afterwards.
  */
 async function warmUp(w: WorkerInit): Promise<number> {
@@ -48,6 +48,10 @@ async function warmUp(w: WorkerInit): Promise<number> {
   await main(['predict', model, '--inputs', fx.inputs.join(','), '--out', out, '--backend', w.backend], io);
   mkdirSync(join(out, 'convert'), { recursive: true });
   await main(['convert', model, '--to', 'h5', join(out, 'convert')], io);
+  // onnxruntime-node (its native library), the ONNX lowerings and the attention maps' writers.
+  await main(['predict', model, '--inputs', fx.inputs.join(','), '--out', out, '--backend', 'onnxruntime', '--threads', '1'], io);
+  if (fx.paths.onnx) await main(['inspect', join(fx.paths.onnx, 'inline', 'model.onnx')], io);
+  await main(['attention', model, '--inputs', fx.inputs.join(','), '--out', join(out, 'attention'), '--backend', w.backend], io);
   rmSync(out, { recursive: true, force: true });
   return restingRss();
 }

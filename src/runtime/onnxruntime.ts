@@ -82,6 +82,20 @@ export interface OnnxOutput {
   data: Float32Array | Int32Array;
 }
 
+/** An output tensor as an array predict returns (float32 or int32); the tensor is disposed. */
+function readOutput(name: string, t: OrtTensor, where: { file?: string }): OnnxOutput {
+  const dims = t.dims.slice();
+  const raw = t.data;
+  let out: OnnxOutput;
+  if (raw instanceof Float32Array) out = { name, shape: dims, dtype: 'float32', data: raw };
+  else if (raw instanceof Int32Array) out = { name, shape: dims, dtype: 'int32', data: raw };
+  else if (raw instanceof BigInt64Array || raw instanceof Uint8Array || raw instanceof Int8Array) out = { name, shape: dims, dtype: 'int32', data: toInt32(raw, t.type, where, `output "${name}"`) };
+  else if (raw instanceof Float64Array || raw instanceof Uint16Array) out = { name, shape: dims, dtype: 'float32', data: toFloat32(raw, t.type) };
+  else throw new KerasInteropError('UNSUPPORTED_DTYPE', `output "${name}" is ${t.type}, which predict does not return`, where);
+  t.dispose?.();
+  return out;
+}
+
 /** A session with its input types, ready to run on whole arrays. */
 export class OnnxSession {
   private constructor(
@@ -145,17 +159,14 @@ export class OnnxSession {
     } catch (e) {
       throw new KerasInteropError('INPUT_MISMATCH', `onnxruntime cannot run the model on these inputs: ${(e as Error).message}`, where, { cause: e });
     }
+    // A graph may list one value as several outputs: each tensor is read once (and disposed once).
+    const read = new Map<string, OnnxOutput>();
     return this.session.outputNames.map((name) => {
-      const t = results[name];
-      const dims = t.dims.slice();
-      const raw = t.data;
-      let out: OnnxOutput;
-      if (raw instanceof Float32Array) out = { name, shape: dims, dtype: 'float32', data: raw };
-      else if (raw instanceof Int32Array) out = { name, shape: dims, dtype: 'int32', data: raw };
-      else if (raw instanceof BigInt64Array || raw instanceof Uint8Array || raw instanceof Int8Array) out = { name, shape: dims, dtype: 'int32', data: toInt32(raw, t.type, where, `output "${name}"`) };
-      else if (raw instanceof Float64Array || raw instanceof Uint16Array) out = { name, shape: dims, dtype: 'float32', data: toFloat32(raw, t.type) };
-      else throw new KerasInteropError('UNSUPPORTED_DTYPE', `output "${name}" is ${t.type}, which predict does not return`, where);
-      t.dispose?.();
+      let out = read.get(name);
+      if (!out) {
+        out = readOutput(name, results[name], where);
+        read.set(name, out);
+      }
       return out;
     });
   }
