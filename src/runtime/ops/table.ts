@@ -163,7 +163,7 @@ export const PLUG_IN_HINT =
   'with addAliases(TF_FUNCTIONS or KERAS3_OPS, {...}) before building (see "Ops" in the README).';
 
 export function unsupportedOp(what: string, why: string, where: ErrorLocation = {}): KerasInteropError {
-  return new KerasInteropError('UNSUPPORTED_OP', `op ${what} cannot run: ${why}. ${PLUG_IN_HINT}`, where);
+  return new KerasInteropError('UNSUPPORTED_OP', `op ${what} is not supported: ${why}. ${PLUG_IN_HINT}`, where);
 }
 
 // ---------------------------------------------------------------------------------------------------------
