@@ -280,6 +280,13 @@ function normalizeModel(model: KerasObject, path: string, ctx: Ctx): JsonObject 
 
   if (className === 'Sequential') {
     const layers = (rawLayers as KerasObject[]).map((l, i) => normalizeLayer(l, pointer(layersPath, i), ctx, false));
+    const seen = new Set<string>();
+    layers.forEach((l, i) => {
+      const n = isJsonObject(l.config) ? l.config.name : undefined;
+      if (typeof n !== 'string') return;
+      if (seen.has(n)) throw invalid(ctx, pointer(pointer(layersPath, i), 'config', 'name'), `two layers are named "${n}"`);
+      seen.add(n);
+    });
     // Keras ignores batch_input_shape past the first layer (Keras 2.1 wrote it on every layer); tfjs warns.
     layers.forEach((l, i) => {
       if (i > 0 && isJsonObject(l.config) && has(l.config, 'batch_input_shape')) delete l.config.batch_input_shape;
@@ -287,6 +294,7 @@ function normalizeModel(model: KerasObject, path: string, ctx: Ctx): JsonObject 
     const first = layers[0];
     if (first && first.class_name !== 'InputLayer' && isJsonObject(first.config) && first.config.batch_input_shape == null) {
       const shape = inner.build_input_shape;
+      if (shape != null && !isBatchShape(shape)) throw invalid(ctx, pointer(configPath, 'build_input_shape'), `build_input_shape must be a list of sizes (integers or null), found ${JSON.stringify(shape).slice(0, 80)}`);
       if (Array.isArray(shape)) {
         put(first.config, 'batch_input_shape', shape);
         note(ctx, pointer(layersPath, 0), `the first layer takes batch_input_shape from the Sequential's build_input_shape ${JSON.stringify(shape)}`);
@@ -449,6 +457,14 @@ function normalizeLayer(layer: KerasObject, path: string, ctx: Ctx, functionalEn
   return out;
 }
 
+/** A batch shape as Keras writes one: a list of sizes, None where any size goes. */
+function isBatchShape(v: JsonValue): boolean {
+  return Array.isArray(v) && v.every((d) => d === null || (Number.isInteger(d) && (d as number) >= 0));
+}
+
+/** Flags that decide a layer's outputs (how many, which steps, in which order): booleans or null. */
+const FLAG_KEYS = ['return_sequences', 'return_state', 'go_backwards', 'stateful', 'unroll', 'reset_after', 'mask_zero', 'return_attention'];
+
 function normalizeLayerConfig(className: string, config: JsonObject, path: string, layer: string, ctx: Ctx): JsonObject {
   const out: JsonObject = {};
   for (const key of Object.keys(config)) {
@@ -506,6 +522,17 @@ function normalizeLayerConfig(className: string, config: JsonObject, path: strin
     if (out.ragged === true) note(ctx, pointer(path, 'ragged'), 'ragged inputs are not supported by tfjs', layer);
     for (const k of ['batch_shape', 'shape', 'optional', 'input_tensor', 'ragged']) delete out[k];
     if (has(out, 'batch_input_shape')) delete out.batch_size;
+  }
+  const shape = out.batch_input_shape;
+  if (shape != null && !isBatchShape(shape)) {
+    const where = has(config, 'batch_input_shape') ? 'batch_input_shape' : has(config, 'batch_shape') ? 'batch_shape' : 'shape';
+    throw invalid(ctx, pointer(path, where), `layer "${layer}": ${where} must be a list of sizes (integers or null), found ${JSON.stringify(shape).slice(0, 80)}`);
+  }
+  for (const key of FLAG_KEYS) {
+    // Python reads any truthy value as True; tfjs and the ONNX lowerings would each read it their own way.
+    if (has(out, key) && out[key] !== null && typeof out[key] !== 'boolean') {
+      throw invalid(ctx, pointer(path, key), `layer "${layer}": ${key} must be true or false, found ${JSON.stringify(out[key]).slice(0, 80)}`);
+    }
   }
   if ('groups' in out && out.groups === 1) delete out.groups;
   else if ('groups' in out) note(ctx, pointer(path, 'groups'), `grouped convolution (groups=${JSON.stringify(out.groups)}) is not supported by tfjs`, layer);
