@@ -212,3 +212,22 @@ describe('op lowerings agree with the tfjs op table', () => {
     it(`${c.op}${c.label ? ` (${c.label})` : ''}`, () => compare(c));
   }
 });
+
+describe('constants in the ONNX export', () => {
+  it('a rectangular list becomes an initializer of its shape; a ragged one is refused (UNSUPPORTED_OP)', () => {
+    const g = new Graph('op');
+    const x: Value = { name: 'x', dtype: 'float32', shape: ['batch', 2] };
+    g.inputs.push(x);
+    const args = (y: OpValue<Value>) => new OnnxOpArgs(g, 'add', bindOp<Value>('add', [x, y]).args);
+    expect(args({ kind: 'array', value: [[1, 2], [3, 4]] }).tensor('y').shape).toEqual([2, 2]);
+    for (const ragged of [{ kind: 'array', value: [[1, 2], true] } as const, [[1, 2], [3]]]) {
+      let code: string | undefined;
+      try {
+        args(ragged as OpValue<Value>).tensor('y');
+      } catch (e) {
+        code = (e as { code?: string }).code;
+      }
+      expect(code).toBe('UNSUPPORTED_OP');
+    }
+  });
+});

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../../errors.js';
 import type { JsonValue } from '../../model/types.js';
 import { ArgReader } from './arg-reader.js';
-import { type OpValue, type PySlice, isArrayConstant, isEllipsis, isPySlice, pyRepr } from './values.js';
+import { type OpValue, type PySlice, constantArray, isArrayConstant, isEllipsis, isPySlice, pyRepr } from './values.js';
 
 /** An op's result: one tensor, or a list (tf.split, tf.unstack). */
 export type OpResult = tf.Tensor | tf.Tensor[];
@@ -52,6 +52,17 @@ export function isInt(v: unknown): v is number {
 }
 
 /** The dtype a Python constant becomes when nothing else decides it (ints int32, floats float32). */
+/**
+ * A tfjs tensor of a constant; undefined when it is no rectangular array of numbers (tfjs would infer the
+ * shape from the first items alone and keep too few values behind it).
+ */
+function constantTensor(v: unknown, dtype: tf.DataType): tf.Tensor | undefined {
+  const array = constantArray(v);
+  if (!array) return undefined;
+  const values = array.values.map((x) => (typeof x === 'boolean' ? Number(x) : x));
+  return dtype === 'bool' ? tf.tensor(values.map((x) => x !== 0), array.shape, 'bool') : tf.tensor(values, array.shape, dtype);
+}
+
 export function constantDtype(v: JsonValue | OpValue<unknown>): ComputeDtype {
   let sawFloat = false;
   let sawBool = false;
@@ -97,7 +108,7 @@ export class OpArgs extends ArgReader<tf.Tensor> {
     if (isTensor(v)) return dtype && v.dtype !== dtype ? tf.cast(v, dtype) : v;
     if (isArrayConstant(v)) {
       const want = dtype ?? (v.dtype ? tfjsDtype(v.dtype) : undefined) ?? constantDtype(v.value);
-      return tf.tensor(v.value as number[], undefined, want);
+      return constantTensor(v.value, want);
     }
     if (typeof v === 'number' || typeof v === 'boolean') return tf.scalar(v as number, dtype ?? constantDtype(v));
     if (Array.isArray(v)) {
@@ -108,7 +119,7 @@ export class OpArgs extends ArgReader<tf.Tensor> {
         if (parts.some((p) => !p)) return undefined;
         return tf.stack(parts as tf.Tensor[]);
       }
-      return tf.tensor(v as number[], undefined, dtype ?? constantDtype(v));
+      return constantTensor(v, dtype ?? constantDtype(v));
     }
     return undefined;
   }

@@ -51,6 +51,26 @@ export function isArrayConstant(v: unknown): v is ArrayConstant {
 }
 
 /**
+ * A constant's shape and values, row-major: a number or boolean, or nested lists of them that are
+ * rectangular (every list at one depth as long as its siblings), as NumPy makes an array of. Undefined
+ * for anything else (a ragged list, a string or an object among the items).
+ */
+export function constantArray(v: unknown): { shape: number[]; values: (number | boolean)[] } | undefined {
+  const shape: number[] = [];
+  for (let level: unknown = v; Array.isArray(level); level = level[0]) shape.push(level.length);
+  const values: (number | boolean)[] = [];
+  const walk = (x: unknown, depth: number): boolean => {
+    if (depth === shape.length) {
+      if (typeof x !== 'number' && typeof x !== 'boolean') return false;
+      values.push(x);
+      return true;
+    }
+    return Array.isArray(x) && x.length === shape[depth] && x.every((item) => walk(item, depth + 1));
+  };
+  return walk(v, 0) ? { shape, values } : undefined;
+}
+
+/**
  * Rebuilds a value with every tensor replaced (`f` decides what a tensor is by `isTensor`). Slices,
  * Ellipsis and constants keep their kind.
  */

@@ -10,7 +10,7 @@ import { KerasInteropError } from '../../errors.js';
 import type { JsonValue } from '../../model/types.js';
 import { ArgReader } from '../../runtime/ops/arg-reader.js';
 import { type ComputeDtype, constantDtype, isInt, normAxis, tfjsDtype } from '../../runtime/ops/spec.js';
-import { type OpValue, isArrayConstant, isEllipsis, isPySlice } from '../../runtime/ops/values.js';
+import { type OpValue, constantArray, isArrayConstant, isEllipsis, isPySlice } from '../../runtime/ops/values.js';
 import type { Dim, ElemType, Graph, Value } from './graph.js';
 import { cast } from './ops.js';
 
@@ -43,23 +43,6 @@ export function loweredOps(): string[] {
 /** tfjs computes in three dtypes; ONNX values here are those (int64 only inside shape arithmetic). */
 export type ComputeType = ComputeDtype;
 
-/** A nested list's shape and flat values. */
-function flatten(v: unknown): { shape: number[]; values: (number | boolean)[] } {
-  const shape: number[] = [];
-  let level: unknown = v;
-  while (Array.isArray(level)) {
-    shape.push(level.length);
-    level = level[0];
-  }
-  const values: (number | boolean)[] = [];
-  const walk = (x: unknown): void => {
-    if (Array.isArray(x)) x.forEach(walk);
-    else values.push(x as number | boolean);
-  };
-  walk(v);
-  return { shape, values };
-}
-
 /** The bound arguments of one call, read as the lowering needs them. */
 export class OnnxOpArgs extends ArgReader<Value> {
   constructor(
@@ -83,8 +66,10 @@ export class OnnxOpArgs extends ArgReader<Value> {
       declared = v.dtype ? tfjsDtype(v.dtype) : undefined;
     }
     if (typeof value !== 'number' && typeof value !== 'boolean' && !Array.isArray(value)) return undefined;
-    const { shape, values } = flatten(value);
-    if (!values.every((x) => typeof x === 'number' || typeof x === 'boolean')) return undefined;
+    // A ragged list, or one holding other things, is no constant (the caller names what it expected).
+    const array = constantArray(value);
+    if (!array) return undefined;
+    const { shape, values } = array;
     const t = type ?? declared ?? constantDtype(value as JsonValue);
     const numbers = values.map((x) => (typeof x === 'boolean' ? (x ? 1 : 0) : x));
     const name = t === 'bool' ? this.g.constant('bool', numbers.map((x) => x !== 0), shape) : this.g.constant(t, t === 'int32' ? numbers.map((x) => Math.trunc(x)) : numbers, shape);

@@ -119,6 +119,15 @@ describe('elementwise ops broadcast and take constants in the tensor\'s dtype', 
     close(one('softsign', [x]), xs.map((v) => v / (1 + Math.abs(v))));
   });
 
+  it('constants are rectangular arrays of numbers: a ragged list is refused, never read with too few values', () => {
+    const a = tf.tensor2d([[1, 2], [3, 4]]);
+    expect(values(one('add', [a, { kind: 'array', value: [[10, 20], [30, 40]] }]))).toEqual([[11, 22], [33, 44]]);
+    expect(values(one('add', [a, [[true, false], [false, true]]]))).toEqual([[2, 2], [3, 5]]);
+    fails(() => one('add', [a, { kind: 'array', value: [[10, 20], true] }]), /argument y=array\(\[\[10, 20\], True\]\) is not a tensor/);
+    fails(() => one('add', [a, [[10, 20], [30]]]), /argument y=\[\[10, 20\], \[30\]\] is not a tensor/);
+    fails(() => one('add', [a, [[10, 20], [30, 'x']]]), /is not a tensor/);
+  });
+
   it('cast truncates toward zero; where broadcasts all three operands', () => {
     expect(values(one('cast', [tf.tensor1d([-1.7, 1.7, 2.5]), 'int32']))).toEqual([-1, 1, 2]);
     const b = one('cast', [tf.tensor1d([0, 2]), 'bool']);
