@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
 import { refuseUnknownKeys } from './config-keys.js';
 import { configValue } from './keras-objects.js';
-import type { Kwargs, LayerArgs, Shape } from './types.js';
+import { type Kwargs, type LayerArgs, type MaskArg, type Shape, maskOfInput } from './types.js';
 import { tapAttention } from '../runtime/attention-taps.js';
 
 export interface DenseAttentionArgs extends LayerArgs {
@@ -32,7 +32,6 @@ export interface DenseAttentionArgs extends LayerArgs {
 const MASKED_SCORE = 1e9;
 
 /** A mask from tfjs: a list (one per input, from a nested model's graph) or the first input's only (predict). */
-type MaskArg = tf.Tensor | (tf.Tensor | null | undefined)[] | null | undefined;
 
 export abstract class DenseAttention extends tf.layers.Layer {
   readonly useScale: boolean;
@@ -156,16 +155,10 @@ export abstract class DenseAttention extends tf.layers.Layer {
   }
 }
 
-/**
- * The query's and the value's masks. tfjs's `predict` hands a layer only its first input's mask; the
- * value's is then the same mask when the value is the query's tensor, else the mask its producer set
- * on it (`Embedding(mask_zero)`, `Masking`), else none.
- */
+/** The query's and the value's masks (a one-input call is self-attention: the value is the query). */
 function inputMasks(inputs: tf.Tensor[], mask: MaskArg): [tf.Tensor | null, tf.Tensor | null] {
-  const value = inputs[1];
-  if (Array.isArray(mask)) return [mask[0] ?? null, value === undefined ? (mask[0] ?? null) : (mask[1] ?? null)];
-  const first = mask ?? null;
-  return [first, value === undefined || value === inputs[0] ? first : (value.kerasMask ?? null)];
+  const query = maskOfInput(inputs, 0, mask);
+  return [query, inputs.length > 1 ? maskOfInput(inputs, 1, mask) : query];
 }
 
 /**

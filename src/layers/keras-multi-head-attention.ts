@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
 import { tapAttention } from '../runtime/attention-taps.js';
 import { configValue, weightSettings } from './keras-objects.js';
-import { type Kwargs, type LayerArgs, type LayerVariable, type Shape, isShapeList } from './types.js';
+import { type Kwargs, type LayerArgs, type LayerVariable, type MaskArg, type Shape, isShapeList, maskOfInput } from './types.js';
 
 
 export interface MultiHeadAttentionArgs extends LayerArgs {
@@ -271,22 +271,11 @@ export class MultiHeadAttention extends tf.layers.Layer {
     let attentionMask = at('attentionMask') >= 0 ? list[at('attentionMask')] : null;
     if (attentionMask == null && kwargs?.attentionMask instanceof tf.Tensor) attentionMask = kwargs.attentionMask;
 
-    const rawMask = kwargs?.mask as tf.Tensor | (tf.Tensor | null | undefined)[] | null | undefined;
-    let queryMask: tf.Tensor | null = null;
-    let valueMask: tf.Tensor | null = null;
-    let keyMask: tf.Tensor | null = null;
-    if (Array.isArray(rawMask)) {
-      const maskOf = (i: number): tf.Tensor | null => (i >= 0 ? (rawMask[i] ?? null) : null);
-      queryMask = maskOf(at('query'));
-      valueMask = at('value') >= 0 ? maskOf(at('value')) : queryMask;
-      keyMask = maskOf(at('key'));
-    } else if (rawMask != null) {
-      // A single mask (tfjs's executor passes the first input's) belongs to the query, and to the
-      // value or key only when they are the very same tensor.
-      queryMask = rawMask;
-      if (value === query) valueMask = rawMask;
-      if (key === query) keyMask = rawMask;
-    }
+    const rawMask = kwargs?.mask as MaskArg;
+    const maskOf = (i: number): tf.Tensor | null => (i >= 0 ? maskOfInput(list, i, rawMask) : null);
+    const queryMask = maskOf(at('query'));
+    const valueMask = at('value') >= 0 ? maskOf(at('value')) : queryMask;
+    const keyMask = maskOf(at('key'));
     return { query, value, key, attentionMask, queryMask, valueMask, keyMask };
   }
 

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
 import { tapAttention } from '../runtime/attention-taps.js';
 import { configValue, resolveActivation, weightSettings } from './keras-objects.js';
-import { type ActivationFn, type Kwargs, type LayerArgs, type LayerVariable, type Shape, isShapeList } from './types.js';
+import { type ActivationFn, type Kwargs, type LayerArgs, type LayerVariable, type MaskArg, type Shape, isShapeList, maskOfInput } from './types.js';
 import { validWeightName } from './weight-name.js';
 
 
@@ -29,7 +29,6 @@ export interface KmhMultiHeadAttentionArgs extends LayerArgs {
   historyOnly?: boolean;
 }
 
-type MaskArg = tf.Tensor | null | undefined | (tf.Tensor | null | undefined)[];
 
 /** `K.dot` of an n-D tensor with a 2-D kernel. */
 function dot(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
@@ -135,19 +134,21 @@ export class KmhMultiHeadAttention extends tf.layers.Layer {
     throw new KerasInteropError('INPUT_MISMATCH', `MultiHeadAttention "${this.name}": expected one input or [query, key, value], got ${inputs.length}`);
   }
 
-  /** Python: a list mask is `[q_mask, k_mask, v_mask]`; any other mask is used for all three. */
-  private splitMasks(mask: MaskArg): [tf.Tensor | null, tf.Tensor | null, tf.Tensor | null] {
-    if (Array.isArray(mask)) {
-      if (mask.length === 1) return [mask[0] ?? null, mask[0] ?? null, mask[0] ?? null];
-      return [mask[0] ?? null, mask[1] ?? null, mask[2] ?? null];
-    }
+  /**
+   * Python: a list mask is `[q_mask, k_mask, v_mask]` (what Keras passes for `[q, k, v]`); any other mask
+   * is used for all three.
+   */
+  private splitMasks(inputs: tf.Tensor | tf.Tensor[], mask: MaskArg): [tf.Tensor | null, tf.Tensor | null, tf.Tensor | null] {
+    if (Array.isArray(mask) && mask.length === 1) return [mask[0] ?? null, mask[0] ?? null, mask[0] ?? null];
+    if (Array.isArray(inputs) && inputs.length === 3) return [maskOfInput(inputs, 0, mask), maskOfInput(inputs, 1, mask), maskOfInput(inputs, 2, mask)];
+    if (Array.isArray(mask)) return [mask[0] ?? null, mask[1] ?? null, mask[2] ?? null];
     return [mask ?? null, mask ?? null, mask ?? null];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const [qIn, kIn, vIn] = this.splitInputs(inputs);
-      const [, keyMask] = this.splitMasks(kwargs?.mask as MaskArg);
+      const [, keyMask] = this.splitMasks(inputs, kwargs?.mask as MaskArg);
       const project = (x: tf.Tensor, w: LayerVariable | null, b: LayerVariable | null): tf.Tensor => {
         let y = dot(x, w!.read());
         if (b != null) y = tf.add(y, b.read());

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
 import { attendValues, checkRank3, penalize, pickMask, scaledScores } from './scaled-dot-product-attention.js';
-import type { Kwargs, LayerArgs } from './types.js';
+import { type Kwargs, type LayerArgs, type MaskArg, maskOfInput } from './types.js';
 
 
 export interface ResidualScaledDotProductAttentionArgs extends LayerArgs {
@@ -44,7 +44,7 @@ export class ResidualScaledDotProductAttention extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     const { query, key, value, prev, maskIndex } = this.split(inputs);
-    const mask = pickMask(kwargs['mask'], maskIndex);
+    const mask = Array.isArray(inputs) && inputs.length === 4 ? maskOfInput(inputs, maskIndex, kwargs['mask'] as MaskArg) : pickMask(kwargs['mask'], maskIndex);
     const [v, newPrev, att] = tf.tidy(() => {
       const logits = tf.add(scaledScores(query, key), prev);
       const [out, a] = attendValues(this, inputs, penalize(logits, this.historyOnly, mask), value);

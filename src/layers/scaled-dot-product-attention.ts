@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasInteropError } from '../errors.js';
 import { tapAttention } from '../runtime/attention-taps.js';
-import type { Kwargs, LayerArgs } from './types.js';
+import { type Kwargs, type LayerArgs, type MaskArg, maskOfInput } from './types.js';
 
 
 export interface ScaledDotProductAttentionArgs extends LayerArgs {
@@ -98,7 +98,8 @@ export class ScaledDotProductAttention extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     const [query, key, value] = this.split(inputs);
     // Python: a list of masks means [query, key, value] masks and the key's (index 1) is used.
-    const mask = pickMask(kwargs['mask'], 1);
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const mask = list.length === 3 ? maskOfInput(list, 1, kwargs['mask'] as MaskArg) : pickMask(kwargs['mask'], 1);
     const [v, att] = tf.tidy(() => attendValues(this, inputs, penalize(scaledScores(query, key), this.historyOnly, mask), value));
     return withAttention(this.returnAttention, v, att);
   }

@@ -25,3 +25,20 @@ export type Regularizer = NonNullable<Parameters<tf.layers.Layer['addWeight']>[4
 export type Constraint = NonNullable<Parameters<tf.layers.Layer['addWeight']>[6]>;
 /** An activation as a function on tensors. */
 export type ActivationFn = (x: tf.Tensor) => tf.Tensor;
+
+/** A layer's `mask` argument: one mask, or one per input (null where an input has none). */
+export type MaskArg = tf.Tensor | (tf.Tensor | null | undefined)[] | null | undefined;
+
+/**
+ * The mask of input `i` of a layer called on several tensors. Keras gives such a layer a list, one mask
+ * per input; tfjs's `predict` gives it only its first input's mask. Then an input that is the first
+ * input's very tensor shares that mask, and any other has the mask on the tensor (`kerasMask`): the
+ * runtime puts every tensor's mask there while a model runs (src/runtime/mask-tags.ts); under tfjs's
+ * own `predict` only `Embedding(mask_zero=True)` and `Masking` set it.
+ */
+export function maskOfInput(inputs: readonly tf.Tensor[], i: number, mask: MaskArg): tf.Tensor | null {
+  if (Array.isArray(mask)) return mask[i] ?? null;
+  const x = inputs[i];
+  if (i === 0 || x === undefined || x === inputs[0]) return mask ?? null;
+  return x.kerasMask ?? null;
+}

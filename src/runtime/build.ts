@@ -8,6 +8,7 @@ import { formatShape, shapeText } from '../model/shape.js';
 import type { KerasModel, Weight } from '../model/types.js';
 import { useBackend } from './backend.js';
 import { predictError, withLayerTrace } from './layer-errors.js';
+import { withMaskTags } from './mask-tags.js';
 import type { NormalizeResult } from './normalize.js';
 import { upgradeLegacyLayers } from './legacy-layers.js';
 import { buildTopology, insertNoMaskLayers, runnableConfig } from './topology.js';
@@ -148,7 +149,7 @@ export function predict(tfModel: tf.LayersModel, inputs: InputArray[]): OutputAr
     });
     let result: tf.Tensor | tf.Tensor[];
     try {
-      result = withLayerTrace(tfModel, () => tfModel.predict(tensors.length === 1 ? tensors[0] : tensors));
+      result = withLayerTrace(tfModel, () => withMaskTags(tfModel, () => tfModel.predict(tensors.length === 1 ? tensors[0] : tensors)));
     } catch (e) {
       // tfjs's kernels check values the shapes cannot (an Embedding index past the vocabulary): the input
       // and the layer it could not pass are named; a TypeError inside a layer's call() is that layer's bug.

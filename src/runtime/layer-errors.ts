@@ -11,7 +11,7 @@ type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>)
 const failedIn = new WeakMap<object, tf.layers.Layer>();
 
 /** The model's layers, and those of the models nested in it. */
-function allLayers(model: tf.LayersModel): tf.layers.Layer[] {
+export function allLayers(model: tf.LayersModel): tf.layers.Layer[] {
   return model.layers.flatMap((l) => (l instanceof tf.LayersModel ? [l, ...allLayers(l)] : [l]));
 }
 

@@ -1,0 +1,69 @@
+/**
+ * Every tensor's mask on the tensor itself while a model runs. tfjs's `predict` keeps the mask of each
+ * tensor (what the producing layer's `computeMask` gave) in its own table, but hands a layer only the
+ * mask of its first input. Keras hands a layer called on several tensors one mask per input. So that
+ * the attention layers see the masks of their later inputs (a value whose mask an `LSTM` passed on from
+ * an `Embedding`), each output tensor is tagged here with the mask tfjs computed for it, as `kerasMask`
+ * (the property tfjs itself sets for the masks a layer computes from its own input, such as
+ * `Embedding(mask_zero=True)`'s), and the layers read it (`maskOfInput` in src/layers/types.ts). This is
+ * also how the ONNX export passes masks, so both backends compute the same numbers.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { allLayers } from './layer-errors.js';
+
+type ApplyFn = tf.layers.Layer['apply'];
+type ComputeMaskFn = tf.layers.Layer['computeMask'];
+
+/**
+ * Runs `fn` (a predict) with each layer's outputs tagged with their masks; the layers are left as they
+ * were. tfjs's executor calls a layer's `apply`, then (for layers that support masking) its
+ * `computeMask` with every input's mask: that answer is the outputs' mask. (`apply` also asks
+ * `computeMask`, without the input masks, for its own bookkeeping: those answers are not used.)
+ */
+export function withMaskTags<T>(model: tf.LayersModel, fn: () => T): T {
+  const layers = allLayers(model);
+  const own = layers.map((l) => [Object.getOwnPropertyDescriptor(l, 'apply'), Object.getOwnPropertyDescriptor(l, 'computeMask')] as const);
+  for (const layer of layers) {
+    const apply = layer.apply;
+    const computeMask = layer.computeMask;
+    let outputs: tf.Tensor[] = [];
+    let applying = false;
+    const tagged: ApplyFn = function (this: tf.layers.Layer, inputs, kwargs) {
+      applying = true;
+      try {
+        const out = apply.call(this, inputs, kwargs);
+        const list = Array.isArray(out) ? out : [out];
+        outputs = list.filter((t): t is tf.Tensor => t instanceof tf.Tensor);
+        return out;
+      } finally {
+        applying = false;
+      }
+    };
+    const masks: ComputeMaskFn = function (this: tf.layers.Layer, inputs, mask) {
+      const m = computeMask.call(this, inputs, mask);
+      if (!applying) {
+        outputs.forEach((t, i) => {
+          const own = Array.isArray(m) ? m[i] : m;
+          // A clone: tfjs disposes a tensor's kerasMask with the tensor, and tfjs's executor disposes each
+          // intermediate tensor once its last consumer ran, while the mask itself lives on in its table.
+          t.kerasMask = own == null ? undefined : own.clone();
+        });
+        outputs = [];
+      }
+      return m;
+    };
+    Object.defineProperty(layer, 'apply', { value: tagged, configurable: true, writable: true });
+    Object.defineProperty(layer, 'computeMask', { value: masks, configurable: true, writable: true });
+  }
+  try {
+    return fn();
+  } finally {
+    layers.forEach((layer, i) => {
+      const [apply, computeMask] = own[i];
+      if (apply) Object.defineProperty(layer, 'apply', apply);
+      else delete (layer as { apply?: ApplyFn }).apply;
+      if (computeMask) Object.defineProperty(layer, 'computeMask', computeMask);
+      else delete (layer as { computeMask?: ComputeMaskFn }).computeMask;
+    });
+  }
+}
