@@ -150,6 +150,8 @@ function evaluate(cmd: string, exit: number, stdout: string, tmpDirs: string[]):
   const top = parsed?.error as CommandResult['error'] | undefined;
   if (top) {
     if (top.code === 'INTERNAL') violations.push({ kind: 'INTERNAL', detail: top.message, cmd });
+    // A JavaScript error inside a layer's call(): the fuzzer registers no layers of its own, so one of ours.
+    if (top.code === 'LAYER_FAILED') violations.push({ kind: 'LAYER_FAILED', detail: top.message, cmd });
     if (!top.file && top.code !== 'USAGE') violations.push({ kind: 'NO_FILE', detail: `[${top.code}] ${top.message}`, cmd });
     if (top.file && tmpDirs.some((t) => top.file!.startsWith(t))) {
       violations.push({ kind: 'TEMP_FILE_NAMED', detail: `the error names a temporary file: [${top.code}] ${top.message}`, cmd });

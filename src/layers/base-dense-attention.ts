@@ -91,6 +91,13 @@ export abstract class DenseAttention extends tf.layers.Layer {
       );
     }
     const [query, value, key] = list;
+    // Keras transposes the key with axes [0, 2, 1]: every input is (batch, steps, features).
+    list.forEach((shape, i) => {
+      if (!Array.isArray(shape) || shape.length !== 3) {
+        const what = ['query', 'value', 'key'][i];
+        throw new KerasInteropError('INPUT_MISMATCH', `${this.getClassName()} "${this.name}": the ${what} must have shape (batch, steps, features), got ${JSON.stringify(shape)}`);
+      }
+    });
     return { query, value: value ?? query, key: key ?? value ?? query };
   }
 

@@ -133,6 +133,9 @@ export class MultiHeadAttention extends tf.layers.Layer {
     if (!Number.isInteger(args.keyDim) || args.keyDim < 1) {
       throw new KerasInteropError('CONFIG_INVALID', `MultiHeadAttention "${this.name}": key_dim must be a positive integer, got ${String(args.keyDim)}`);
     }
+    if (args.slidingWindow != null && !(Number.isInteger(args.slidingWindow) && args.slidingWindow >= 1)) {
+      throw new KerasInteropError('CONFIG_INVALID', `MultiHeadAttention "${this.name}": sliding_window must be a positive integer or None, got ${typeof args.slidingWindow === 'number' ? String(args.slidingWindow) : JSON.stringify(args.slidingWindow)}`);
+    }
     if (args.useGate) {
       throw new KerasInteropError(
         'UNSUPPORTED_LAYER',

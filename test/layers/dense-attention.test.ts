@@ -206,6 +206,11 @@ describe('Attention (Luong)', () => {
     const x = tf.input({ shape: [2, 3] });
     const four = err(() => new Attention({}).apply([x, tf.input({ shape: [2, 3] }), tf.input({ shape: [2, 3] }), tf.input({ shape: [2, 3] })]));
     expect(four.code).toBe('INPUT_MISMATCH');
+    const flat = err(() => new Attention({}).apply([tf.input({ shape: [] }), x]));
+    expect(flat.code).toBe('INPUT_MISMATCH');
+    expect(flat.message).toMatch(/^Attention "attention\w*": the query must have shape \(batch, steps, features\), got \[null\]$/);
+    const deep = err(() => new AdditiveAttention({}).apply([x, tf.input({ shape: [2, 3, 4] })]));
+    expect(deep.message).toMatch(/the value must have shape \(batch, steps, features\), got \[null,2,3,4\]/);
   });
 
   it('getConfig has Keras\'s keys and rebuilds the same layer', () => {

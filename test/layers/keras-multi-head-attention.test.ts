@@ -359,6 +359,9 @@ describe('MultiHeadAttention (Keras)', () => {
   it('rejects what it cannot run with KerasInteropError', () => {
     expect(() => new MultiHeadAttention({ numHeads: 2, keyDim: 2, useGate: true })).toThrow(KerasInteropError);
     expect(() => new MultiHeadAttention({ numHeads: 0, keyDim: 2 })).toThrow(/num_heads/);
+    expect(() => new MultiHeadAttention({ numHeads: 2, keyDim: 2, slidingWindow: Number.NaN })).toThrow(/sliding_window must be a positive integer or None, got NaN/);
+    expect(() => new MultiHeadAttention({ numHeads: 2, keyDim: 2, slidingWindow: 2.5 })).toThrow(/sliding_window/);
+    expect(() => new MultiHeadAttention({ numHeads: 2, keyDim: 2, slidingWindow: 0 })).toThrow(/sliding_window/);
     const layer = new MultiHeadAttention({ numHeads: 2, keyDim: 2 });
     expect(() => layer.apply([tf.zeros([1, 2, 3]), tf.zeros([1, 2, 3])], { inputRoles: ['query', 'nonsense'] })).toThrow(/inputRoles/);
   });

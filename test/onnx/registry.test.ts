@@ -12,7 +12,7 @@ import { lowerModel, loweredClasses, onnxModelBytes, OnnxLoweringError, register
 import { writeNpyFileSync } from '../../src/parity/npy-file.js';
 import { registerLayer } from '../../src/runtime/registry.js';
 import { convertModel } from '../../src/writers/index.js';
-import { floats, runOrtNode, runTfjs, sequential, worstExcess } from './helpers.js';
+import { floats, functional, input, runOrtNode, runTfjs, sequential, worstExcess } from './helpers.js';
 
 /** A user's layer: multiplies the last axis by a learned vector. */
 class TestScale extends tf.layers.Layer {
@@ -30,6 +30,21 @@ class TestScale extends tf.layers.Layer {
   }
 }
 registerLayer('TestScale', TestScale as unknown as tf.serialization.SerializableConstructor<tf.layers.Layer>);
+
+/** A user's layer with two outputs (its input twice). */
+class TestTwice extends tf.layers.Layer {
+  static className = 'TestTwice';
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
+    return [inputShape as tf.Shape, inputShape as tf.Shape];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return [tf.mul(x, 1), tf.mul(x, 2)];
+  }
+}
+registerLayer('TestTwice', TestTwice as unknown as tf.serialization.SerializableConstructor<tf.layers.Layer>);
 
 async function model() {
   return sequential([
@@ -77,5 +92,18 @@ describe('layers without a lowering', () => {
     const [want] = await runTfjs(m, [x]);
     const [got] = await runOrtNode(await onnxModelBytes(m), [x]);
     expect(worstExcess(got, want)).toBeLessThanOrEqual(0);
+  });
+
+  it('a lowering that gives fewer outputs than the layer has is an error naming the layer (not INTERNAL)', async () => {
+    registerLowering('TestTwice', (_ctx, call) => ({ outputs: [call.inputs[0]] }));
+    const m = await functional(
+      [input('x', [null, 3]), { class_name: 'TestTwice', config: { name: 'twice' }, inbound: ['x'] }],
+      ['x'],
+      [['twice', 0], ['twice', 1]],
+    );
+    const e = await lowerModel(m).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OnnxLoweringError);
+    expect((e as OnnxLoweringError).code).toBe('UNSUPPORTED_LAYER');
+    expect((e as Error).message).toContain('layer "twice" (class TestTwice) cannot be lowered to ONNX: called on one tensor, it has 2 outputs, and its lowering gives 1');
   });
 });

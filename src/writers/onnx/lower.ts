@@ -169,7 +169,10 @@ class Lowerer implements LoweringContext {
     }
     const want = call.outputShapes.length;
     if (result.outputs.length !== want) {
-      throw new KerasInteropError('INTERNAL', `the ONNX lowering of ${call.className} "${layer.name}" gave ${result.outputs.length} outputs; the layer has ${want}`);
+      // A call the lowering does not cover (a one-tensor layer such as Masking called on a list, which tfjs
+      // builds with one output per input) or a plug-in's lowering that leaves outputs out.
+      const inputs = call.inputs.length === 1 ? 'one tensor' : `${call.inputs.length} tensors`;
+      throw new OnnxLoweringError(layer.name, call.className, `called on ${inputs}, it has ${want} outputs, and its lowering gives ${result.outputs.length}`, this.file);
     }
     const masks =
       result.masks ?? result.outputs.map(() => (layer.supportsMasking ? (call.masks[0] ?? null) : null));
