@@ -345,6 +345,11 @@ const UNIMPLEMENTED_ACTIVATIONS = new Set(
   ['celu', 'glu', 'hard_shrink', 'hard_silu', 'hard_swish', 'hard_tanh', 'log_sigmoid', 'soft_shrink', 'sparse_plus', 'sparse_sigmoid', 'sparsemax', 'squareplus', 'tanh_shrink', 'threshold'].map(normName),
 );
 
+/** Whether `name` (any spelling) is a Keras activation, run here or not. */
+export function isKnownActivation(name: string): boolean {
+  return ACTIVATIONS[normName(name)] !== undefined || UNIMPLEMENTED_ACTIVATIONS.has(normName(name));
+}
+
 export interface ResolvedActivation {
   /** The tfjs-side (camelCase) name, e.g. 'hardSigmoid' for 'hard_sigmoid'. */
   name: string;

@@ -3,10 +3,12 @@
  * TypeScript implementations (custom layers, Lambda replacements).
  */
 import * as tf from '@tensorflow/tfjs';
-import { UnsupportedLayerError } from '../errors.js';
+import { KerasInteropError, UnsupportedLayerError } from '../errors.js';
+import { isKnownActivation } from '../layers/keras-objects.js';
 import type { JsonObject, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
-import { forEachLayer, isModelClassName } from './config-walk.js';
+import { forEachLayer, isModelClassName, pointer } from './config-walk.js';
+import { isActivationKey } from './versioned-activations.js';
 import { type ClassResolution, describeMisfit } from './class-resolution.js';
 
 /** A `tf.layers.Layer` subclass; `static className` should equal the Python class name. */
@@ -85,6 +87,32 @@ export function findUnsupportedLayers(normalizedConfig: JsonObject): Unsupported
     }
   });
   return out;
+}
+
+/**
+ * tfjs's own layers look an activation name up among every registered class, so an activation named like
+ * an initializer (`"Zeros"`) builds, and fails inside the layer's call. The first activation key (of any
+ * layer, nested ones too) whose string names a registered class that is not an activation, as a
+ * `CONFIG_INVALID` error with its JSON pointer in the normalized config.
+ */
+export function misnamedActivation(normalizedConfig: JsonObject, file?: string): KerasInteropError | undefined {
+  const map = classNameMap();
+  const linear = map.linear as [object, unknown] | undefined;
+  // tfjs's activations share one base class; ours (hard_sigmoid_keras2, ...) are in the activation table.
+  const base = linear ? (Object.getPrototypeOf(linear[0]) as { prototype: object }) : undefined;
+  let found: KerasInteropError | undefined;
+  forEachLayer(normalizedConfig, (v) => {
+    if (found || !isJsonObject(v.layer.config)) return found === undefined;
+    for (const [key, value] of Object.entries(v.layer.config)) {
+      if (!isActivationKey(key) || typeof value !== 'string' || isKnownActivation(value)) continue;
+      const entry = Object.prototype.hasOwnProperty.call(map, tfjsClassKey(value)) ? (map[tfjsClassKey(value)] as [{ prototype: object }, unknown]) : undefined;
+      if (!entry || (base && (entry[0] === base || entry[0].prototype instanceof (base as unknown as new () => object)))) continue;
+      found = new KerasInteropError('CONFIG_INVALID', `layer "${v.name}": ${key} "${value}" names a class that is not an activation`, { file, place: pointer(v.path, 'config', key) });
+      return false;
+    }
+    return true;
+  });
+  return found;
 }
 
 function describeMissing(className: string): string {

@@ -12,7 +12,7 @@ import type { JsonObject, JsonValue, KerasModel } from '../model/types.js';
 import { isJsonObject } from '../model/types.js';
 import { isKerasObject, isModelClassName, layerNameOf, modelLayerList } from './config-walk.js';
 import { type NormalizeResult, normalizeConfigDetailed } from './normalize.js';
-import { findUnsupportedLayers, unresolvedClass, unresolvedClassError, unsupportedLayerError } from './registry.js';
+import { findUnsupportedLayers, misnamedActivation, unresolvedClass, unresolvedClassError, unsupportedLayerError } from './registry.js';
 import { type LambdaPolicy, withTranslatedLambdas } from './lambda/replace.js';
 import { quietCpuBackend } from './tfjs-quiet.js';
 
@@ -194,6 +194,8 @@ export function runnableConfig(model: KerasModel, lambdas: LambdaPolicy = 'trans
   // Lambda layers whose bytecode translates run as KerasInterop>Lambda layers (src/runtime/lambda).
   const translated = withTranslatedLambdas(plain.config, lambdas);
   const normalized: NormalizeResult = { ...plain, config: translated.config };
+  const misnamed = misnamedActivation(normalized.config, file);
+  if (misnamed) throw misnamed;
   const unsupported = findUnsupportedLayers(normalized.config);
   if (unsupported.length > 0) {
     const u = unsupported[0];

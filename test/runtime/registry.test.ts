@@ -5,7 +5,7 @@ import type { JsonObject, KerasModel } from '../../src/model/types.js';
 import { useBackend } from '../../src/runtime/backend.js';
 import { buildModel, predict } from '../../src/runtime/build.js';
 import { normalizeConfig } from '../../src/runtime/normalize.js';
-import { findUnsupportedLayers, isLayerRegistered, registerLayer, tfjsClassKey, unsupportedLayerError } from '../../src/runtime/registry.js';
+import { findUnsupportedLayers, isLayerRegistered, misnamedActivation, registerLayer, tfjsClassKey, unsupportedLayerError } from '../../src/runtime/registry.js';
 import { itWild } from '../helpers/wild.js';
 import { loadOurLayers, readKerasModel, stubMissing, wildPath } from './support.js';
 
@@ -111,6 +111,21 @@ describe('layers tfjs cannot run fail with a named, actionable error', () => {
     const e = unsupportedLayerError(u);
     expect(e.code).toBe('UNSUPPORTED_LAYER');
     expect(e.message).toContain('runs as LSTM only with its weights converted');
+  });
+
+  it('an activation named like another registered class (an initializer) is refused before tfjs builds it', () => {
+    const config = (activation: string) =>
+      normalizeConfig({
+        class_name: 'Sequential',
+        config: {
+          name: 's',
+          layers: [{ class_name: 'TimeDistributed', config: { name: 'td', batch_input_shape: [null, 3, 2], layer: { class_name: 'Dense', config: { name: 'dense', units: 2, activation } } } }],
+        },
+      });
+    const e = misnamedActivation(config('Zeros'), 'm.h5');
+    expect([e?.code, e?.file, e?.place]).toEqual(['CONFIG_INVALID', 'm.h5', '/config/layers/0/config/layer/config/activation']);
+    expect(e?.message).toContain('layer "dense": activation "Zeros" names a class that is not an activation');
+    for (const fine of ['relu', 'tanh', 'hard_sigmoid_keras2', 'gelu', 'not_registered_anywhere']) expect(misnamedActivation(config(fine))).toBeUndefined();
   });
 
   it('registerLayer accepts class names tfjs camel-cases, and classes without a static className', () => {
