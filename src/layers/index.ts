@@ -26,6 +26,7 @@ import { KulcScaledDotProductAttention } from './kulc-scaled-dot-product-attenti
 import { SequenceAttention, registerSequenceAttentionSimilarity, type SequenceSimilarity } from './sequence-attention.js';
 import { AttentionRNNWrapper } from './attention-rnn-wrapper.js';
 import { ExternalAttentionRNNWrapper } from './external-attention-rnn-wrapper.js';
+import { type MaskArg, maskOfInput } from './types.js';
 import { checkTfjsEngine } from '../runtime/tfjs-copies.js';
 
 // Registering into another copy of tfjs than the app's would leave its loadLayersModel without these classes.
@@ -66,6 +67,8 @@ export {
   type SequenceSimilarity,
   AttentionRNNWrapper,
   ExternalAttentionRNNWrapper,
+  maskOfInput,
+  type MaskArg,
 };
 
 export const LAYER_CLASSES = [

@@ -130,3 +130,20 @@ describe('the runtime tags every tensor with its mask, so a mask passed on by ot
     expect(worst(want.dataSync(), unmasked.dataSync())).toBeGreaterThan(1e-3);
   });
 });
+
+describe('maskOfInput (exported by keras-interop/layers for layers of your own)', () => {
+  it("reads a list per input, else the first input's mask for it and its very tensor, else the tensor's kerasMask", async () => {
+    const { maskOfInput } = await import('../../src/layers/index.js');
+    const a = tf.ones([1, 2]);
+    const b = tf.ones([1, 2]);
+    const [ma, mb] = [tf.tensor2d([[1, 0]], undefined, 'bool'), tf.tensor2d([[0, 1]], undefined, 'bool')];
+    expect(maskOfInput([a, b], 1, [ma, mb])).toBe(mb);
+    expect(maskOfInput([a, b], 1, [ma])).toBeNull();
+    expect(maskOfInput([a, a], 1, ma)).toBe(ma);
+    expect(maskOfInput([a, b], 0, ma)).toBe(ma);
+    expect(maskOfInput([a, b], 1, ma)).toBeNull();
+    b.kerasMask = mb;
+    expect(maskOfInput([a, b], 1, ma)).toBe(mb);
+    expect(maskOfInput([a, b], 1, null)).toBe(mb);
+  });
+});
