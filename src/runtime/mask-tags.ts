@@ -6,13 +6,28 @@
  * an `Embedding`), each output tensor is tagged here with the mask tfjs computed for it, as `kerasMask`
  * (the property tfjs itself sets for the masks a layer computes from its own input, such as
  * `Embedding(mask_zero=True)`'s), and the layers read it (`maskOfInput` in src/layers/types.ts). This is
- * also how the ONNX export passes masks, so both backends compute the same numbers.
+ * also how the ONNX export passes masks, so both backends compute the same numbers. Each layer's `mask`
+ * argument is its first input's tag, never the stale mask tfjs's executor leaves behind.
  */
 import * as tf from '@tensorflow/tfjs';
 import { allLayers } from './layer-errors.js';
 
 type ApplyFn = tf.layers.Layer['apply'];
 type ComputeMaskFn = tf.layers.Layer['computeMask'];
+
+/**
+ * The call's keyword arguments with `mask` the first input's (tfjs's convention), or none. tfjs's executor
+ * hands every layer one shared object and sets its `mask` only where a layer's inputs carry one, so a
+ * layer whose inputs carry none would get the mask of the layer run before it.
+ */
+function withFirstMask(inputs: Parameters<ApplyFn>[0], kwargs: Parameters<ApplyFn>[1]): Parameters<ApplyFn>[1] {
+  const first = Array.isArray(inputs) ? inputs[0] : inputs;
+  if (!(first instanceof tf.Tensor)) return kwargs;
+  const own = { ...(kwargs ?? {}) };
+  if (first.kerasMask) own.mask = first.kerasMask;
+  else delete own.mask;
+  return own;
+}
 
 /**
  * Runs `fn` (a predict) with each layer's outputs tagged with their masks; the layers are left as they
@@ -31,7 +46,7 @@ export function withMaskTags<T>(model: tf.LayersModel, fn: () => T): T {
     const tagged: ApplyFn = function (this: tf.layers.Layer, inputs, kwargs) {
       applying = true;
       try {
-        const out = apply.call(this, inputs, kwargs);
+        const out = apply.call(this, inputs, withFirstMask(inputs, kwargs));
         const list = Array.isArray(out) ? out : [out];
         outputs = list.filter((t): t is tf.Tensor => t instanceof tf.Tensor);
         return out;

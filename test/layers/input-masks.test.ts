@@ -28,6 +28,11 @@ function embedding(maskZero: boolean, seed: number): tf.layers.Layer {
   return tf.layers.embedding({ inputDim: 8, outputDim: D, maskZero, embeddingsInitializer: tf.initializers.randomNormal({ seed }) });
 }
 
+/** Seeded weights, so that every run compares the same numbers. */
+function seeded(layer: tf.layers.Layer, seed: number): void {
+  layer.setWeights(layer.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.5, 'float32', seed + i)));
+}
+
 interface Case {
   name: string;
   layer: () => tf.layers.Layer;
@@ -55,7 +60,7 @@ const CASES: Case[] = [
   },
   {
     name: 'keras-multi-head MultiHeadAttention [q, k, v]: the key mask',
-    layer: () => new KmhMultiHeadAttention({ name: 'kmh', headNum: 2, kernelInitializer: 'glorotNormal' }),
+    layer: () => new KmhMultiHeadAttention({ name: 'kmh', headNum: 2 }),
     inputs: (q, k) => [q, k, k],
     masked: [1, 2],
   },
@@ -79,6 +84,7 @@ describe('attention layers get the masks of their later inputs through predict',
       const symbolic = c.inputs(qEmb.apply(qIn) as tf.SymbolicTensor, kEmb.apply(kIn) as tf.SymbolicTensor, extraIn);
       const out = layer.apply(symbolic) as tf.SymbolicTensor | tf.SymbolicTensor[];
       const model = tf.model({ inputs: [qIn, kIn, ...extraIn], outputs: Array.isArray(out) ? out[0] : out });
+      seeded(layer, 100);
 
       const qTok = tf.tensor2d(queryTokens, undefined, 'int32');
       const kTok = tf.tensor2d(keyTokens, undefined, 'int32');
@@ -110,10 +116,11 @@ describe('the runtime tags every tensor with its mask, so a mask passed on by ot
     const kIn = tf.input({ shape: [5], dtype: 'int32' });
     const qEmb = embedding(false, 3);
     const kEmb = embedding(true, 4);
-    const lstm = tf.layers.lstm({ units: D, returnSequences: true, kernelInitializer: tf.initializers.glorotNormal({ seed: 5 }) });
+    const lstm = tf.layers.lstm({ units: D, returnSequences: true });
     const attention = new Attention({ name: 'attention' });
     const value = lstm.apply(kEmb.apply(kIn)) as tf.SymbolicTensor;
     const model = tf.model({ inputs: [qIn, kIn], outputs: attention.apply([qEmb.apply(qIn) as tf.SymbolicTensor, value]) as tf.SymbolicTensor });
+    seeded(lstm, 20);
 
     const ints = (rows: number[][]) => ({ dtype: 'int32', shape: [rows.length, rows[0].length], data: Int32Array.from(rows.flat()) });
     const [got] = predict(model, [ints(queryTokens), ints(keyTokens)]);
@@ -128,6 +135,28 @@ describe('the runtime tags every tensor with its mask, so a mask passed on by ot
     expect(got.shape).toEqual(want.shape);
     expect(worst(got.data as Float32Array, want.dataSync())).toBeLessThanOrEqual(1e-6);
     expect(worst(want.dataSync(), unmasked.dataSync())).toBeGreaterThan(1e-3);
+  });
+});
+
+describe("a layer whose inputs carry no mask gets none (tfjs's executor hands it the previous layer's)", () => {
+  it('Embedding(mask_zero) -> LSTM -> RepeatVector -> LSTM: the second LSTM runs unmasked', () => {
+    const tokensIn = tf.input({ shape: [5], dtype: 'int32' });
+    const emb = embedding(true, 6);
+    const encoder = tf.layers.lstm({ units: 3 });
+    const repeat = tf.layers.repeatVector({ n: 5 });
+    const decoder = tf.layers.lstm({ units: 2, returnSequences: true });
+    const repeated = repeat.apply(encoder.apply(emb.apply(tokensIn))) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: tokensIn, outputs: decoder.apply(repeated) as tf.SymbolicTensor });
+    seeded(encoder, 30);
+    seeded(decoder, 40);
+
+    const [got] = predict(model, [{ dtype: 'int32', shape: [2, 5], data: Int32Array.from(keyTokens.flat()) }]);
+    const upTo = tf.model({ inputs: tokensIn, outputs: repeated }).predict(tf.tensor2d(keyTokens, undefined, 'int32')) as tf.Tensor;
+    const want = decoder.apply(upTo.clone()) as tf.Tensor;
+    const stale = decoder.apply(upTo.clone(), { mask: tf.notEqual(tf.tensor2d(keyTokens, undefined, 'int32'), 0) }) as tf.Tensor;
+    const worst = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (x, i) => Math.abs(x - b[i])));
+    expect(worst(got.data as Float32Array, want.dataSync())).toBeLessThanOrEqual(1e-6);
+    expect(worst(want.dataSync(), stale.dataSync())).toBeGreaterThan(1e-4);
   });
 });
 
