@@ -101,6 +101,9 @@ describe('inspect: a model that cannot run', () => {
     expect(lines[head + 3]).toMatch(/^To run this model, .*registerLayer\('MyAttention', MyLayer\) \(and likewise for each class\).*--layers \.\/my-layers\.js/);
     expect(text.match(/registerLayer\(/g)).toHaveLength(1);
     expect(text).toContain('  0  tokens  (None, 8)  int32');
+    // the outputs' shapes and dtypes are unknown when the model cannot be built
+    expect(lines).toContain('outputs:       dense ?');
+    expect(text).not.toContain('undefined');
 
     const s = JSON.parse(await inspect(file, true));
     expect(s.blocking.map((b: { layer: string; className: string }) => [b.layer, b.className])).toEqual([

@@ -173,7 +173,8 @@ export function formatSummary(s: ModelSummary, runtimeBackend?: string): string 
   if (runtimeBackend) head.push(`run backend:   ${runtimeBackend}`);
   if (s.modelClass) head.push(`model:         ${s.modelClass}${s.modelName ? ` "${s.modelName}"` : ''}`);
   for (const [label, specs] of [['inputs:       ', s.inputs], ['outputs:      ', s.outputs]] as const) {
-    if (specs) head.push(`${label} ${specs.map((t) => `${t.name} ${shapesAsTuples(t.shape)} ${t.dtype}`).join(', ')}`);
+    // Shape and dtype are unknown ('?', none) when the model could not be built.
+    if (specs) head.push(`${label} ${specs.map((t) => `${t.name} ${t.shape ? shapesAsTuples(t.shape) : '?'}${t.dtype ? ` ${t.dtype}` : ''}`).join(', ')}`);
   }
   const rows: string[][] = [['layer', 'class', 'output shape', 'params', 'weights']];
   for (const l of s.layers) {
