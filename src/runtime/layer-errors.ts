@@ -11,8 +11,31 @@ type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>)
 const failedIn = new WeakMap<object, tf.layers.Layer>();
 
 /** The model's layers, and those of the models nested in it. */
-export function allLayers(model: tf.LayersModel): tf.layers.Layer[] {
+function allLayers(model: tf.LayersModel): tf.layers.Layer[] {
   return model.layers.flatMap((l) => (l instanceof tf.LayersModel ? [l, ...allLayers(l)] : [l]));
+}
+
+/**
+ * Runs `fn` (a predict) with methods of every layer of `model` (nested models' too) replaced by what
+ * `patch` gives for it, as own properties; afterwards each layer is left as it was. `patch` reads the
+ * methods it wraps from the layer before they are replaced.
+ */
+export function withPatchedLayers<T>(model: tf.LayersModel, patch: (layer: tf.layers.Layer) => Record<string, unknown>, fn: () => T): T {
+  const saved: [tf.layers.Layer, string, PropertyDescriptor | undefined][] = [];
+  for (const layer of allLayers(model)) {
+    for (const [name, value] of Object.entries(patch(layer))) {
+      saved.push([layer, name, Object.getOwnPropertyDescriptor(layer, name)]);
+      Object.defineProperty(layer, name, { value, configurable: true, writable: true });
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    for (const [layer, name, original] of saved) {
+      if (original) Object.defineProperty(layer, name, original);
+      else delete (layer as unknown as Record<string, unknown>)[name];
+    }
+  }
 }
 
 /**
@@ -20,29 +43,22 @@ export function allLayers(model: tf.LayersModel): tf.layers.Layer[] {
  * the layers are left as they were.
  */
 export function withLayerTrace<T>(model: tf.LayersModel, fn: () => T): T {
-  const layers = allLayers(model);
-  const own = layers.map((l) => Object.getOwnPropertyDescriptor(l, 'call'));
-  for (const layer of layers) {
-    const call = (layer as unknown as { call: CallFn }).call;
-    const traced: CallFn = function (this: unknown, inputs, kwargs) {
-      try {
-        return call.call(this, inputs, kwargs);
-      } catch (e) {
-        if (typeof e === 'object' && e !== null && !failedIn.has(e)) failedIn.set(e, layer);
-        throw e;
-      }
-    };
-    Object.defineProperty(layer, 'call', { value: traced, configurable: true, writable: true });
-  }
-  try {
-    return fn();
-  } finally {
-    layers.forEach((layer, i) => {
-      const original = own[i];
-      if (original) Object.defineProperty(layer, 'call', original);
-      else delete (layer as unknown as { call?: CallFn }).call;
-    });
-  }
+  return withPatchedLayers(
+    model,
+    (layer) => {
+      const call = (layer as unknown as { call: CallFn }).call;
+      const traced: CallFn = function (this: unknown, inputs, kwargs) {
+        try {
+          return call.call(this, inputs, kwargs);
+        } catch (e) {
+          if (typeof e === 'object' && e !== null && !failedIn.has(e)) failedIn.set(e, layer);
+          throw e;
+        }
+      };
+      return { call: traced };
+    },
+    fn,
+  );
 }
 
 /** The model inputs whose values reach `layer`, by name. */

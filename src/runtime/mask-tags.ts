@@ -10,7 +10,7 @@
  * argument is its first input's tag, never the stale mask tfjs's executor leaves behind.
  */
 import * as tf from '@tensorflow/tfjs';
-import { allLayers } from './layer-errors.js';
+import { withPatchedLayers } from './layer-errors.js';
 
 type ApplyFn = tf.layers.Layer['apply'];
 type ComputeMaskFn = tf.layers.Layer['computeMask'];
@@ -36,49 +36,39 @@ function withFirstMask(inputs: Parameters<ApplyFn>[0], kwargs: Parameters<ApplyF
  * `computeMask`, without the input masks, for its own bookkeeping: those answers are not used.)
  */
 export function withMaskTags<T>(model: tf.LayersModel, fn: () => T): T {
-  const layers = allLayers(model);
-  const own = layers.map((l) => [Object.getOwnPropertyDescriptor(l, 'apply'), Object.getOwnPropertyDescriptor(l, 'computeMask')] as const);
-  for (const layer of layers) {
-    const apply = layer.apply;
-    const computeMask = layer.computeMask;
-    let outputs: tf.Tensor[] = [];
-    let applying = false;
-    const tagged: ApplyFn = function (this: tf.layers.Layer, inputs, kwargs) {
-      applying = true;
-      try {
-        const out = apply.call(this, inputs, withFirstMask(inputs, kwargs));
-        const list = Array.isArray(out) ? out : [out];
-        outputs = list.filter((t): t is tf.Tensor => t instanceof tf.Tensor);
-        return out;
-      } finally {
-        applying = false;
-      }
-    };
-    const masks: ComputeMaskFn = function (this: tf.layers.Layer, inputs, mask) {
-      const m = computeMask.call(this, inputs, mask);
-      if (!applying) {
-        outputs.forEach((t, i) => {
-          const own = Array.isArray(m) ? m[i] : m;
-          // A clone: tfjs disposes a tensor's kerasMask with the tensor, and tfjs's executor disposes each
-          // intermediate tensor once its last consumer ran, while the mask itself lives on in its table.
-          t.kerasMask = own == null ? undefined : own.clone();
-        });
-        outputs = [];
-      }
-      return m;
-    };
-    Object.defineProperty(layer, 'apply', { value: tagged, configurable: true, writable: true });
-    Object.defineProperty(layer, 'computeMask', { value: masks, configurable: true, writable: true });
-  }
-  try {
-    return fn();
-  } finally {
-    layers.forEach((layer, i) => {
-      const [apply, computeMask] = own[i];
-      if (apply) Object.defineProperty(layer, 'apply', apply);
-      else delete (layer as { apply?: ApplyFn }).apply;
-      if (computeMask) Object.defineProperty(layer, 'computeMask', computeMask);
-      else delete (layer as { computeMask?: ComputeMaskFn }).computeMask;
-    });
-  }
+  return withPatchedLayers(
+    model,
+    (layer) => {
+      const apply = layer.apply;
+      const computeMask = layer.computeMask;
+      let outputs: tf.Tensor[] = [];
+      let applying = false;
+      const tagged: ApplyFn = function (this: tf.layers.Layer, inputs, kwargs) {
+        applying = true;
+        try {
+          const out = apply.call(this, inputs, withFirstMask(inputs, kwargs));
+          const list = Array.isArray(out) ? out : [out];
+          outputs = list.filter((t): t is tf.Tensor => t instanceof tf.Tensor);
+          return out;
+        } finally {
+          applying = false;
+        }
+      };
+      const masks: ComputeMaskFn = function (this: tf.layers.Layer, inputs, mask) {
+        const m = computeMask.call(this, inputs, mask);
+        if (!applying) {
+          outputs.forEach((t, i) => {
+            const own = Array.isArray(m) ? m[i] : m;
+            // A clone: tfjs disposes a tensor's kerasMask with the tensor, and tfjs's executor disposes each
+            // intermediate tensor once its last consumer ran, while the mask itself lives on in its table.
+            t.kerasMask = own == null ? undefined : own.clone();
+          });
+          outputs = [];
+        }
+        return m;
+      };
+      return { apply: tagged, computeMask: masks };
+    },
+    fn,
+  );
 }
