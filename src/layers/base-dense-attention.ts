@@ -31,8 +31,6 @@ export interface DenseAttentionArgs extends LayerArgs {
 /** What Keras subtracts from the scores of masked keys (float32). */
 const MASKED_SCORE = 1e9;
 
-/** A mask from tfjs: a list (one per input, from a nested model's graph) or the first input's only (predict). */
-
 export abstract class DenseAttention extends tf.layers.Layer {
   readonly useScale: boolean;
   readonly dropout: number;

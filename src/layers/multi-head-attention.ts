@@ -29,7 +29,6 @@ export interface KmhMultiHeadAttentionArgs extends LayerArgs {
   historyOnly?: boolean;
 }
 
-
 /** `K.dot` of an n-D tensor with a 2-D kernel. */
 function dot(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
   const xs = x.shape as number[];

@@ -284,7 +284,7 @@ function normalizeModel(model: KerasObject, path: string, ctx: Ctx): JsonObject 
     layers.forEach((l, i) => {
       const n = isJsonObject(l.config) ? l.config.name : undefined;
       if (typeof n !== 'string') return;
-      if (seen.has(n)) throw invalid(ctx, pointer(pointer(layersPath, i), 'config', 'name'), `two layers are named "${n}"`);
+      if (seen.has(n)) throw invalid(ctx, pointer(layersPath, i, 'config', 'name'), `two layers are named "${n}"`);
       seen.add(n);
     });
     // Keras ignores batch_input_shape past the first layer (Keras 2.1 wrote it on every layer); tfjs warns.

@@ -97,16 +97,19 @@ export function findUnsupportedLayers(normalizedConfig: JsonObject): Unsupported
  */
 export function misnamedActivation(normalizedConfig: JsonObject, file?: string): KerasInteropError | undefined {
   const map = classNameMap();
-  const linear = map.linear as [object, unknown] | undefined;
-  // tfjs's activations share one base class; ours (hard_sigmoid_keras2, ...) are in the activation table.
-  const base = linear ? (Object.getPrototypeOf(linear[0]) as { prototype: object }) : undefined;
+  // tfjs's activations share one base class (linear's parent); ours (hard_sigmoid_keras2, ...) are in the
+  // activation table.
+  type Ctor = abstract new () => object;
+  const linear = map.linear as [Ctor] | undefined;
+  const base = linear && (Object.getPrototypeOf(linear[0]) as Ctor);
+  const isActivationClass = (cls: Ctor) => base !== undefined && (cls === base || cls.prototype instanceof base);
   let found: KerasInteropError | undefined;
   forEachLayer(normalizedConfig, (v) => {
-    if (found || !isJsonObject(v.layer.config)) return found === undefined;
+    if (!isJsonObject(v.layer.config)) return true;
     for (const [key, value] of Object.entries(v.layer.config)) {
       if (!isActivationKey(key) || typeof value !== 'string' || isKnownActivation(value)) continue;
-      const entry = Object.prototype.hasOwnProperty.call(map, tfjsClassKey(value)) ? (map[tfjsClassKey(value)] as [{ prototype: object }, unknown]) : undefined;
-      if (!entry || (base && (entry[0] === base || entry[0].prototype instanceof (base as unknown as new () => object)))) continue;
+      const entry = Object.prototype.hasOwnProperty.call(map, tfjsClassKey(value)) ? (map[tfjsClassKey(value)] as [Ctor]) : undefined;
+      if (!entry || isActivationClass(entry[0])) continue;
       found = new KerasInteropError('CONFIG_INVALID', `layer "${v.name}": ${key} "${value}" names a class that is not an activation`, { file, place: pointer(v.path, 'config', key) });
       return false;
     }

@@ -51,7 +51,6 @@ export function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
 }
 
-/** The dtype a Python constant becomes when nothing else decides it (ints int32, floats float32). */
 /**
  * A tfjs tensor of a constant; undefined when it is no rectangular array of numbers (tfjs would infer the
  * shape from the first items alone and keep too few values behind it).
@@ -63,6 +62,7 @@ function constantTensor(v: unknown, dtype: tf.DataType): tf.Tensor | undefined {
   return dtype === 'bool' ? tf.tensor(values.map((x) => x !== 0), array.shape, 'bool') : tf.tensor(values, array.shape, dtype);
 }
 
+/** The dtype a Python constant becomes when nothing else decides it (ints int32, floats float32). */
 export function constantDtype(v: JsonValue | OpValue<unknown>): ComputeDtype {
   let sawFloat = false;
   let sawBool = false;
